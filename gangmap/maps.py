@@ -1,0 +1,310 @@
+"""Maps: interactive choropleths as one self-contained, offline HTML file.
+
+The HTML carries Leaflet (from the ``xstatic-leaflet`` package), its CSS and
+images, gangmap's small viewer script and the data, all inline. It makes no
+network request when opened, so it works from an email attachment on a
+laptop with no internet. A Content-Security-Policy forbids every request and
+every script but the page's own, so even a name crafted to run script cannot.
+
+Only a :class:`~gangmap.disclosure.SafeTable` can be mapped: class breaks,
+legends and tooltips are built from the safe values, and the embedded data
+holds only the ward names, codes and safe values shown.
+
+Examples
+--------
+>>> import gangmap
+>>> table, report = gangmap.join(p["wards"], reports=p["reports"], population=p["population"])  # doctest: +SKIP
+>>> safe = gangmap.make_safe(table, counts=["reports"])  # doctest: +SKIP
+>>> m = gangmap.maps.choropleth(safe, "reports", title="Reports by ward")  # doctest: +SKIP
+>>> m.save("reports.html")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .boundaries import MAP_CRS
+from .classify import NO_DATA_COLOR, SUPPRESSED_COLOR, categorical, classify
+from .disclosure import SafeTable, require_safe
+from .errors import GangmapError
+
+ATTRIBUTION_ONS = ("Contains OS data © Crown copyright and database right; "
+                   "contains ONS data, Open Government Licence v3.0")
+NO_DATA_LABEL = "No data"
+
+
+# --------------------------------------------------------------------------- assets
+@lru_cache(maxsize=1)
+def _leaflet() -> tuple[str, str]:
+    """Leaflet's JS and CSS from xstatic-leaflet, with the CSS images inlined."""
+    import xstatic.pkg.leaflet as xl
+
+    base = Path(xl.BASE_DIR)
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(m):
+        img = base / m.group(1)
+        return f"url(data:image/png;base64,{base64.b64encode(img.read_bytes()).decode()})"
+
+    css = re.sub(r"url\((images/[\w.-]+\.png)\)", inline, css)
+    js = js.replace("//# sourceMappingURL=leaflet.js.map", "")
+    return js, css
+
+
+@lru_cache(maxsize=1)
+def _own_assets() -> tuple[str, str]:
+    pkg = resources.files("gangmap") / "assets"
+    return (pkg / "gangmap.js").read_text(encoding="utf-8"), (pkg / "gangmap.css").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- geometry
+def _quantiser(bounds, levels: int = 200_000):
+    minx, miny, maxx, maxy = bounds
+    s = max(maxx - minx, maxy - miny) / levels or 1e-6
+    return {"x0": round(float(minx), 6), "y0": round(float(miny), 6), "s": float(f"{s:.3g}")}
+
+
+def _encode_ring(coords: np.ndarray, q) -> list[int]:
+    xy = np.rint((coords - [q["x0"], q["y0"]]) / q["s"]).astype(np.int64)
+    keep = np.r_[True, np.any(np.diff(xy, axis=0) != 0, axis=1)]  # drop repeats after rounding
+    xy = xy[keep]
+    d = np.diff(xy, axis=0, prepend=[[0, 0]])
+    return d.ravel().tolist()
+
+
+def encode_geometries(geoms, q) -> list:
+    """Encode polygons as lists of polygons of rings of delta-encoded integers."""
+    out = []
+    for g in geoms:
+        polys = []
+        for part in shapely.get_parts(g):
+            if part.geom_type != "Polygon" or part.is_empty:
+                continue
+            rings = [part.exterior, *part.interiors]
+            polys.append([_encode_ring(np.asarray(r.coords)[:-1, :2], q) for r in rings])
+        out.append(polys)
+    return out
+
+
+# --------------------------------------------------------------------------- layers
+def _legend_extra(safe: SafeTable, column: str, cls) -> list[dict]:
+    items = []
+    if (cls.assignment == -1).any():
+        items.append({"color": SUPPRESSED_COLOR, "label": safe.policy.label, "style": "hatch"})
+    if (cls.assignment == -2).any():
+        items.append({"color": NO_DATA_COLOR, "label": NO_DATA_LABEL})
+    return items
+
+
+def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme: str = "quantiles",
+               k: int = 5, bins=None, palette: str | None = None, also=(), visible: bool = False,
+               note: str | None = None) -> dict:
+    """A choropleth layer of one safe column (numeric, or categorical labels).
+
+    Parameters
+    ----------
+    safe : SafeTable
+    column : str
+        A value column of ``safe``.
+    name : str, optional
+        Layer and legend title (default: the column name).
+    scheme, k, bins, palette
+        Passed to :func:`gangmap.classify.classify`. Categorical columns
+        (strings such as hotspot labels) get fixed colours.
+    also : sequence of str
+        Further safe columns shown in the tooltip.
+    """
+    require_safe(safe, "a map layer")
+    frame = safe.frame
+    if column not in safe.suppressed.columns:
+        raise GangmapError(f"column {column!r} is not a safe value column; safe columns are "
+                           f"{list(safe.suppressed.columns)}. Pass it to make_safe first.")
+    sup = safe.suppressed[column].to_numpy()
+    values = frame[column]
+    if pd.api.types.is_numeric_dtype(values):
+        cls = classify(values.to_numpy(dtype=float), scheme=scheme, k=k, bins=bins,
+                       palette=palette or ("RdBu_r" if column.endswith("_excess") else "YlOrRd"),
+                       suppressed=sup)
+    else:
+        cls = categorical(values, suppressed=sup)
+    title = name or column
+    items = [{"color": c, "label": lab} for c, lab in zip(cls.colors, cls.labels)]
+    layer = {
+        "id": f"area-{column}", "kind": "area", "name": title, "visible": visible,
+        "values": [str(v) for v in safe.display[column].tolist()],
+        "cls": cls.assignment.tolist(), "colors": cls.colors,
+        "legend": {"title": title, "items": items + _legend_extra(safe, column, cls), "note": note},
+        "scheme": cls.scheme, "bins": list(cls.bins),
+    }
+    if also:
+        layer["extra"] = [{"name": a, "values": [str(v) for v in safe.display[a].tolist()]} for a in also]
+    return layer
+
+
+def outline_layer(gdf: gpd.GeoDataFrame, q, *, name: str, label: str | None = None, color: str = "#000",
+                  weight: float = 2.0, dash: str | None = None, fill: float = 0.0, visible: bool = True,
+                  layer_id: str | None = None) -> dict:
+    """Outlines (districts, campaign areas, catchments) with optional labels."""
+    g = gdf.to_crs(MAP_CRS)
+    return {"id": layer_id or "outline-" + re.sub(r"\W+", "-", name.lower()), "kind": "outline",
+            "name": name, "visible": visible, "geoms": encode_geometries(g.geometry, q),
+            "labels": [str(v) for v in g[label]] if label else None,
+            "color": color, "weight": weight, "dash": dash, "fill": fill,
+            "legend": {"title": name, "items": [{"color": color, "label": name, "style": "line"}]}}
+
+
+@dataclass
+class MapDocument:
+    """A finished map: a complete HTML page.
+
+    Use :meth:`save` to write it, or display it in JupyterLab (it renders in a
+    sandboxed frame).
+    """
+
+    html: str
+    title: str
+    layers: list[str] = field(default_factory=list)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the HTML file; return its path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+    @property
+    def size(self) -> int:
+        """Size of the HTML in bytes."""
+        return len(self.html.encode("utf-8"))
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe sandbox="allow-scripts" title="{html.escape(self.title)}" '
+                f'style="width:100%;height:560px;border:1px solid #ddd" srcdoc="{html.escape(self.html)}">'
+                "</iframe>")
+
+
+def _json_for_html(obj) -> str:
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    # Nothing in a data block may close the script element or open a comment.
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e") \
+        .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _sha(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
+
+
+def make_map(safe: SafeTable, layers: list[dict], *, title: str, subtitle: str = "",
+             tiles: str | None = None, attribution: str = ATTRIBUTION_ONS, q=None) -> MapDocument:
+    """Assemble layers over the wards of ``safe`` into one offline HTML page.
+
+    Parameters
+    ----------
+    safe : SafeTable
+        Supplies the ward polygons, names, codes, the footer and marking.
+    layers : list of dict
+        From :func:`area_layer`, :func:`outline_layer` and friends.
+    title, subtitle : str
+        Shown above the map and printed.
+    tiles : str, optional
+        URL template of an online basemap (``https://.../{z}/{x}/{y}.png``).
+        Off by default; when the network is unreachable the map stays usable
+        on a plain background.
+    """
+    require_safe(safe, "a map")
+    frame = safe.frame
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry is None:
+        raise GangmapError("the SafeTable has no geometry; make it from the joined ward table "
+                           "(a GeoDataFrame), not a plain DataFrame.")
+    wgs = frame.to_crs(MAP_CRS)
+    q = q or _quantiser(wgs.total_bounds)
+    prov = safe.provenance
+    data = {
+        "q": q,
+        "wards": {"codes": wgs["ward_code"].astype(str).tolist(),
+                  "names": wgs["ward_name"].astype(str).tolist(),
+                  "districts": wgs["lad_name"].astype(str).tolist() if "lad_name" in wgs else None,
+                  "geoms": encode_geometries(wgs.geometry, q)},
+        "layers": layers,
+        "suppressed_color": SUPPRESSED_COLOR, "nodata_color": NO_DATA_COLOR,
+        "attribution": attribution,
+        "tiles": {"url": tiles} if tiles else None,
+    }
+    leaflet_js, leaflet_css = _leaflet()
+    own_js, own_css = _own_assets()
+    img_src = "data:"
+    if tiles:
+        m = re.match(r"^(https://[^/{}]+)/", tiles)
+        if not m:
+            raise GangmapError(f"tiles must be an https:// URL template, got {tiles!r}.")
+        img_src += " " + m.group(1)
+    csp = (f"default-src 'none'; script-src {_sha(leaflet_js)} {_sha(own_js)}; "
+           f"style-src 'unsafe-inline'; img-src {img_src}; base-uri 'none'; form-action 'none'")
+    marking = prov.marking
+    unsafe = "UNSUPPRESSED" in marking.upper()
+    e = html.escape
+    page = (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{e(csp)}\">"
+        f"<meta name=\"generator\" content=\"gangmap {e(prov.version)}\">"
+        f"<title>{e(title)}</title>"
+        f"<style>{leaflet_css}</style><style>{own_css}</style></head><body>"
+        f"<div class=\"gm-marking{' gm-unsafe' if unsafe else ''}\">{e(marking)}</div>"
+        f"<header class=\"gm-header\"><h1 class=\"gm-title\">{e(title)}</h1>"
+        f"<p class=\"gm-subtitle\">{e(subtitle)}</p></header>"
+        "<noscript><p>This map needs JavaScript. The summary table in the map pack shows the same "
+        "values.</p></noscript>"
+        "<div id=\"gm-map\" role=\"application\" aria-label=\"Ward map\"></div>"
+        f"<footer class=\"gm-footer\">{e(prov.footer())}<br>{e(attribution)}</footer>"
+        f"<div class=\"gm-marking{' gm-unsafe' if unsafe else ''}\">{e(marking)}</div>"
+        f"<script type=\"application/json\" id=\"gm-data\">{_json_for_html(data)}</script>"
+        f"<script>{leaflet_js}</script><script>{own_js}</script>"
+        "</body></html>\n"
+    )
+    return MapDocument(page, title, [ly["name"] for ly in layers])
+
+
+def district_outlines(safe: SafeTable, q=None, *, visible: bool = True) -> dict:
+    """District outlines dissolved from the wards of ``safe``, labelled with district names."""
+    frame = safe.frame
+    d = frame.dissolve(by="lad_code", as_index=False, aggfunc="first")[["lad_code", "lad_name", "geometry"]]
+    q = q or _quantiser(frame.to_crs(MAP_CRS).total_bounds)
+    return outline_layer(d, q, name="District boundaries", label="lad_name", color="#333", weight=2.2,
+                         visible=visible, layer_id="outline-districts")
+
+
+def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = None,
+               subtitle: str = "", scheme: str = "quantiles", k: int = 5, bins=None,
+               palette: str | None = None, names: dict | None = None, also=(),
+               tiles: str | None = None) -> MapDocument:
+    """One-call choropleth: one or more safe columns as switchable layers, with district outlines.
+
+    Examples
+    --------
+    >>> m = choropleth(safe, "reports", title="Reports by ward")  # doctest: +SKIP
+    >>> m.save("out/reports.html")  # doctest: +SKIP
+    """
+    require_safe(safe, "a map")
+    columns = [column] if isinstance(column, str) else list(column)
+    names = names or {}
+    q = _quantiser(safe.frame.to_crs(MAP_CRS).total_bounds)
+    layers = [area_layer(safe, c, name=names.get(c, c), scheme=scheme, k=k, bins=bins, palette=palette,
+                         also=also, visible=(i == 0)) for i, c in enumerate(columns)]
+    layers.append(district_outlines(safe, q))
+    return make_map(safe, layers, title=title or names.get(columns[0], columns[0]), subtitle=subtitle,
+                    tiles=tiles, q=q)
