@@ -99,12 +99,25 @@ class Classes:
         return self.colors[i]
 
 
-def _fmt(v: float) -> str:
+def _fmt(v: float, decimals: int = 0) -> str:
     if not np.isfinite(v):
         return "∞" if v > 0 else "−∞"
-    if abs(v) >= 100 or float(v).is_integer():
-        return f"{v:,.0f}"
-    return f"{v:,.2f}".rstrip("0").rstrip(".") if abs(v) >= 1 else f"{v:.3g}"
+    return f"{v:,.{decimals}f}"
+
+
+def _decimals(values) -> int:
+    """Decimals for legend labels: whole numbers print as such, others by their size (0 to 3)."""
+    v = np.unique(np.asarray(values, dtype=float))
+    v = v[np.isfinite(v)]
+    if v.size == 0 or np.all(v == np.round(v)):
+        return 0
+    span = np.max(np.abs(v))
+    if span >= 100:
+        return 0
+    if span >= 10:
+        return 1
+    gap = np.min(np.diff(v)) if v.size > 1 else span
+    return int(min(3, max(1, np.ceil(-np.log10(gap))))) if gap > 0 else 1
 
 
 def classify(values, *, scheme: str = "quantiles", k: int = 5, bins=None, palette: str = "YlOrRd",
@@ -160,11 +173,12 @@ def classify(values, *, scheme: str = "quantiles", k: int = 5, bins=None, palett
         raise GangmapError(f"{n} classes is more than palette {palette!r} has ({max(pal)}); use fewer classes.")
     colors = pal[n] if n >= 3 else [pal[3][1]] if n == 1 else [pal[3][0], pal[3][2]]
     lows = np.r_[shown.min(), edges[:-1]]
-    labels = [f"{_fmt(lo)}–{_fmt(hi)}" for lo, hi in zip(lows, edges)]
+    nd = _decimals(np.r_[lows, edges])
+    labels = [f"{_fmt(lo, nd)}–{_fmt(hi, nd)}" for lo, hi in zip(lows, edges)]
     if scheme == "box_plot":  # bins: lower fence, Q1, median, Q3, upper fence[, max]
         names = ["low outlier", "to 25th pct", "25th pct–median", "median–75th pct", "75th pct–upper fence",
                  "high outlier"]
-        labels = [f"{nm} (≤ {_fmt(hi)})" for nm, hi in zip(names, edges)]
+        labels = [f"{nm} (≤ {_fmt(hi, nd)})" for nm, hi in zip(names, edges)]
     keep = np.unique(yb)  # drop classes no value falls in (e.g. no low outliers)
     remap = -np.ones(n, int)
     remap[keep] = np.arange(keep.size)

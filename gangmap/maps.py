@@ -157,14 +157,14 @@ def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme:
 
 def outline_layer(gdf: gpd.GeoDataFrame, q, *, name: str, label: str | None = None, color: str = "#000",
                   weight: float = 2.0, dash: str | None = None, fill: float = 0.0, visible: bool = True,
-                  layer_id: str | None = None) -> dict:
+                  layer_id: str | None = None, item: str | None = None) -> dict:
     """Outlines (districts, campaign areas, catchments) with optional labels."""
     g = gdf.to_crs(MAP_CRS)
     return {"id": layer_id or "outline-" + re.sub(r"\W+", "-", name.lower()), "kind": "outline",
             "name": name, "visible": visible, "geoms": encode_geometries(g.geometry, q),
             "labels": [str(v) for v in g[label]] if label else None,
             "color": color, "weight": weight, "dash": dash, "fill": fill,
-            "legend": {"title": name, "items": [{"color": color, "label": name, "style": "line"}]}}
+            "legend": {"title": name, "items": [{"color": color, "label": item or name, "style": "line"}]}}
 
 
 @dataclass
@@ -285,13 +285,13 @@ def district_outlines(safe: SafeTable, q=None, *, visible: bool = True) -> dict:
     d = frame.dissolve(by="lad_code", as_index=False, aggfunc="first")[["lad_code", "lad_name", "geometry"]]
     q = q or _quantiser(frame.to_crs(MAP_CRS).total_bounds)
     return outline_layer(d, q, name="District boundaries", label="lad_name", color="#333", weight=2.2,
-                         visible=visible, layer_id="outline-districts")
+                         visible=visible, layer_id="outline-districts", item="District boundary")
 
 
 def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = None,
                subtitle: str = "", scheme: str = "quantiles", k: int = 5, bins=None,
                palette: str | None = None, names: dict | None = None, also=(),
-               tiles: str | None = None) -> MapDocument:
+               tiles: str | None = None, attribution: str = ATTRIBUTION_ONS) -> MapDocument:
     """One-call choropleth: one or more safe columns as switchable layers, with district outlines.
 
     Examples
@@ -307,4 +307,4 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
                          also=also, visible=(i == 0)) for i, c in enumerate(columns)]
     layers.append(district_outlines(safe, q))
     return make_map(safe, layers, title=title or names.get(columns[0], columns[0]), subtitle=subtitle,
-                    tiles=tiles, q=q)
+                    tiles=tiles, attribution=attribution, q=q)

@@ -36,9 +36,8 @@
 
   var W = D.wards, n = W.codes.length;
   var big = n > 1500;
-  var map = L.map('gm-map', { zoomSnap: 0.25, preferCanvas: big, attributionControl: true });
-  map.attributionControl.setPrefix(false);
-  if (D.attribution) { map.attributionControl.addAttribution(D.attribution.replace(/[<>&]/g, '')); }
+  // Attribution is printed in the page footer (text, not HTML), so Leaflet's control is off.
+  var map = L.map('gm-map', { zoomSnap: 0.25, preferCanvas: big, attributionControl: false });
   L.control.scale({ imperial: false }).addTo(map);
 
   if (D.tiles) {  // optional online basemap: failures leave the plain background
@@ -223,7 +222,7 @@
   // Full screen (falls back to a full-window view where the API is blocked).
   var full = L.control({ position: 'topleft' });
   full.onAdd = function () {
-    var b = el('button', 'gm-btn leaflet-bar', '⛶');
+    var b = el('button', 'gm-btn gm-full-btn leaflet-bar');
     b.type = 'button'; b.title = 'Full screen'; b.setAttribute('aria-label', 'Full screen');
     L.DomEvent.disableClickPropagation(b);
     b.addEventListener('click', function () {

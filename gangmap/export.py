@@ -1,0 +1,104 @@
+"""Export: write safe tables to CSV and XLSX, and figures to PNG.
+
+Every writer takes a :class:`~gangmap.disclosure.SafeTable` (or a figure plus
+the SafeTable it was drawn from) and refuses anything else with a
+:class:`~gangmap.errors.DisclosureError`. Only the allow-listed columns of
+the SafeTable are written, suppressed cells show the policy's marker, and
+every file carries the provenance footer and protective marking.
+
+Cells that a spreadsheet would run as a formula (text starting with ``=``,
+``+``, ``-``, ``@``) are written with a leading apostrophe.
+
+Examples
+--------
+>>> from gangmap import export
+>>> export.write_table(safe, "out/wards.csv")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .disclosure import SafeTable, require_safe
+from .errors import GangmapError
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(v):
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        try:
+            float(v.replace(",", ""))
+            return v  # a plain negative number
+        except ValueError:
+            return "'" + v
+    return v
+
+
+def table_for_export(safe: SafeTable) -> pd.DataFrame:
+    """The rows exactly as they are written: identifiers and display values, no geometry."""
+    require_safe(safe, "a table")
+    return safe.display.drop(columns=["geometry"], errors="ignore").map(_defuse)
+
+
+def _provenance_lines(safe: SafeTable) -> list[str]:
+    prov = safe.provenance
+    return [prov.marking, prov.footer(), safe.policy.describe()]
+
+
+def to_csv(safe: SafeTable, path: str | Path) -> Path:
+    """Write the safe table as CSV, with the provenance as ``#`` lines at the top.
+
+    Read it back with ``pandas.read_csv(path, comment="#")``.
+    """
+    require_safe(safe, "a CSV file")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = "".join(f"# {line}\n" for line in _provenance_lines(safe))
+    body = table_for_export(safe).to_csv(index=False, lineterminator="\n")
+    path.write_text(head + body, encoding="utf-8")
+    return path
+
+
+def to_xlsx(safe: SafeTable, path: str | Path) -> Path:
+    """Write the safe table, the safe totals and an 'About' sheet to an Excel workbook."""
+    require_safe(safe, "an XLSX file")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    about = pd.DataFrame({"About this file": _provenance_lines(safe)})
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        table_for_export(safe).to_excel(xw, sheet_name="wards", index=False)
+        totals = getattr(safe, "totals_display", None)
+        if totals is None:
+            totals = safe.totals
+        if totals is not None and len(totals):
+            totals.map(_defuse).to_excel(xw, sheet_name="totals", index=False)
+        about.to_excel(xw, sheet_name="about", index=False)
+        for ws in xw.book.worksheets:
+            ws.oddHeader.center.text = safe.provenance.marking
+            ws.oddFooter.center.text = safe.provenance.footer()[:250]
+    return path
+
+
+def write_table(safe: SafeTable, path: str | Path) -> Path:
+    """Write ``safe`` as CSV or XLSX, chosen by the file's extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return to_csv(safe, path)
+    if suffix in (".xlsx", ".xlsm"):
+        return to_xlsx(safe, path)
+    raise GangmapError(f"{path}: unknown table format {suffix!r}; use .csv or .xlsx.")
+
+
+def to_png(fig, safe: SafeTable, path: str | Path, *, dpi: int = 150) -> Path:
+    """Save a matplotlib figure drawn from ``safe`` as PNG, stamped with marking and footer."""
+    require_safe(safe, "a PNG image")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    prov = safe.provenance
+    fig.text(0.5, 0.995, prov.marking, ha="center", va="top", fontsize=8, weight="bold")
+    fig.text(0.5, 0.005, prov.footer(), ha="center", va="bottom", fontsize=6, wrap=True)
+    fig.savefig(path, dpi=dpi, metadata={"Software": f"gangmap {prov.version}"})
+    return path

@@ -1,0 +1,51 @@
+"""Packaging: pyproject.toml and environment.yml agree; the console command exists."""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _split(spec: str) -> tuple[str, str]:
+    m = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", spec)
+    return m.group(1).lower().replace("_", "-"), m.group(2).replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject():
+    py = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = dict(_split(s) for s in py["dependencies"] + py["optional-dependencies"]["test"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "conda-forge" in env["channels"]
+    got = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            got.update(_split(s) for s in dep["pip"])
+        else:
+            name, spec = _split(dep)
+            if name not in ("python", "pip"):
+                got[name] = spec
+    assert got == wanted
+
+
+def test_console_command_and_help():
+    exe = Path(sys.executable).with_name("gangmap")
+    assert exe.exists(), "pip install should create the gangmap console command"
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
+    for cmd in ("demo", "join", "map"):
+        assert cmd in out
+    for cmd in ("demo", "join", "map"):
+        sub = subprocess.run([str(exe), cmd, "--help"], capture_output=True, text=True, check=True).stdout
+        assert "--out" in sub
+
+
+def test_layout():
+    for p in ["gangmap", "notebooks", "data/boundaries", "tests", "environment.yml", "README.md",
+              "pyproject.toml", "Makefile", ".ci/run"]:
+        assert (ROOT / p).exists(), p
+    assert "make test" in (ROOT / ".ci/run").read_text()
+    assert "data/private/" in (ROOT / ".gitignore").read_text()
