@@ -78,17 +78,20 @@ The wards, district totals and county total of one count column form a tree
 (each total is the sum of its children). After the primary cells are
 suppressed, gangmap works out, for each suppressed cell, the exact range of
 values consistent with everything shown (an interval calculation that is
-exact for a tree of sums: see :func:`audit`). While any suppressed cell's
-range is a single value, it suppresses one more cell: the smallest non-zero
-cell that un-pins it, looking first among its siblings and its own children
-(the wards of a suppressed district), then its parent total, then anywhere,
-and the county total last. Zeros are never hidden this way. The check
-assumes a reader who knows which hidden cells are small (1–7 or 1..k-1) and
-sees the wards' unrounded counts (rates next to a known population give them
-away); where even hiding every non-zero cell could not stop that reader, it
-settles for the weaker guarantee that nothing can be worked out from the
-figures shown. Under ``nhs`` this is rarely needed (e.g. wards 8, 8 and 1 with
-a total of 17 shown as 15 would give the 1 away) but is done the same way.
+exact for a tree of sums: see :func:`audit`). While some suppressed cell's
+range is a single value, it suppresses more: the smallest non-zero cell that
+frees it, looking first among its siblings and its own children (the wards
+of a hidden district), then its parent total, then anywhere; failing that a
+sibling total together with one of its wards (a total whose wards are all
+shown is no use hidden alone); the county total last. Zeros are never hidden
+this way. Two readers are checked: one who sees only what is shown (no hidden
+cell may be worked out), and a better-informed one who also knows which
+hidden cells are the small ones (1–7, or 1..k-1) and the wards' unrounded
+counts (rates next to public populations can give them away): no small cell
+may be worked out by them either, unless even hiding every non-zero cell
+could not prevent it (e.g. k=3 and a district of wards 1, 1, 0). Under
+``nhs`` this is rarely needed (wards 8, 8 and 1 with a total of 17 shown as
+15 would give the 1 away) but is done the same way.
 
 Limitations: the check covers the totals in :attr:`SafeTable.totals` only. A
 spatially smoothed value shown for a ward depends on its neighbours' counts,
@@ -723,7 +726,10 @@ class _Protector:
         if not self.policy.secondary or not any(supp):
             return supp
         n = tree.n
-        # Cells the insider could pin down even if every non-zero cell were hidden.
+        # Two readers. "pub" sees only what is shown: no hidden cell may be pinned down for
+        # them. "lite" (insider) also knows which hidden cells are small (the primary range)
+        # and the exact shown ward counts: no primary cell may be pinned down for them
+        # either, unless even hiding every non-zero cell could not stop it ("unavoidable").
         everything = [bool(self.present[v]) and (self.primary[v] or self.rawi[v] > 0) for v in range(n)]
         f_lo, f_hi, *_ = _intervals(tree, *self._domains(everything, True))
         unavoidable = [everything[v] and f_lo[v] >= f_hi[v] for v in range(n)]
@@ -734,12 +740,13 @@ class _Protector:
             pu = _intervals(tree, *pub)
             target = None
             for v in range(n):
-                if supp[v] and ((li[0][v] >= li[1][v] and not unavoidable[v]) or pu[0][v] >= pu[1][v]):
+                if supp[v] and (pu[0][v] >= pu[1][v] or (
+                        self.primary[v] and not unavoidable[v] and li[0][v] >= li[1][v])):
                     target = v
                     break
             if target is None:
                 return supp
-            insider = not unavoidable[target]
+            insider = self.primary[target] and not unavoidable[target]
             for u in self._choose(supp, target, lite if insider else pub, li if insider else pu, insider):
                 supp[u] = True
                 self._set(lite[0], lite[1], u, True)
@@ -874,7 +881,11 @@ def _count_values(table: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _resolve_derived(table, counts, derived, keep):
-    """Return ({derived: sources}, [dropped derived]) with sources expanded to count columns."""
+    """Return ({derived: sources}, [dropped derived], {every source named}).
+
+    Sources are expanded to count columns (a rate of a smoothed count is
+    derived from the count).
+    """
     explicit = derived is not None
     given = dict(derived) if explicit else dict(table.attrs.get("gangmap_derived", {}) or {})
     if not isinstance(given, Mapping):
@@ -922,7 +933,8 @@ def _resolve_derived(table, counts, derived, keep):
             dropped.append(col)
             continue
         out[col] = tuple(srcs)
-    return out, dropped
+    named = {x for v in given.values() for x in ([v] if isinstance(v, str) else v)}
+    return out, dropped, named - set(given)
 
 
 def _round_sig(values: np.ndarray, sig: int | None) -> np.ndarray:
@@ -1073,8 +1085,7 @@ def make_safe(
             pos = int(np.flatnonzero(miss)[0])
             raise DisclosureError(f"hierarchy column {h!r} is empty in {_row_label(table, pos)}; every ward "
                                   "needs a district code for the totals. Fill it in, or pass hierarchy=().")
-    derived_map, dropped_derived = _resolve_derived(table, counts, derived, keep)
-    sources_known = {s for srcs in derived_map.values() for s in srcs}
+    derived_map, dropped_derived, sources_known = _resolve_derived(table, counts, derived, keep)
     geom_col = None
     try:
         import geopandas as gpd
@@ -1086,7 +1097,8 @@ def make_safe(
         if k in counts or k in derived_map:
             continue
         if k in sources_known:
-            raise DisclosureError(f"keep lists {k!r}, a raw count; put it in counts= so it is made safe.")
+            raise DisclosureError(f"keep lists {k!r}, which is a raw count (derived figures are computed "
+                                  "from it); put it in counts= so it is made safe.")
     idents = [c for c in IDENTIFIERS if c in table.columns]
     for h in hierarchy:
         idents.append(h)
@@ -1277,8 +1289,11 @@ def audit(safe: SafeTable, *, raw: pd.DataFrame | None = None, banded: bool = Tr
         The table the SafeTable was made from. When given, the reader is
         assumed to know more: which hidden cells are small (1–7 or 1..k-1)
         and the exact shown ward counts (as rates and public populations can
-        give them away). Adds an ``unavoidable`` column: recoverable even if
-        every non-zero cell were hidden.
+        give them away). Adds the columns ``primary`` (hidden because small,
+        not to protect another cell) and ``unavoidable`` (this reader could
+        work it out even if every non-zero cell were hidden). :func:`make_safe`
+        guarantees no recoverable cell without ``raw``, and with ``raw`` none
+        that is primary and not unavoidable.
     banded : bool
         Without ``raw``: read a shown ward value as its rounding band (True)
         or as exact (False). Totals are always read as bands.
@@ -1352,9 +1367,10 @@ def audit(safe: SafeTable, *, raw: pd.DataFrame | None = None, banded: bool = Tr
             rec = {"column": column, "level": tree.level[v], "code": tree.code[v], "name": tree.name[v],
                    "low": float(f_lo[v]), "high": float(f_hi[v]), "recoverable": bool(f_lo[v] >= f_hi[v])}
             if unavoid is not None:
+                rec["primary"] = bool(safe.policy.is_primary(int(raw_nodes[v])))
                 rec["unavoidable"] = bool(unavoid[v])
             records.append(rec)
     cols = ["column", "level", "code", "name", "low", "high", "recoverable"]
     if raw is not None:
-        cols.append("unavoidable")
+        cols += ["primary", "unavoidable"]
     return pd.DataFrame.from_records(records, columns=cols)

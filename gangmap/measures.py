@@ -955,6 +955,7 @@ class _QuietRandom:
         self._warn.__enter__()
         warnings.filterwarnings("ignore", message=".*alternative hypothesis.*")
         warnings.filterwarnings("ignore", message=".*island.*")
+        warnings.filterwarnings("ignore", message=".*not fully connected.*")
 
     def __exit__(self, *exc: Any) -> None:
         self._warn.__exit__(*exc)

@@ -568,6 +568,19 @@ def test_fdr_never_more_significant_than_alpha():
         assert set(fdr.index[fdr[col] != "ns"]) <= set(plain.index[plain[col] != "ns"])
 
 
+def test_fdr_removes_noise_findings():
+    # Pure Poisson noise: testing 100 wards at alpha = 0.05 finds "hotspots" by
+    # chance (3 here for this seed); Benjamini-Hochberg finds none.
+    rng = np.random.default_rng(1)
+    g = _grid(10, values=rng.poisson(5, 100))
+    for fn, col in ((measures.local_moran, "reports_lisa"), (measures.getis_ord, "reports_gi")):
+        plain = fn(g, "reports")
+        fdr = fn(g, "reports", fdr=True)
+        assert (plain[col] != "ns").sum() > 0
+        assert (fdr[col] != "ns").sum() == 0
+        assert fdr.attrs["gangmap_notes"][col]["p_threshold"] == 0.0
+
+
 def test_bh_threshold_hand_example():
     # p sorted: .001 .008 .039 .041 .042 .06 .074 .205; alpha .05, n = 8
     # critical k * .05 / 8: .00625 .0125 .01875 .025 .03125 .0375 .04375 .05
@@ -671,6 +684,18 @@ def test_funnel_labels_hand_checked():
     assert out["reports_funnel"].tolist() == ["within"] * 6 + ["below 99.8%", "above 99.8%"]
     assert set(out["reports_funnel"]) <= set(measures.FUNNEL_LABELS)
     assert out.attrs["gangmap_derived"]["reports_funnel"] == ["reports"]
+
+
+def test_funnel_labels_95_band():
+    # 14 wards of 1,000: total 191 -> expected 191 / 14 = 13.643 each.
+    # Byar at E = 13.643: 95% limits 7.385 .. 23.042, 99.8% limits 4.945 .. 29.403.
+    # 5 -> below 95% only, 24 -> above 95% only, 2 and 40 -> beyond 99.8%.
+    t = pd.DataFrame({"reports": [12] * 10 + [5, 24, 2, 40], "population": [1000.0] * 14})
+    out = measures.funnel(t, "reports", "population")
+    assert out["reports_funnel"].tolist()[-5:] == ["within", "below 95%", "above 95%", "below 99.8%", "above 99.8%"]
+    lo95, hi95 = measures.poisson_ci(191 / 14, 0.95)
+    lo998, hi998 = measures.poisson_ci(191 / 14, 0.998)
+    assert [round(v, 3) for v in (lo95, hi95, lo998, hi998)] == [7.385, 23.042, 4.945, 29.403]
 
 
 def test_funnel_limits_shape():

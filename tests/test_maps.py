@@ -1,0 +1,154 @@
+"""Offline HTML maps: self-contained, safe values only, escaped text, drawn in a real browser."""
+
+from __future__ import annotations
+
+import json
+from html import unescape
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import gangmap
+from gangmap import maps
+from gangmap.disclosure import make_safe
+from gangmap.errors import DisclosureError
+
+from browser import offline_page, screenshot
+
+HOSTILE = "<img src=x onerror=window.pwned=1>"
+HOSTILE_2 = "${window.pwned2=1}`\"'</script><script>window.pwned3=1</script>"
+
+
+def _grid(n=4, names=None):
+    cells = [shapely.box(480_000 + 1000 * i, 260_000 + 1000 * j, 481_000 + 1000 * i, 261_000 + 1000 * j)
+             for j in range(n) for i in range(n)]
+    k = len(cells)
+    names = list(names or []) + [f"Ward {i}" for i in range(len(names or []), k)]
+    return gpd.GeoDataFrame({
+        "ward_code": [f"E05{900001 + i}" for i in range(k)],
+        "ward_name": names[:k],
+        "lad_code": ["E07900001" if i % n < n // 2 else "E07900002" for i in range(k)],
+        "lad_name": ["West<b>" if i % n < n // 2 else "East & Co" for i in range(k)],
+        "geometry": cells}, crs=27700)
+
+
+def _data(html: str) -> dict:
+    m = re.search(r'<script type="application/json" id="gm-data">(.*?)</script>', html, re.S)
+    return json.loads(m.group(1))
+
+
+@pytest.fixture
+def hostile_safe():
+    g = _grid(names=[HOSTILE, HOSTILE_2])
+    g["reports"] = [3, 0, 40, 12, 55, 8, 1, 7, 100, 23, 0, 64, 19, 5, 31, 16]
+    return make_safe(g, ["reports"])
+
+
+def test_map_refuses_unsafe_table():
+    g = _grid()
+    g["reports"] = 1
+    with pytest.raises(DisclosureError, match="make_safe"):
+        maps.choropleth(g, "reports")
+
+
+def test_html_is_self_contained(hostile_safe):
+    html = maps.choropleth(hostile_safe, "reports", title="T").html
+    # No external resources in the markup: no src/href to a URL, no <link>, no @import, no url(http).
+    # (Script bodies are checked at run time by the browser tests, which block every request.)
+    markup = re.sub(r"<script[^>]*>.*?</script>", "<script></script>", html, flags=re.S)
+    assert not re.search(r'(src|href)\s*=\s*["\']?\s*(https?:)?//', markup, re.I)
+    assert "<script src" not in markup.lower()
+    assert "<link" not in html.lower()
+    assert "@import" not in html
+    assert not re.search(r"url\(\s*['\"]?https?:", html)
+    assert "Content-Security-Policy" in html and "default-src 'none'" in unescape(html)
+    # Leaflet itself is inlined from xstatic-leaflet.
+    assert "Leaflet" in html and "L.map" in html
+
+
+def test_embedded_data_holds_safe_values_only(hostile_safe):
+    data = _data(maps.choropleth(hostile_safe, "reports").html)
+    layer = next(ly for ly in data["layers"] if ly["kind"] == "area")
+    raw = [3, 0, 40, 12, 55, 8, 1, 7, 100, 23, 0, 64, 19, 5, 31, 16]
+    for r, shown, cls in zip(raw, layer["values"], layer["cls"]):
+        if 1 <= r <= 7:
+            assert shown == hostile_safe.policy.marker and cls == -1
+        else:
+            assert int(shown) % 5 == 0 and abs(int(shown) - r) <= 2
+    # Nothing but names, codes, districts and geometry about the wards.
+    assert set(data["wards"]) == {"codes", "names", "districts", "geoms"}
+    # The legend has a suppressed class labelled with the rule.
+    labels = [it["label"] for it in layer["legend"]["items"]]
+    assert "1–7 (suppressed)" in labels
+
+
+def test_class_breaks_come_from_safe_values(hostile_safe):
+    layer = maps.area_layer(hostile_safe, "reports", scheme="equal_interval", k=4)
+    shown = hostile_safe.frame["reports"].dropna()
+    assert layer["bins"][-1] == shown.max() == 100
+    assert min(layer["cls"]) == -1  # suppressed class used
+
+
+def test_hostile_names_do_not_run_and_show_as_text(tmp_path, hostile_safe):
+    path = maps.choropleth(hostile_safe, "reports", title=HOSTILE, subtitle=HOSTILE_2).save(tmp_path / "h.html")
+    html = path.read_text()
+    assert HOSTILE not in html  # never raw in the markup
+    with offline_page(path) as (page, requests):
+        assert page.evaluate("typeof window.pwned") == "undefined"
+        assert page.evaluate("typeof window.pwned2") == "undefined"
+        assert page.evaluate("typeof window.pwned3") == "undefined"
+        assert page.locator(".gm-title").inner_text() == HOSTILE
+        # Hover the hostile ward: its name appears as text in the tooltip.
+        first = page.locator("path.leaflet-interactive").nth(0)
+        first.hover()
+        tip = page.locator(".leaflet-tooltip:not(.gm-label)").first
+        assert HOSTILE in tip.inner_text()
+        assert page.locator(".leaflet-tooltip img").count() == 0
+        assert page.evaluate("typeof window.pwned") == "undefined"
+        assert requests == []
+        assert page.errors == []
+        screenshot(page, "hostile_names.png")
+
+
+def test_demo_map_offline_hover_and_legend_toggle(tmp_path):
+    files = gangmap.pack.build_demo(tmp_path)
+    html_path = next(f for f in files if f.suffix == ".html")
+    with offline_page(html_path) as (page, requests):
+        assert page.locator("path.leaflet-interactive").count() == 60
+        legend = page.locator("#gm-legend")
+        assert "Reports per 1,000" in legend.inner_text()
+        # Hover a ward: the tooltip shows its name, code and the safe value.
+        page.locator("path.leaflet-interactive").nth(5).hover()
+        tip = page.locator(".leaflet-tooltip:not(.gm-label)").first.inner_text()
+        assert "E059" in tip and "Reports per 1,000" in tip
+        # Switch the area layer: the legend swaps to the new layer's.
+        page.locator("#gm-layers input[data-layer='area-referrals']").check()
+        text = legend.inner_text()
+        assert "Referrals (count)" in text and "Reports per 1,000" not in text
+        # Hide district outlines: their legend goes too.
+        assert "District boundary" in text
+        page.locator("#gm-layers input[data-layer='outline-districts']").uncheck()
+        assert "District boundary" not in legend.inner_text()
+        # Search a ward by name.
+        page.fill("#gm-search", "Kingsford Mill")
+        page.keyboard.press("Enter")
+        assert "Kingsford Mill" in page.locator(".leaflet-tooltip:not(.gm-label)").last.inner_text()
+        screenshot(page, "demo_map.png")
+        assert requests == [], requests
+        assert page.errors == []
+
+
+@pytest.mark.realdata
+def test_northamptonshire_map_offline(shared_data, tmp_path):
+    table, report = gangmap.join(shared_data / "boundaries" / "northamptonshire_wards_2013.geojson",
+                                 reports=shared_data / "police" / "2018-03-northamptonshire-street.csv")
+    safe = make_safe(table, ["reports"], period="2018-03")
+    path = maps.choropleth(safe, "reports", title="Northamptonshire, police.uk March 2018").save(tmp_path / "n.html")
+    with offline_page(path) as (page, requests):
+        assert page.locator("path.leaflet-interactive").count() == 146
+        assert requests == []
+        shot = screenshot(page, "northamptonshire_offline.png")
+    assert shot.stat().st_size > 10_000
