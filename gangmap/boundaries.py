@@ -95,10 +95,7 @@ def _repair(gdf: gpd.GeoDataFrame, source: str | None) -> list[str]:
     invalid = ~gdf.geometry.is_valid
     if not invalid.any():
         return []
-    fixed = shapely.make_valid(gdf.geometry[invalid].values)
-    # make_valid can return collections with stray lines/points: keep the polygonal part.
-    fixed = [shapely.union_all(shapely.get_parts(g)[shapely.get_type_id(shapely.get_parts(g)) >= 3])
-             if shapely.get_type_id(g) == 7 else g for g in fixed]
+    fixed = [_polygonal(g) for g in shapely.make_valid(gdf.geometry[invalid].values)]
     gdf.loc[invalid, "geometry"] = fixed
     codes = gdf.loc[invalid, "ward_code"].tolist()
     warnings.warn(
@@ -109,6 +106,13 @@ def _repair(gdf: gpd.GeoDataFrame, source: str | None) -> list[str]:
         stacklevel=3,
     )
     return codes
+
+
+def _polygonal(geom):
+    """The polygonal part of ``geom`` (make_valid can leave stray lines and points)."""
+    parts = shapely.get_parts(geom)
+    polys = parts[shapely.get_type_id(parts) == 3]  # 3 = Polygon (multi-parts are split above)
+    return shapely.union_all(polys) if len(polys) != 1 else polys[0]
 
 
 def read_wards(
@@ -252,6 +256,12 @@ def _to_work_crs(gdf: gpd.GeoDataFrame, crs, source: str | None) -> gpd.GeoDataF
             f"coordinates go up to {maxx:,.0f}, {maxy:,.0f}: they look like metres (British "
             "National Grid). Fix the file's CRS, or read it with crs=27700 after removing the "
             "wrong one."
+        )
+    if not gdf.crs.is_geographic and max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
+        raise BoundaryError(
+            f"{where(source)}the CRS is {gdf.crs.to_string()} (metres) but every coordinate is "
+            "between -180 and 180: they look like longitude/latitude degrees. Set the CRS to "
+            "EPSG:4326 (crs=4326 when the file has none)."
         )
     try:
         out = gdf.to_crs(WORK_CRS)

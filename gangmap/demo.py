@@ -2,7 +2,7 @@
 
 Everything here is **fictional demo data**, generated deterministically by
 :func:`generate` so that the files in ``data/demo/`` can be rebuilt byte for
-byte. The county lies in the North Sea off the Lincolnshire coast so that it
+byte. The county lies in the North Sea, about 80 km off the Lincolnshire coast, so that it
 can never be mistaken for a real place.
 
 Wyvernshire has 60 wards in 3 districts:
@@ -96,7 +96,7 @@ def _county() -> Polygon:
     rng = np.random.default_rng(SEED)
     t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     r = 1 + 0.12 * np.sin(3 * t + 0.5) + 0.06 * rng.standard_normal(t.size)
-    cx, cy = 560_000, 380_000  # North Sea, off Lincolnshire: clearly not a real county
+    cx, cy = 650_000, 400_000  # North Sea, ~80 km off Lincolnshire: clearly not a real county
     return Polygon(np.c_[cx + 21_000 * r * np.cos(t), cy + 16_000 * r * np.sin(t)]).buffer(0)
 
 

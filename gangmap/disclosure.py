@@ -43,9 +43,14 @@ Two districts; the county total is 56 and the district totals 28 and 28.
 1  district   D2     30.0
 2    county          55.0
 
-W2 (3) is suppressed. Rounding hides it: W2 = 30 - 25 ± 2 leaves 3 to 7. The
-totals are rounded from the raw sums (28 → 30, 56 → 55), not added up from
-rounded wards (which would give 35 and 65).
+W2 (3) is suppressed. The totals are rounded from the raw sums (28 → 30,
+56 → 55), not added up from rounded wards (which would give 35 and 65).
+Rounding keeps W2 hidden: a shown 30 is 28–32 and a shown 25 is 23–27, so
+from what is shown W2 could be anything from 1 to 6 (:func:`audit`):
+
+>>> audit(safe)[["code", "low", "high", "recoverable"]]
+  code  low  high  recoverable
+0   W2  1.0   6.0        False
 
 >>> safe = make_safe(t, ["reports"], policy="threshold")    # k=10
 >>> safe.display["reports"].tolist()
@@ -80,10 +85,10 @@ suppressed, gangmap works out, for each suppressed cell, the exact range of
 values consistent with everything shown (an interval calculation that is
 exact for a tree of sums: see :func:`audit`). While some suppressed cell's
 range is a single value, it suppresses more: the smallest non-zero cell that
-frees it, looking first among its siblings and its own children (the wards
-of a hidden district), then its parent total, then anywhere; failing that a
-sibling total together with one of its wards (a total whose wards are all
-shown is no use hidden alone); the county total last. Zeros are never hidden
+frees it among its siblings, its own children (the wards of a hidden
+district) and its parent total; failing that a sibling total together with
+one of its wards (a total whose wards are all shown is no use hidden alone);
+then the same further away; the county total last. Zeros are never hidden
 this way. Two readers are checked: one who sees only what is shown (no hidden
 cell may be worked out), and a better-informed one who also knows which
 hidden cells are the small ones (1–7, or 1..k-1) and the wards' unrounded
@@ -766,34 +771,37 @@ class _Protector:
     def _choose(self, supp, target, dom, current, insider) -> list[int]:
         """The cell(s) to hide next so that ``target`` can no longer be worked out.
 
-        In order: the first single cell that frees it (siblings and own
-        children first, smallest first; then the parent total; then any
-        other cell); else a sibling total together with one of its children
-        (a total whose parts are all shown is no use hidden alone); else the
-        county total; else the cell that widens the target's range most;
-        else the nearest smallest cell.
+        In order: the smallest single cell nearby (a sibling, an own child or
+        the parent total) that frees it; else a nearby total together with
+        one of its children (a total whose parts are all shown is no use
+        hidden alone); the same for cells further away; else the county
+        total; else the cell that widens the target's range most; else the
+        nearest smallest cell.
         """
         tree = self.tree
         cands = self._candidates(supp, target)
         if not cands:  # pragma: no cover - hiding every non-zero cell frees everything
             raise RuntimeError("secondary suppression found no cell to hide; please report this.")
         base = self._progress(current, dom, target)
-        others = [u for u in cands if u != 0]
+        dist = self._distance
+        near = [u for u in cands if u != 0 and dist(target, u) <= 1]
+        far = [u for u in cands if u != 0 and dist(target, u) > 1]
         best_prog, best = base, None
-        for u in others:
-            freed, prog = self._frees(dom, target, [u], insider)
-            if freed:
-                return [u]
-            if prog > best_prog:
-                best_prog, best = prog, u
-        for u in others:
-            if not tree.children[u]:
-                continue
-            kids = sorted((self.rawi[w], w) for w in tree.children[u]
-                          if not supp[w] and self.present[w] and self.rawi[w] > 0)
-            for _, w in kids:
-                if self._frees(dom, target, [u, w], insider)[0]:
-                    return [u, w]
+        for group in (near, far):
+            for u in group:
+                freed, prog = self._frees(dom, target, [u], insider)
+                if freed:
+                    return [u]
+                if prog > best_prog:
+                    best_prog, best = prog, u
+            for u in group:
+                if not tree.children[u]:
+                    continue
+                kids = sorted((self.rawi[w], w) for w in tree.children[u]
+                              if not supp[w] and self.present[w] and self.rawi[w] > 0)
+                for _, w in kids:
+                    if self._frees(dom, target, [u, w], insider)[0]:
+                        return [u, w]
         if 0 in cands:
             freed, prog = self._frees(dom, target, [0], insider)
             if freed:
@@ -809,25 +817,20 @@ class _Protector:
         return (_width(max(lo, b_lo[v]), min(hi, b_hi[v]))
                 + _width(max(lo, o_lo[v]), min(hi, o_hi[v])))
 
-    def _candidates(self, supp, v) -> list[int]:
+    def _distance(self, v: int, u: int) -> int:
+        """0: sibling or child of v; 1: its parent; 2: anything else; 3: the county total."""
         tree = self.tree
         p = tree.parent[v]
-        near = set(tree.children[v])
-        if p >= 0:
-            near.update(c for c in tree.children[p] if c != v)
-        out = []
-        for u in range(tree.n):
-            if supp[u] or not self.present[u] or self.rawi[u] <= 0:
-                continue
-            if u in near:
-                dist = 0
-            elif u == p and u != 0:
-                dist = 1
-            elif u != 0:
-                dist = 2
-            else:
-                dist = 3
-            out.append((dist, self.rawi[u], u))
+        if u == 0:
+            return 3
+        if tree.parent[u] == v or (p >= 0 and tree.parent[u] == p):
+            return 0
+        return 1 if u == p else 2
+
+    def _candidates(self, supp, v) -> list[int]:
+        """Cells that may still be hidden (non-zero, shown), nearest and smallest first."""
+        out = [(self._distance(v, u), self.rawi[u], u) for u in range(self.tree.n)
+               if not supp[u] and self.present[u] and self.rawi[u] > 0]
         out.sort()
         return [u for _, _, u in out]
 
@@ -1211,7 +1214,7 @@ def make_safe(
 
 # --------------------------------------------------------------------------- audit
 def _audit_domains(safe: SafeTable, tree: _Tree, column: str, raw_nodes: np.ndarray | None,
-                   banded: bool):
+                   insider: bool):
     pol = safe.policy
     n = tree.n
     w0 = tree.first_ward
@@ -1229,19 +1232,17 @@ def _audit_domains(safe: SafeTable, tree: _Tree, column: str, raw_nodes: np.ndar
     lo, hi = [0.0] * n, [0.0] * n
     for v in range(n):
         if flags[v]:
-            if raw_nodes is not None and pol.is_primary(int(raw_nodes[v])):
+            if raw_nodes is not None and insider and pol.is_primary(int(raw_nodes[v])):
                 lo[v], hi[v] = float(p_lo), float(p_hi)
             else:
                 lo[v], hi[v] = float(floor), _INF
         elif np.isnan(vals[v]):
             lo[v] = hi[v] = 0.0  # no data: not part of any sum
         elif raw_nodes is not None and v >= w0:
-            lo[v] = hi[v] = float(raw_nodes[v])
-        elif banded or v < w0:
+            lo[v] = hi[v] = float(raw_nodes[v])  # the exact count behind a shown ward
+        else:
             a, b = pol.band(vals[v])
             lo[v], hi[v] = float(a), float(b)
-        else:
-            lo[v] = hi[v] = float(vals[v])
     return lo, hi, flags
 
 
@@ -1272,7 +1273,7 @@ def _lp_intervals(tree: _Tree, lo, hi, which) -> dict[int, tuple[float, float]]:
     return out
 
 
-def audit(safe: SafeTable, *, raw: pd.DataFrame | None = None, banded: bool = True,
+def audit(safe: SafeTable, *, raw: pd.DataFrame | None = None, insider: bool = True,
           method: str = "exact") -> pd.DataFrame:
     """For every suppressed cell, the range of raw values consistent with what is shown.
 
@@ -1287,16 +1288,20 @@ def audit(safe: SafeTable, *, raw: pd.DataFrame | None = None, banded: bool = Tr
     safe : SafeTable
     raw : DataFrame, optional
         The table the SafeTable was made from. When given, the reader is
-        assumed to know more: which hidden cells are small (1–7 or 1..k-1)
-        and the exact shown ward counts (as rates and public populations can
-        give them away). Adds the columns ``primary`` (hidden because small,
-        not to protect another cell) and ``unavoidable`` (this reader could
-        work it out even if every non-zero cell were hidden). :func:`make_safe`
-        guarantees no recoverable cell without ``raw``, and with ``raw`` none
-        that is primary and not unavoidable.
-    banded : bool
-        Without ``raw``: read a shown ward value as its rounding band (True)
-        or as exact (False). Totals are always read as bands.
+        assumed to know the exact count behind every shown ward (rates next
+        to public populations can give it away under ``nhs``) and, with
+        ``insider=True``, which hidden cells are the small ones (1–7 or
+        1..k-1). Adds the columns ``primary`` (hidden because small, not to
+        protect another cell) and ``unavoidable`` (the insider could work it
+        out even if every non-zero cell were hidden).
+    insider : bool
+        With ``raw``: whether the reader knows which hidden cells are small.
+
+    Notes
+    -----
+    :func:`make_safe` guarantees: no recoverable cell without ``raw``; none
+    with ``raw`` and ``insider=False``; and with ``raw`` and ``insider=True``,
+    no recoverable primary cell unless it is ``unavoidable``.
     method : {"exact", "lp"}
         ``"exact"``: interval reasoning over the tree of sums (exact, fast).
         ``"lp"``: a linear programme per cell with scipy (a cross-check; the
@@ -1308,7 +1313,7 @@ def audit(safe: SafeTable, *, raw: pd.DataFrame | None = None, banded: bool = Tr
     DataFrame
         One row per suppressed cell: ``column``, ``level`` (ward, district,
         county), ``code``, ``name``, ``low``, ``high`` (inf if unbounded),
-        ``recoverable`` (and ``unavoidable`` when ``raw`` is given).
+        ``recoverable`` (and ``primary``, ``unavoidable`` when ``raw`` is given).
 
     Examples
     --------
@@ -1335,7 +1340,7 @@ def audit(safe: SafeTable, *, raw: pd.DataFrame | None = None, banded: bool = Tr
                 raise DisclosureError("raw table has a different number of rows from the SafeTable; "
                                       "pass the table it was made from.")
             raw_nodes = tree.raw(_count_values(raw, column))
-        lo, hi, flags = _audit_domains(safe, tree, column, raw_nodes, banded)
+        lo, hi, flags = _audit_domains(safe, tree, column, raw_nodes, insider)
         which = [v for v in range(tree.n) if flags[v]]
         if not which:
             continue

@@ -218,7 +218,8 @@ def _missing(source, what, needs: str, columns) -> InputError:
 def _parse_counts(values: pd.Series, column: str, rows: pd.Series, bad: list) -> pd.Series:
     """Parse counts as non-negative integers; record bad rows in ``bad``."""
     num = pd.to_numeric(values.astype("string").str.replace(",", "").str.strip(), errors="coerce")
-    ok = num.notna() & (num >= 0) & (np.floor(num.fillna(0)) == num.fillna(0))
+    finite = num.notna() & np.isfinite(num.fillna(0))
+    ok = finite & (num >= 0) & (np.floor(num.where(finite, 0)) == num.where(finite, 0))
     for r, v in zip(rows[~ok], values[~ok]):
         shown = "blank" if pd.isna(v) or str(v).strip() == "" else repr(v)
         bad.append((int(r), f"{column} is {shown}: counts must be whole numbers 0 or more"))
@@ -226,9 +227,12 @@ def _parse_counts(values: pd.Series, column: str, rows: pd.Series, bad: list) ->
 
 
 def _parse_period(values: pd.Series) -> pd.Series:
+    """Periods as ``YYYY-MM``: ISO dates keep their month; other dates are read day-first (UK)."""
     s = values.astype("string").str.strip()
-    dt = pd.to_datetime(s, errors="coerce", format="mixed", dayfirst=True)
-    return dt.dt.strftime("%Y-%m").astype("string").where(dt.notna(), s)
+    iso = s.str.match(r"^\d{4}-\d{2}(-\d{2})?([ T].*)?$").fillna(False)
+    dt = pd.to_datetime(s.where(~iso), errors="coerce", format="mixed", dayfirst=True)
+    other = dt.dt.strftime("%Y-%m").astype("string").where(dt.notna(), s)
+    return s.str.slice(0, 7).where(iso, other)
 
 
 def _finish(kind, key, source, df, keep_cols, bad) -> Intake:

@@ -139,7 +139,7 @@ def normalise_name(name) -> str:
     >>> normalise_name("  St. Crispin & Kingsthorpe ")
     'st crispin and kingsthorpe'
     """
-    s = str(name).casefold().replace("&", " and ")
+    s = re.sub(r"['’`]", "", str(name).casefold()).replace("&", " and ")
     s = re.sub(r"[^\w]+", " ", s)
     return re.sub(r"\s+", " ", s).strip()
 
@@ -182,21 +182,33 @@ def _locate_points(x, y, wards: gpd.GeoDataFrame) -> pd.Series:
     return pd.Series(hit["ward_code"].to_numpy(), dtype="string")
 
 
-def _apply_filter(data: pd.DataFrame, column: str, wanted, source: str) -> pd.Series:
+def _apply_filter(data: pd.DataFrame, column: str, wanted, intake: Intake, notes: list) -> pd.Series:
+    """Rows to keep for a category/period filter.
+
+    For the reports a filter that cannot apply is an error (it would silently
+    map everything); for referrals it is a note in the report.
+    """
     if wanted is None:
         return pd.Series(True, index=data.index)
+    strict = intake.kind == "reports"
     if column not in data:
-        raise InputError(f"{source}: cannot filter by {column}: the input has no {column} column.")
+        if strict:
+            raise InputError(f"{intake.source}: cannot filter by {column}: the input has no {column} "
+                             "column. Remove the filter or add the column.")
+        notes.append(f"no {column} column, so the {column} filter was not applied to this input")
+        return pd.Series(True, index=data.index)
     wanted = [wanted] if isinstance(wanted, str) else list(wanted)
     have = data[column].astype("string")
-    keys = {str(w).casefold() for w in wanted}
-    keep = have.str.casefold().isin(keys).fillna(False)
+    keep = have.str.casefold().isin({str(w).casefold() for w in wanted}).fillna(False)
     present = set(have.dropna().str.casefold())
     missing = [w for w in wanted if str(w).casefold() not in present]
     if missing:
         avail = sorted(have.dropna().unique().tolist())
-        raise InputError(f"{source}: {column} {missing} not found. Available: {avail[:30]}"
-                         f"{' ...' if len(avail) > 30 else ''}.")
+        msg = (f"{column} {missing} not found. Available: {avail[:30]}"
+               f"{' ...' if len(avail) > 30 else ''}")
+        if strict:
+            raise InputError(f"{intake.source}: {msg}.")
+        notes.append(msg)
     return keep
 
 
@@ -211,8 +223,8 @@ def place(intake: Intake, wards: gpd.GeoDataFrame, *, schools: Intake | None = N
     rep = SourceReport(kind=intake.kind, source=intake.source, key=intake.key,
                        rows_read=intake.rows_read, rejected_rows=intake.rejected.copy())
     data = intake.data.copy()
-    keep = _apply_filter(data, "category", category, intake.source) & \
-        _apply_filter(data, "period", period, intake.source)
+    keep = _apply_filter(data, "category", category, intake, rep.notes) & \
+        _apply_filter(data, "period", period, intake, rep.notes)
     closest = [""] * len(data)
     value = pd.Series(pd.NA, index=data.index, dtype="string")
     valid = set(wards["ward_code"])

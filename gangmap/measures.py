@@ -45,7 +45,6 @@ explicitly asked for: see :func:`weights` and the ``test_islands`` argument.
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -621,8 +620,7 @@ def eb_spatial(
     pos = _positions(w, df, "eb_spatial")
     ids = list(w.id_order)
     n = len(df)
-    valid = np.zeros(n, dtype=bool)
-    valid[:] = ok
+    valid = ok
     out = np.full(n, np.nan)
     r = np.zeros(n)
     r[ok] = obs[ok] / pop[ok]
@@ -730,7 +728,7 @@ def weights(
             f"measures.weights: islands={islands!r} is not one of 'nearest', 'exclude'."
         )
     codes = df[ids].tolist()
-    dup = sorted({str(c) for c in codes if codes.count(c) > 1}) if len(set(codes)) < len(codes) else []
+    dup = sorted({str(c) for c in df.loc[df[ids].duplicated(keep=False), ids]})
     if dup:
         raise InputError(
             f"measures.weights: column {ids!r} has duplicated ward codes {_some(dup)}. "
@@ -774,8 +772,6 @@ def weights(
             )
     neighbors = {c: [j for j in w0.neighbors[c] if j != c] for c in codes}
     wts = {c: [1.0] * len(neighbors[c]) for c in codes}
-    if kind == "knn":
-        wts = {c: [1.0] * len(neighbors[c]) for c in codes}
     island_codes = [c for c in codes if not neighbors[c]]
     if island_codes and islands == "nearest":
         from scipy.spatial import cKDTree
@@ -911,7 +907,7 @@ def _hotspot_setup(
         raise InputError(
             f"measures.{func}: fewer than 3 wards have neighbours; hotspot statistics need more wards."
         )
-    w_copy, order = _aligned_copy(w, df, analysed, func)
+    w_copy, _ = _aligned_copy(w, df, analysed, func)
     reported_islands = [c for c in w.id_order if c in unconnected or (c in isl and not test_islands)]
     return y, w_copy, analysed, sorted(isl, key=str), reported_islands
 

@@ -266,13 +266,17 @@ def test_metres_labelled_wgs84(square_wards, tmp_path):
     assert "metres" in msg and "crs=27700" in msg and "4326" in msg
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: boundaries._to_work_crs only checks geographic CRSs for "
-                   "out-of-range values; lon/lat degrees labelled EPSG:27700 (or read with crs=27700) "
-                   "pass the GB bounds check and are accepted as sub-metre wards near the BNG origin")
-def test_degrees_labelled_bng_rejected(square_wards):
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
+def test_degrees_labelled_bng_rejected(square_wards, tmp_path):
+    """Regression: lon/lat degrees read with crs=27700 used to pass as sub-metre wards near the BNG origin."""
     degrees = square_wards.to_crs(4326).set_crs(None, allow_override=True)
-    with pytest.raises(BoundaryError, match="CRS"):
+    with pytest.raises(BoundaryError, match=r"look like longitude/latitude degrees.*crs=4326"):
         read_wards(degrees, crs=27700)
+    path = _write_shp(degrees, tmp_path / "shp")
+    with pytest.raises(BoundaryError) as ei:
+        read_wards(path, crs=27700)
+    assert "degrees" in msg_names(ei, path)
+    assert_canonical(read_wards(path, crs=4326), tol=0.01)
 
 
 def test_wards_outside_great_britain(square_wards):
@@ -433,10 +437,8 @@ def test_bowtie_repaired_and_reported(square_wards, tmp_path):
     np.testing.assert_allclose(w.area.drop(index=4), np.full(5, 1e6))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: boundaries._repair keeps parts with type id >= 3, which "
-                   "includes MultiLineString (5) and MultiPoint (4); a polygon with two spikes is "
-                   "'repaired' to a GeometryCollection of a polygon and dangling lines")
 def test_repair_keeps_only_polygonal_parts(square_wards):
+    """Regression: make_valid's stray lines used to stay in a GeometryCollection."""
     g = square_wards.copy()
     x0, y0 = 480_000, 260_000
     g.loc[0, "geometry"] = shapely.Polygon([  # a square with two zero-width spikes
@@ -445,7 +447,8 @@ def test_repair_keeps_only_polygonal_parts(square_wards):
     with pytest.warns(BoundaryWarning, match="E05100001"):
         w = read_wards(g)
     assert w.attrs["repaired"] == ["E05100001"]
-    assert w.geometry.iloc[0].geom_type in ("Polygon", "MultiPolygon")
+    assert w.geometry.iloc[0].geom_type == "Polygon"
+    assert w.geometry.iloc[0].area == pytest.approx(1e6)
 
 
 # --------------------------------------------------------------------------- real data
