@@ -11,7 +11,7 @@ The pipeline, one module per stage::
 
 __version__ = "0.1.0"
 
-from . import boundaries, classify, demo, disclosure, export, intake, maps, measures, pack  # noqa: E402
+from . import boundaries, classify, demo, disclosure, errors, export, intake, maps, measures, pack  # noqa: E402
 from .boundaries import read_wards  # noqa: E402
 from .disclosure import make_safe  # noqa: E402
 from .errors import GangmapError  # noqa: E402

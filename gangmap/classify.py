@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import mapclassify
@@ -163,8 +164,10 @@ def classify(values, *, scheme: str = "quantiles", k: int = 5, bins=None, palett
         cls = mapclassify.BoxPlot(shown)
     else:
         kk = int(min(k, max(1, len(np.unique(shown)))))
-        cls = getattr(mapclassify, SCHEMES[scheme])(shown, k=kk) if kk > 1 else \
-            mapclassify.UserDefined(shown, bins=[shown.max()])
+        with warnings.catch_warnings():  # "not enough unique values": empty classes are dropped below
+            warnings.simplefilter("ignore", UserWarning)
+            cls = getattr(mapclassify, SCHEMES[scheme])(shown, k=kk) if kk > 1 else \
+                mapclassify.UserDefined(shown, bins=[shown.max()])
     edges = np.asarray(cls.bins, dtype=float)
     yb = np.asarray(cls.yb, dtype=int)
     n = len(edges)
