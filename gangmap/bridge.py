@@ -44,7 +44,7 @@ __all__ = ["VintageGuess", "detect_vintage", "BridgeReport", "lsoa_to_ward", "ap
 GSS_RE = re.compile(r"^[ENSWK]\d{8}$")
 
 #: Highest LSOA / MSOA / OA codes of the 2011 census geography; higher codes were issued for 2021.
-LAST_2011 = {"E01": 33768, "W01": 1958, "E02": 6934, "W02": 423, "E00": 176774, "W00": 10265}
+LAST_2011 = {"E01": 33768, "W01": 1958, "E02": 6934, "W02": 423}
 _WARD_PREFIXES = ("E05", "W05", "S13", "N08")
 
 
@@ -144,11 +144,8 @@ class VintageGuess:
 def _classify(code: str) -> str:
     if not GSS_RE.match(code):
         return "not_gss"
-    prefix = code[:3]
-    kind = _PREFIX_KIND.get(prefix, "other_gss")
-    if kind in ("lsoa", "msoa"):
-        return kind  # the census year is decided for the whole group below
-    return kind
+    # "lsoa"/"msoa" get their census year (11 or 21) for the whole group in detect_vintage.
+    return _PREFIX_KIND.get(code[:3], "other_gss")
 
 
 def detect_vintage(codes, wards=None) -> VintageGuess | None:
@@ -201,12 +198,10 @@ def detect_vintage(codes, wards=None) -> VintageGuess | None:
         return None
     kinds = values.map(_classify)
     # Census year of LSOA / MSOA / OA groups: 2021 if any code was issued after 2011.
-    for kind in ("lsoa", "msoa", "oa"):
+    for kind in ("lsoa", "msoa"):
         sel = kinds == kind
-        if not sel.any():
-            continue
-        newer = any(int(c[3:]) > LAST_2011.get(c[:3], 10**9) for c in values[sel])
-        if kind != "oa":
+        if sel.any():
+            newer = any(int(c[3:]) > LAST_2011.get(c[:3], 10**9) for c in values[sel])
             kinds[sel] = kind + ("21" if newer else "11")
     counts = kinds.value_counts()
     # Prefer a recognised kind over "not_gss"/"other_gss" only on a tie.

@@ -177,7 +177,13 @@ def classify(values, *, scheme: str = "quantiles", k: int = 5, bins=None, palett
     colors = pal[n] if n >= 3 else [pal[3][1]] if n == 1 else [pal[3][0], pal[3][2]]
     lows = np.r_[shown.min(), edges[:-1]]
     nd = _decimals(np.r_[lows, edges])
-    labels = [f"{_fmt(lo, nd)}–{_fmt(hi, nd)}" for lo, hi in zip(lows, edges)]
+    if np.all(shown == np.round(shown)) and scheme != "box_plot":
+        # Counts: whole-number classes that do not overlap ("11–15", not "10.5–15.0").
+        his = np.floor(edges)
+        los = np.r_[shown.min(), his[:-1] + 1]
+        labels = [_fmt(lo) if lo == hi else f"{_fmt(lo)}–{_fmt(hi)}" for lo, hi in zip(los, his)]
+    else:
+        labels = [f"{_fmt(lo, nd)}–{_fmt(hi, nd)}" for lo, hi in zip(lows, edges)]
     if scheme == "box_plot":  # bins: lower fence, Q1, median, Q3, upper fence[, max]
         names = ["low outlier", "to 25th pct", "25th pct–median", "median–75th pct", "75th pct–upper fence",
                  "high outlier"]

@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="map title")
     p.add_argument("--out", required=True, metavar="FILE.html", help="where to write the map")
     _policy_args(p)
+
+    from .fetch import add_cli
+
+    add_cli(sub)  # gangmap boundaries fetch
     return parser
 
 
@@ -178,7 +182,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 1
     try:
-        return COMMANDS[args.command](args)
+        return (getattr(args, "func", None) or COMMANDS[args.command])(args)
     except GangmapError as exc:
         print(f"gangmap {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 Everything here is **fictional demo data**, generated deterministically by
 :func:`generate` so that the files in ``data/demo/`` can be rebuilt byte for
-byte. The county lies in the North Sea, about 80 km off the Lincolnshire coast, so that it
+byte. The county lies in the North Sea off the Lincolnshire coast (about 39 km from the nearest real ward) so that it
 can never be mistaken for a real place.
 
 Wyvernshire has 60 wards in 3 districts:
@@ -96,7 +96,7 @@ def _county() -> Polygon:
     rng = np.random.default_rng(SEED)
     t = np.linspace(0, 2 * np.pi, 48, endpoint=False)
     r = 1 + 0.12 * np.sin(3 * t + 0.5) + 0.06 * rng.standard_normal(t.size)
-    cx, cy = 650_000, 400_000  # North Sea, ~80 km off Lincolnshire: clearly not a real county
+    cx, cy = 625_000, 400_000  # North Sea off Lincolnshire (inside EPSG:27700's area of use)
     return Polygon(np.c_[cx + 21_000 * r * np.cos(t), cy + 16_000 * r * np.sin(t)]).buffer(0)
 
 
@@ -115,23 +115,26 @@ def _districts(county: Polygon) -> list[Polygon]:
 def _wards() -> gpd.GeoDataFrame:
     rng = np.random.default_rng(SEED + 1)
     county = _county()
-    rows = []
-    for (lad_code, lad_name, n), area in zip(DISTRICTS, _districts(county)):
+    seeds = []  # (district index, point): seeds are drawn inside each district's region
+    for d, ((_, _, n), area) in enumerate(zip(DISTRICTS, _districts(county))):
         minx, miny, maxx, maxy = area.bounds
-        pts = []
+        pts: list = []
         while len(pts) < n:
             p = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
-            # City wards are denser towards the centre of the district.
             if area.buffer(-800).contains(p) and all(p.distance(q) > 1_500 for q in pts):
                 pts.append(p)
-        cells = shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=area)
-        cells = [c.intersection(area) for c in cells.geoms]
-        # Order cells by their seed so names land deterministically.
-        ordered = [next(c for c in cells if c.contains(p)) for p in pts]
-        names = NAMES[lad_name]
-        order = np.lexsort(([c.centroid.x for c in ordered], [-round(c.centroid.y, -3) for c in ordered]))
-        for k, idx in enumerate(order):
-            rows.append((lad_code, lad_name, names[k], shapely.set_precision(ordered[idx], 1.0)))
+        seeds += [(d, p) for p in pts]
+    # One Voronoi diagram for the whole county, so neighbouring wards share their edges exactly;
+    # districts are the unions of their wards.
+    cells = shapely.voronoi_polygons(shapely.MultiPoint([p for _, p in seeds]), extend_to=county).geoms
+    rows = []
+    for d, (lad_code, lad_name, _) in enumerate(DISTRICTS):
+        mine = [p for dd, p in seeds if dd == d]
+        geoms = [shapely.set_precision(next(c for c in cells if c.contains(p)).intersection(county), 1.0)
+                 for p in mine]
+        # Name wards north to south, then west to east, so names land deterministically.
+        order = np.lexsort(([g.centroid.x for g in geoms], [-round(g.centroid.y, -3) for g in geoms]))
+        rows += [(lad_code, lad_name, NAMES[lad_name][k], geoms[i]) for k, i in enumerate(order)]
     gdf = gpd.GeoDataFrame(rows, columns=["lad_code", "lad_name", "ward_name", "geometry"], crs=WORK_CRS)
     gdf.insert(0, "ward_code", [f"E05{900001 + i}" for i in range(len(gdf))])
     return gdf[["ward_code", "ward_name", "lad_code", "lad_name", "geometry"]]

@@ -102,3 +102,22 @@ def to_png(fig, safe: SafeTable, path: str | Path, *, dpi: int = 150) -> Path:
     fig.text(0.5, 0.005, prov.footer(), ha="center", va="bottom", fontsize=6, wrap=True)
     fig.savefig(path, dpi=dpi, metadata={"Software": f"gangmap {prov.version}"})
     return path
+
+
+def funnel_png(safe: SafeTable, count: str, population: str = "population", path: str | Path = "funnel.png",
+               **options) -> Path:
+    """Save a funnel plot of ``count`` per population, drawn from safe values only, as PNG.
+
+    Wards whose count is suppressed are left out (the figure says how many);
+    the others are drawn at their safe counts. ``options`` go to
+    :func:`gangmap.measures.funnel_plot`.
+
+    Examples
+    --------
+    >>> safe = make_safe(table, counts=["reports"], keep=["population"])  # doctest: +SKIP
+    >>> funnel_png(safe, "reports", path="out/funnel.png")  # doctest: +SKIP
+    """
+    from .measures import funnel_plot
+
+    require_safe(safe, "a funnel plot")
+    return to_png(funnel_plot(safe, count, population, **options), safe, path)

@@ -271,7 +271,7 @@ class _Client:
                     last = f"ArcGIS error {ecode}"
                     self._retry_after = None
                     continue
-                raise DownloadError(self._arcgis_message(err, url, what))
+                raise DownloadError(self._arcgis_message(err, url, what, self.manual))
             return data
         if last == "unreachable":
             raise DownloadError(f"cannot reach {host}: the network is unreachable or the machine is "
@@ -297,15 +297,20 @@ class _Client:
         return delay
 
     @staticmethod
-    def _arcgis_message(err, url, what) -> str:
+    def _arcgis_message(err, url, what, manual) -> str:
         if not isinstance(err, dict):
             return f"the ArcGIS server at {url} returned an error for the {what}: {_one_line(err)}."
         code = err.get("code")
         msg = _one_line(err.get("message") or "no message")
         details = [d for d in (err.get("details") or []) if d and _one_line(d) != msg]
         more = f" ({_one_line('; '.join(map(str, details)), 200)})" if details else ""
-        fix = ("check the service name (--service-url) and that the year's district codes are used"
-               if code in (400, 404) else "check the request")
+        if what == "layer metadata":
+            fix = ("no such layer: the service name may differ for this year; find the layer on the "
+                   "portal and pass its .../FeatureServer/0 URL with --service-url, or " + manual)
+        elif code in (400, 404):
+            fix = "check the service (--service-url) and that the districts are given as that year's codes"
+        else:
+            fix = "check the request"
         return f"the ArcGIS server at {url} returned error {code} for the {what}: {msg}{more}; {fix}."
 
 
@@ -432,7 +437,7 @@ def _fetch(lad_codes, *, year, resolution, out_dir, base_url, service_url, timeo
         if meta is not None:
             return path, True, meta
 
-    manual = (f"download them by hand from {PORTAL_URL} (search \"Wards December {year} "
+    manual = (f"download the wards by hand from {PORTAL_URL} (search \"Wards December {year} "
               f"Boundaries\") and pass the file to --wards")
     own = session is None
     if own:

@@ -193,7 +193,11 @@ def read_table(path_or_df, *, what: str = "input") -> tuple[pd.DataFrame, str]:
         except UnicodeDecodeError:
             text = raw.decode("cp1252", errors="replace")
         try:
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+            # Blank lines are kept (as empty rows, rejected later) so row N is always line N+1.
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                             skip_blank_lines=False)
+            while len(df) and df.iloc[-1].isna().all():  # trailing blank lines at the end of the file
+                df = df.iloc[:-1]
         except (pd.errors.ParserError, csv.Error) as exc:
             msg = str(exc).strip().split("\n")[0]
             raise InputError(f"{source}: not a well-formed CSV ({msg}). Check the delimiter is a "
@@ -213,6 +217,13 @@ def _missing(source, what, needs: str, columns) -> InputError:
         f"are: {', '.join(map(str, columns)) or '(none)'}. Rename a column or pass its name "
         "(for example ward_code='Ward Code')."
     )
+
+
+def _looks_like_codes(values: pd.Series) -> bool:
+    """True when most non-blank values are GSS codes (``E05012345``)."""
+    v = values.dropna().astype("string").str.strip()
+    v = v[v != ""]
+    return v.empty or v.str.upper().str.match(r"^[ENSWK]\d{8}$").mean() >= 0.5
 
 
 def _parse_counts(values: pd.Series, column: str, rows: pd.Series, bad: list) -> pd.Series:
@@ -251,6 +262,8 @@ def _finish(kind, key, source, df, keep_cols, bad) -> Intake:
 def _with_common(df, out, source, category, period, bad, count=None, default_count=1):
     """Fill ``out`` with row, count, category and period columns from ``df``."""
     out["row"] = np.arange(1, len(df) + 1)
+    for r in out["row"][df.isna().all(axis=1).to_numpy()]:
+        bad.append((int(r), "blank line"))
     ccol = find_column(df.columns, "count", count, source)
     if ccol is not None:
         out["count"] = _parse_counts(df[ccol], ccol, out["row"], bad)
@@ -338,6 +351,10 @@ def read_reports(path_or_df, *, ward_code=None, ward_name=None, lat=None, lon=No
     common = _with_common(df, out, source, category, period, bad, count=None if police else count)
 
     wc = None if police else find_column(cols, "ward_code", ward_code, source)
+    if wc is not None and ward_code is None and not _looks_like_codes(df[wc]):
+        # e.g. a column called "Ward" that holds names: match by name instead.
+        ward_name = ward_name or (wc if find_column(cols, "ward_name", None, source) is None else None)
+        wc = None
     wn = None if (police or wc is not None) else find_column(cols, "ward_name", ward_name, source)
     if wc is not None:
         codes = df[wc].astype("string").str.strip().str.upper()
@@ -425,6 +442,8 @@ def read_schools(path_or_df, *, urn=None, name=None, easting=None, northing=None
         bad.append((int(r), f"duplicate URN {u}"))
     for r in out["row"][out["urn"].isna() | (out["urn"] == "")]:
         bad.append((int(r), "URN is blank"))
+    if "ward_code" in out:
+        out["ward_code"] = out["ward_code"].replace("", pd.NA)
     keep = ["row", "urn", "school_name", "x", "y"] + (["ward_code"] if wcol else [])
     # A school without coordinates is still usable through its ward code.
     if wcol is not None:

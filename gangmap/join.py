@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .boundaries import WARD_COLUMNS, read_wards
+from .bridge import detect_vintage
 from .errors import InputError
 from .intake import Intake, as_intake
 
@@ -319,6 +320,10 @@ def join(wards, reports=None, referrals=None, population=None, *, schools=None,
         intake = as_intake(obj, kind)
         flt = dict(category=category, period=period) if kind != "population" else {}
         placed, rep = place(intake, wards, schools=sch, **flt)
+        if rep.unmatched and intake.key == "ward_code":
+            guess = detect_vintage(rep.unmatched_rows["value"], wards)
+            if guess is not None:
+                rep.notes.append(guess.message)
         matched = placed[placed["status"] == "matched"]
         if kind == "population":
             dup = matched["ward_code"].duplicated(keep="first")

@@ -112,7 +112,7 @@ def _legend_extra(safe: SafeTable, column: str, cls) -> list[dict]:
 
 def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme: str = "quantiles",
                k: int = 5, bins=None, palette: str | None = None, also=(), visible: bool = False,
-               note: str | None = None) -> dict:
+               note: str | None = None, names: dict | None = None) -> dict:
     """A choropleth layer of one safe column (numeric, or categorical labels).
 
     Parameters
@@ -127,6 +127,8 @@ def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme:
         (strings such as hotspot labels) get fixed colours.
     also : sequence of str
         Further safe columns shown in the tooltip.
+    names : dict, optional
+        Display names for the ``also`` columns.
     """
     require_safe(safe, "a map layer")
     frame = safe.frame
@@ -150,8 +152,10 @@ def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme:
         "legend": {"title": title, "items": items + _legend_extra(safe, column, cls), "note": note},
         "scheme": cls.scheme, "bins": list(cls.bins),
     }
-    if also:
-        layer["extra"] = [{"name": a, "values": [str(v) for v in safe.display[a].tolist()]} for a in also]
+    extra = [a for a in also if a != column]
+    if extra:
+        layer["extra"] = [{"name": (names or {}).get(a, a), "values": [str(v) for v in safe.display[a].tolist()]}
+                          for a in extra]
     return layer
 
 
@@ -304,7 +308,7 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
     names = names or {}
     q = _quantiser(safe.frame.to_crs(MAP_CRS).total_bounds)
     layers = [area_layer(safe, c, name=names.get(c, c), scheme=scheme, k=k, bins=bins, palette=palette,
-                         also=also, visible=(i == 0)) for i, c in enumerate(columns)]
+                         also=also, names=names, visible=(i == 0)) for i, c in enumerate(columns)]
     layers.append(district_outlines(safe, q))
     return make_map(safe, layers, title=title or names.get(columns[0], columns[0]), subtitle=subtitle,
                     tiles=tiles, attribution=attribution, q=q)

@@ -1492,7 +1492,6 @@ def funnel_plot(
     population: str,
     *,
     per: float = 1000,
-    path: Any = None,
     label: str | None = "ward_name",
     label_outside: float = 0.998,
     title: str | None = None,
@@ -1505,18 +1504,20 @@ def funnel_plot(
     rate, and the 95% and 99.8% control limits of :func:`funnel_limits`; wards
     outside the ``label_outside`` limits are labelled. The function is pure: it
     builds a standalone ``matplotlib.figure.Figure`` (Agg canvas, no pyplot
-    state) and only writes a file when ``path`` is given.
+    state) and writes nothing. To save a PNG that may leave the machine, draw
+    it from a SafeTable and use :func:`gangmap.export.funnel_png`.
 
     Parameters
     ----------
-    df : DataFrame or GeoDataFrame
-        One row per ward.
+    df : DataFrame, GeoDataFrame or SafeTable
+        One row per ward. From a :class:`~gangmap.disclosure.SafeTable`
+        (made with ``keep=["population"]``) only wards whose count is shown
+        are drawn, at their safe (rounded) counts, and the figure says how
+        many were left out.
     count, population : str
         Column names of the event counts and the population at risk.
     per : float, default 1000
         Rate multiplier.
-    path : str or path-like, optional
-        Where to save a PNG of the figure.
     label : str or None, default "ward_name"
         Column used to label outlying wards (None: no labels).
     label_outside : {0.998, 0.95}, default 0.998
@@ -1550,6 +1551,7 @@ def funnel_plot(
         raise GangmapError(
             f"measures.funnel_plot: label_outside={label_outside!r} must be 0.998 or 0.95."
         )
+    df, hidden = _shown_rows(df, count, population)
     if label is not None:
         _require(df, [label], "funnel_plot")
     per, obs, pop, ok, bad, mean = _funnel_inputs(df, count, population, per, on_zero, "funnel_plot")
@@ -1599,7 +1601,26 @@ def funnel_plot(
     top = np.nanmax([np.nanmax(rate_v), float(limits["hi998"].iloc[len(limits) // 10])])
     ax.set_ylim(bottom=0, top=top * 1.1 if top > 0 else 1)
     ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, format="png", dpi=150)
+    if hidden:
+        ax.text(0.01, 0.99, f"{hidden} ward(s) with a suppressed count not shown", transform=ax.transAxes,
+                fontsize=7, va="top", color="dimgrey")
+    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
     return fig
+
+
+def _shown_rows(df: Any, count: str, population: str) -> tuple[pd.DataFrame, int]:
+    """Rows of ``df`` to draw: from a SafeTable only those whose ``count`` is shown."""
+    from .disclosure import is_safe
+
+    if not is_safe(df):
+        return df, 0
+    frame = df.frame
+    if population not in frame:
+        raise GangmapError(f"the SafeTable has no {population!r} column: make it with "
+                           f"make_safe(table, counts=[...], keep=[{population!r}]).")
+    if count not in df.suppressed:
+        raise GangmapError(f"{count!r} is not a safe count column of this SafeTable "
+                           f"(columns: {df.columns}).")
+    shown = (~df.suppressed[count] & frame[count].notna()).to_numpy()
+    rows = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).loc[shown]
+    return rows, int((~shown).sum())

@@ -58,13 +58,16 @@ from __future__ import annotations
 import json
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import shapely
 from shapely import GeometryType
 
-__all__ = ["Encoded", "encode_coverage", "group_outlines", "auto_tolerance", "quantiser_for", "decode", "decode_arcs"]
+__all__ = ["Encoded", "encode_coverage", "group_outlines", "auto_tolerance", "quantiser_for", "decode",
+           "decode_arcs"]
 
 WORK_CRS = "EPSG:27700"
 MAP_CRS = "EPSG:4326"
@@ -93,27 +96,36 @@ class Encoded:
         ``q``), then deltas.
     geoms : list
         Per input feature, a list of polygons; a polygon is a list of rings
-        (exterior first, counter-clockwise; holes clockwise); a ring is a list
-        of arc indices, ``~k`` meaning arc ``k`` reversed. Consecutive arcs
-        share their joining point.
+        (exterior first); a ring is a list of arc indices, ``~k`` meaning arc
+        ``k`` reversed. Consecutive arcs of a ring share their joining point.
     hausdorff_max_m, hausdorff_p99_m : float
-        Measured per-feature Hausdorff distance between input and decoded
-        output, metres (EPSG:27700): maximum and 99th percentile.
-    n_arcs, n_points_before, n_points_after : int
-        Arcs; ring vertices of the input (closing points not counted); points
-        stored in the arcs.
+        Measured per-feature deviation between the input and the decoded
+        output, metres (EPSG:27700): maximum and 99th percentile over
+        features. Each feature's value is an upper bound of its Hausdorff
+        distance (see :func:`encode_coverage`); ``hausdorff_m`` holds them all.
+    n_arcs : int
+        Arcs (shared borders are one arc).
+    n_points_before : int
+        Ring vertices of the input, closing points not counted (what a
+        per-ring encoding stores).
+    n_points_after : int
+        Points stored in the arcs.
     tolerance_m : float
-        Douglas-Peucker tolerance used (metres); some arcs of wards that would
-        have collapsed or self-intersected use less (``n_arcs_refined``).
+        Douglas-Peucker tolerance used (metres). Arcs of wards that would have
+        collapsed or self-intersected use less (``n_arcs_refined`` of them).
     n_invalid : int
-        Decoded features that are not valid polygons (0 unless the input had
-        rings too thin to survive quantisation).
+        Decoded features that are not valid polygons although their input is
+        (self-intersections the guard could not remove).
     n_invalid_input : int
-        Input features that were invalid and were repaired with ``make_valid``.
+        Input features that were not valid (repaired with ``make_valid`` when
+        ``repair=True``).
+    n_collapsed_rings : int
+        Rings left with fewer than 3 distinct points (0 unless a ring is
+        smaller than the quantisation step).
     quantum_m : float
         Worst-case shift of one point by quantisation, metres.
     seconds : dict
-        Time spent per stage.
+        Time per stage.
     """
 
     q: dict
@@ -132,10 +144,11 @@ class Encoded:
     quantum_m: float = 0.0
     seconds: dict = field(default_factory=dict)
     hausdorff_m: np.ndarray | None = field(default=None, repr=False)
-    # Internals used by group_outlines: per ring, feature index and arc refs;
-    # per arc, snapped vertex ids of its ends; simplified output in 27700.
+    # Internals for group_outlines: flat ring refs, ring -> feature, arc end vertex ids,
+    # decoded points (EPSG:27700) per arc.
+    _ref: np.ndarray | None = field(default=None, repr=False)
+    _ref_off: np.ndarray | None = field(default=None, repr=False)
     _ring_feature: np.ndarray | None = field(default=None, repr=False)
-    _ring_refs: list | None = field(default=None, repr=False)
     _arc_ends: np.ndarray | None = field(default=None, repr=False)
     _arc_xy: np.ndarray | None = field(default=None, repr=False)
     _arc_off: np.ndarray | None = field(default=None, repr=False)
@@ -144,6 +157,25 @@ class Encoded:
         """Bytes of ``{"q", "arcs", "geoms"}`` as compact JSON."""
         return len(json.dumps({"q": self.q, "arcs": self.arcs, "geoms": self.geoms},
                               separators=(",", ":")))
+
+    def add(self, geoms, *, tolerance_m: float | None = None, max_deviation_m: float | None = None) -> list:
+        """Encode further polygons (an overlay: campaign areas, catchments...) into these arcs.
+
+        They get their own arcs, appended to :attr:`arcs` with the same
+        quantisation ``q``, so one ``D.arcs`` serves every layer of a map.
+        Returns their geometry in the format of :attr:`geoms`.
+        """
+        extra = encode_coverage(geoms, quantisation=self.q, max_deviation_m=max_deviation_m,
+                                tolerance_m=self.tolerance_m if tolerance_m is None else tolerance_m)
+        base = len(self.arcs)
+        self.arcs.extend(extra.arcs)
+        self.n_arcs = len(self.arcs)
+        self.n_points_after += extra.n_points_after
+
+        def shift(k: int) -> int:
+            return k + base if k >= 0 else ~(~k + base)
+
+        return [[[[shift(k) for k in ring] for ring in poly] for poly in g] for g in extra.geoms]
 
     def stats(self) -> dict:
         """The measured numbers, for logs and benchmarks."""
@@ -154,13 +186,26 @@ class Encoded:
 
 
 # --------------------------------------------------------------------------- helpers
+@lru_cache(maxsize=8)
 def _transformer(src: str, dst: str):
+    """The transformer geopandas' ``to_crs`` uses, so the wards line up with other layers."""
     from pyproj import Transformer
 
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def _to_work(geoms):
+@lru_cache(maxsize=1)
+def _fixed_to_work():
+    """One fixed 4326 -> 27700 operation (no per-point fallback), for derivatives."""
+    from pyproj.transformer import TransformerGroup
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        group = TransformerGroup(MAP_CRS, WORK_CRS, always_xy=True)
+    return group.transformers[0] if group.transformers else _transformer(MAP_CRS, WORK_CRS)
+
+
+def _to_work(geoms) -> np.ndarray:
     """Geometry array in EPSG:27700 from a GeoSeries/GeoDataFrame (any CRS) or 4326 geometries."""
     import geopandas as gpd
 
@@ -177,41 +222,39 @@ def _to_work(geoms):
     return arr
 
 
-def _polygonal(geoms) -> tuple[np.ndarray, int]:
-    """Valid, polygonal geometries (make_valid; stray lines/points dropped), rings oriented."""
+def _polygonal(geoms: np.ndarray, repair: bool) -> tuple[np.ndarray, int]:
+    """Polygonal geometries, exteriors counter-clockwise; invalid ones repaired if asked."""
     geoms = np.asarray(geoms, dtype=object)
     missing = shapely.is_missing(geoms)
-    geoms = np.where(missing, shapely.from_wkt("POLYGON EMPTY"), geoms)
-    bad = ~shapely.is_valid(geoms)
-    n_bad = int(bad.sum())
-    if n_bad:
-        fixed = shapely.make_valid(geoms[bad])
-        out = []
-        for g in fixed:
-            parts = shapely.get_parts(g)
-            parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-            out.append(shapely.union_all(parts) if len(parts) else shapely.from_wkt("POLYGON EMPTY"))
-        geoms = geoms.copy()
-        geoms[bad] = out
-    # Exteriors counter-clockwise, holes clockwise: needed to chain arcs into outlines.
+    if missing.any():
+        geoms = np.where(missing, shapely.from_wkt("POLYGON EMPTY"), geoms)
+    n_bad = 0
+    if repair:
+        bad = ~shapely.is_valid(geoms)
+        n_bad = int(bad.sum())
+        if n_bad:
+            out = []
+            for g in shapely.make_valid(geoms[bad]):
+                parts = shapely.get_parts(g)
+                parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+                out.append(shapely.union_all(parts) if len(parts) else shapely.from_wkt("POLYGON EMPTY"))
+            geoms = geoms.copy()
+            geoms[bad] = out
     return shapely.orient_polygons(geoms, exterior_cw=False), n_bad
 
 
 def auto_tolerance(bounds_27700) -> float:
-    """Tolerance (m) that is half a pixel when the extent diagonal spans 3,000 px."""
-    minx, miny, maxx, maxy = bounds_27700
-    diag = math.hypot(maxx - minx, maxy - miny)
-    return 0.5 * diag / _PIXELS
+    """Tolerance (m): half a pixel when the extent's diagonal spans 3,000 px (``diagonal / 6000``)."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds_27700)
+    return 0.5 * math.hypot(maxx - minx, maxy - miny) / _PIXELS
 
 
 def quantiser_for(bounds_4326, tolerance_m: float) -> dict:
-    """Quantisation ``{"x0", "y0", "s"}``: step ``max(tolerance / 10, 1 m)`` in degrees."""
+    """Quantisation ``{"x0", "y0", "s"}``: one step is ``max(tolerance / 20, 1 m)`` in degrees."""
     minx, miny = float(bounds_4326[0]), float(bounds_4326[1])
-    step_m = max(tolerance_m / 10.0, 1.0)
-    s = step_m / _M_PER_DEG
-    e = math.floor(math.log10(s))
-    s = math.floor(s / 10 ** (e - 2)) * 10 ** (e - 2)  # 3 significant digits, rounded down
-    s = float(f"{s:.3g}")
+    s = max(tolerance_m / 20.0, 1.0) / _M_PER_DEG
+    e = math.floor(math.log10(s)) - 2
+    s = float(f"{math.floor(s / 10 ** e) * 10 ** e:.3g}")  # 3 significant digits, rounded down
     return {"x0": math.floor(minx * 1e6) / 1e6, "y0": math.floor(miny * 1e6) / 1e6, "s": s}
 
 
@@ -220,347 +263,459 @@ def _quantum_error_m(q) -> float:
     return 0.5 * math.sqrt(2.0) * q["s"] * _M_PER_DEG_MAX
 
 
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + n)`` for each start ``s`` and length ``n``."""
+    lengths = np.asarray(lengths, np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    owner = np.repeat(np.arange(len(lengths)), lengths)
+    first = np.cumsum(lengths) - lengths
+    return np.arange(total) - first[owner] + np.asarray(starts, np.int64)[owner]
+
+
+def _first_of_runs(sorted_keys: np.ndarray) -> np.ndarray:
+    """Indices where a sorted key array starts a new value."""
+    if len(sorted_keys) == 0:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+
+
 # --------------------------------------------------------------------------- topology
 @dataclass
 class _Topology:
-    xy: np.ndarray            # snapped vertex coordinates, EPSG:27700
-    arc_vids: np.ndarray      # concatenated vertex ids of the unique arcs
+    xy: np.ndarray            # distinct snapped vertices, EPSG:27700
+    arc_vids: np.ndarray      # vertex ids of the unique arcs, concatenated
     arc_off: np.ndarray       # offsets into arc_vids (n_arcs + 1)
-    ring_refs: list           # per ring: list of arc refs (k or ~k)
-    ring_part: np.ndarray     # per ring: part index
-    part_feature: np.ndarray  # per part: feature index
+    ref: np.ndarray           # arc refs (k or ~k) of every ring, concatenated
+    ref_off: np.ndarray       # offsets into ref per ring (n_rings + 1)
+    ring_part: np.ndarray     # per ring: part index (rings grouped by part, exterior first)
+    part_feature: np.ndarray  # per part: feature index (parts grouped by feature)
     ring_feature: np.ndarray  # per ring: feature index
     n_features: int
     n_points_before: int
 
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_off) - 1
+
+    @property
+    def n_rings(self) -> int:
+        return len(self.ref_off) - 1
+
 
 def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
+    """Snap, find junctions, cut rings into arcs and keep each arc once. All vectorised."""
     n_features = len(geoms)
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
     keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
     parts, part_feature = parts[keep], part_feature[keep]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, cidx = shapely.get_coordinates(rings, return_index=True)
-    counts = np.bincount(cidx, minlength=len(rings))
-    n_points_before = int(counts.sum() - len(rings))
-    # Drop each ring's closing point.
-    ends = np.cumsum(counts) - 1
-    mask = np.ones(len(coords), bool)
-    mask[ends[counts > 0]] = False
+    n_rings0 = len(rings)
+    counts = np.bincount(cidx, minlength=n_rings0)
+    n_points_before = int(counts.sum() - np.count_nonzero(counts))
+    mask = np.ones(len(coords), bool)  # drop each ring's closing point
+    mask[(np.cumsum(counts) - 1)[counts > 0]] = False
     coords, cidx = coords[mask], cidx[mask]
 
     # Snap to the grid and number the distinct vertices.
     g = np.rint(coords / snap_m).astype(np.int64)
-    gx, gy = g[:, 0] - g[:, 0].min(initial=0), g[:, 1] - g[:, 1].min(initial=0)
-    span = int(gy.max(initial=0)) + 1
-    if (int(gx.max(initial=0)) + 1) * span < 2 ** 62:
-        _, first, vid = np.unique(gx * span + gy, return_index=True, return_inverse=True)
-    else:  # pragma: no cover - extents beyond the grid of an int64 key
-        _, first, vid = np.unique(g, axis=0, return_index=True, return_inverse=True)
-    vid = vid.ravel()
+    if len(g):
+        gx, gy = g[:, 0] - g[:, 0].min(), g[:, 1] - g[:, 1].min()
+        span = int(gy.max()) + 1
+        if (int(gx.max()) + 1) * span < 2 ** 62:
+            key = gx * span + gy
+            order = np.argsort(key, kind="stable")
+            starts = _first_of_runs(key[order])
+            vid = np.empty(len(key), np.int64)
+            vid[order] = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(key)]))
+            first = order[starts]
+        else:  # pragma: no cover - extents beyond an int64 key
+            _, first, vid = np.unique(g, axis=0, return_index=True, return_inverse=True)
+            vid = vid.ravel()
+    else:
+        vid, first = np.zeros(0, np.int64), np.zeros(0, np.int64)
     xy = g[first].astype(float) * snap_m
 
-    # Remove consecutive repeats (cyclically) left by snapping; drop rings under 3 vertices.
-    n = len(vid)
-    pos = np.arange(n)
-    starts = np.r_[0, np.flatnonzero(np.diff(cidx)) + 1] if n else np.zeros(0, np.int64)
-    ring_of_start = cidx[starts] if n else starts
-    rstart = np.empty(len(rings), np.int64)
-    rend = np.empty(len(rings), np.int64)
-    rstart[:] = -1
-    rend[:] = -1
-    if n:
-        rstart[ring_of_start] = starts
-        rend[ring_of_start] = np.r_[starts[1:], n]
-    prev = pos - 1
-    prev[starts] = rend[ring_of_start] - 1
-    keep = vid != vid[prev] if n else np.zeros(0, bool)
+    # Remove consecutive repeats (cyclically) left by snapping.
+    rs = _first_of_runs(cidx)                      # start of each non-empty ring
+    re = np.r_[rs[1:], len(cidx)]
+    prev = np.arange(len(cidx)) - 1
+    prev[rs] = re - 1
+    keep = vid != vid[prev]
     vid, cidx = vid[keep], cidx[keep]
-    counts = np.bincount(cidx, minlength=len(rings))
+    # Rings under 3 vertices go; a part whose exterior went goes altogether.
+    counts = np.bincount(cidx, minlength=n_rings0)
     ring_ok = counts >= 3
-    # A part whose exterior collapsed goes altogether.
-    first_ring = np.r_[True, ring_part[1:] != ring_part[:-1]] if len(rings) else np.zeros(0, bool)
+    first_ring = np.r_[True, ring_part[1:] != ring_part[:-1]] if n_rings0 else np.zeros(0, bool)
     part_ok = np.zeros(len(parts), bool)
     part_ok[ring_part[first_ring & ring_ok]] = True
     ring_ok &= part_ok[ring_part]
     sel = ring_ok[cidx]
     vid, cidx = vid[sel], cidx[sel]
     kept_rings = np.flatnonzero(ring_ok)
-    new_index = np.full(len(rings), -1, np.int64)
-    new_index[kept_rings] = np.arange(len(kept_rings))
-    cidx = new_index[cidx]
+    renumber = np.full(n_rings0, -1, np.int64)
+    renumber[kept_rings] = np.arange(len(kept_rings))
+    cidx = renumber[cidx]
     ring_part = ring_part[kept_rings]
-    counts = np.bincount(cidx, minlength=len(kept_rings))
+    n_rings = len(kept_rings)
+    counts = np.bincount(cidx, minlength=n_rings).astype(np.int64)
     off = np.r_[0, np.cumsum(counts)]
 
     # Junctions: vertices with 3+ distinct neighbours, or visited twice by one ring.
-    nv = len(xy)
-    n = len(vid)
+    nv, n = len(xy), len(vid)
     nxt = np.arange(1, n + 1)
     nxt[off[1:] - 1] = off[:-1]
-    a, b = vid, vid[nxt]
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    edges = np.unique(lo * nv + hi)
-    degree = np.bincount(edges // nv, minlength=nv) + np.bincount(edges % nv, minlength=nv)
+    lo, hi = np.minimum(vid, vid[nxt]), np.maximum(vid, vid[nxt])
+    e = np.sort(lo * nv + hi)
+    e = e[_first_of_runs(e)]
+    degree = np.bincount(e // nv, minlength=nv) + np.bincount(e % nv, minlength=nv)
     junction = degree >= 3
-    rv, rc = np.unique(cidx * nv + vid, return_counts=True)
-    junction[(rv[rc > 1] % nv)] = True
-
-    # Cut rings at junctions; keep each arc once (canonical direction).
+    rv = np.sort(cidx * nv + vid)
+    dup = rv[1:][rv[1:] == rv[:-1]]
+    junction[dup % nv] = True
     jpos = junction[vid]
-    table: dict[bytes, int] = {}
-    arc_list: list[np.ndarray] = []
-    ring_refs: list[list[int]] = []
-    for r in range(len(counts)):
-        v = vid[off[r]:off[r + 1]]
-        js = np.flatnonzero(jpos[off[r]:off[r + 1]])
-        if len(js) == 0:  # a ring with no junction: one closed arc, from its smallest vertex
-            i = int(np.argmin(v))
-            v = np.r_[v[i:], v[:i + 1]]
-            pieces = [v]
-        else:
-            j0 = js[0]
-            v = np.r_[v[j0:], v[:j0 + 1]]
-            cuts = np.r_[js - j0, len(v) - 1]
-            pieces = [v[cuts[k]:cuts[k + 1] + 1] for k in range(len(cuts) - 1)]
-        refs = []
-        for p in pieces:
-            if p[0] < p[-1] or (p[0] == p[-1] and p[1] <= p[-2]):
-                key, fwd = p, True
-            else:
-                key, fwd = p[::-1], False
-            kb = key.tobytes()
-            k = table.get(kb)
-            if k is None:
-                k = table[kb] = len(arc_list)
-                arc_list.append(key)
-            refs.append(k if fwd else ~k)
-        ring_refs.append(refs)
-    arc_len = np.fromiter((len(x) for x in arc_list), np.int64, len(arc_list))
-    arc_off = np.r_[0, np.cumsum(arc_len)]
-    arc_vids = np.concatenate(arc_list) if arc_list else np.zeros(0, np.int64)
-    return _Topology(xy=xy, arc_vids=arc_vids, arc_off=arc_off, ring_refs=ring_refs, ring_part=ring_part,
-                     part_feature=part_feature, ring_feature=part_feature[ring_part],
+
+    # Rotate each ring to start at its first junction (or, with none, at its smallest vertex id),
+    # and close it.
+    jp = np.flatnonzero(jpos)
+    start = np.full(n_rings, -1, np.int64)
+    if len(jp):
+        f = _first_of_runs(cidx[jp])
+        start[cidx[jp][f]] = jp[f]
+    has_j = start >= 0
+    if (~has_j).any():
+        ringmin = np.minimum.reduceat(vid, off[:-1]) if n else np.zeros(0, np.int64)
+        at_min = np.flatnonzero(vid == ringmin[cidx])
+        f = _first_of_runs(cidx[at_min])
+        rr = cidx[at_min][f]
+        nj = ~has_j[rr]
+        start[rr[nj]] = at_min[f][nj]
+    clen = counts + 1
+    coff = np.r_[0, np.cumsum(clen)]
+    cring = np.repeat(np.arange(n_rings), clen)
+    t = np.arange(int(coff[-1])) - coff[cring]
+    pos = off[cring] + (start[cring] - off[cring] + t) % counts[cring]
+    rv = vid[pos]                                  # rotated, closed rings
+    cut = jpos[pos] | (t == 0) | (t == counts[cring])
+    cut &= has_j[cring] | (t == 0) | (t == counts[cring])
+
+    # Pieces between consecutive cuts of a ring.
+    c = np.flatnonzero(cut)
+    same = cring[c[:-1]] == cring[c[1:]]
+    ps, pe = c[:-1][same], c[1:][same]
+    a, b, y, z = rv[ps], rv[ps + 1], rv[pe - 1], rv[pe]
+    fwd = (a < z) | ((a == z) & (b <= y))
+    # An arc runs from a junction through vertices of degree 2, so it is fixed by its first two
+    # vertices: the key (first, second) in canonical direction identifies it.
+    key = np.where(fwd, a * nv + b, z * nv + y)
+    order = np.argsort(key, kind="stable")
+    firsts = _first_of_runs(key[order])
+    arc_of_piece = np.empty(len(key), np.int64)
+    arc_of_piece[order] = np.repeat(np.arange(len(firsts)), np.diff(np.r_[firsts, len(key)]))
+    rep = order[firsts]                            # a representative piece of each arc
+    ref = np.where(fwd, arc_of_piece, ~arc_of_piece)
+    pieces_per_ring = np.bincount(cring[ps], minlength=n_rings)
+    ref_off = np.r_[0, np.cumsum(pieces_per_ring)]
+    lens = pe[rep] - ps[rep] + 1
+    arc_off = np.r_[0, np.cumsum(lens)]
+    tt = np.arange(int(arc_off[-1])) - np.repeat(arc_off[:-1], lens)
+    rf = np.repeat(fwd[rep], lens)
+    src = np.where(rf, np.repeat(ps[rep], lens) + tt, np.repeat(pe[rep], lens) - tt)
+    arc_vids = rv[src]
+    return _Topology(xy=xy, arc_vids=arc_vids, arc_off=arc_off, ref=ref, ref_off=ref_off,
+                     ring_part=ring_part, part_feature=part_feature,
+                     ring_feature=part_feature[ring_part] if n_rings else np.zeros(0, np.int64),
                      n_features=n_features, n_points_before=n_points_before)
 
 
-# --------------------------------------------------------------------------- simplify / encode
-def _simplify(topo: _Topology, arc_tol: np.ndarray):
-    """Douglas-Peucker per arc, end points fixed. Returns (xy, offsets) in EPSG:27700."""
-    n_arcs = len(topo.arc_off) - 1
-    lens = np.diff(topo.arc_off)
-    pts = topo.xy[topo.arc_vids]
-    idx = np.repeat(np.arange(n_arcs), lens)
-    do = (arc_tol > 0) & (lens > 2)
-    out_xy = [None] * n_arcs
-    if do.any():
-        sel = do[idx]
-        rank = np.cumsum(do) - 1
-        lines = shapely.linestrings(pts[sel], indices=rank[idx[sel]])
-        simp = shapely.simplify(lines, arc_tol[do], preserve_topology=False)
-        sxy, sidx = shapely.get_coordinates(simp, return_index=True)
-        scount = np.bincount(sidx, minlength=len(simp))
-    else:
-        sxy, scount = np.zeros((0, 2)), np.zeros(0, np.int64)
-    # Assemble: unsimplified arcs as they are, simplified ones from GEOS.
-    new_len = lens.copy()
-    new_len[do] = scount
-    new_off = np.r_[0, np.cumsum(new_len)]
-    xy = np.empty((int(new_off[-1]), 2))
-    keep_plain = np.repeat(~do, lens)
-    dst_plain = np.repeat(~do, new_len)
-    xy[dst_plain] = pts[keep_plain]
-    xy[~dst_plain] = sxy
-    # End points are fixed by DP; make it exact whatever the GEOS version.
-    xy[new_off[:-1]] = pts[topo.arc_off[:-1]]
-    xy[new_off[1:] - 1] = pts[topo.arc_off[1:] - 1]
-    return xy, new_off
-
-
-def _quantise(xy27700: np.ndarray, off: np.ndarray, q: dict):
-    """Arcs to integer grid in 4326; repeats removed.
-
-    Returns (ints, offsets, kept, lonlat): ``kept`` marks the input points kept
-    and ``lonlat`` holds every input point's exact longitude/latitude.
-    """
-    tr = _transformer(WORK_CRS, MAP_CRS)
-    lon, lat = tr.transform(xy27700[:, 0], xy27700[:, 1])
-    ix = np.rint((np.asarray(lon) - q["x0"]) / q["s"]).astype(np.int64)
-    iy = np.rint((np.asarray(lat) - q["y0"]) / q["s"]).astype(np.int64)
-    ints = np.column_stack([ix, iy])
-    exact = np.column_stack([lon, lat])
-    n = len(ints)
-    first = np.zeros(n, bool)
-    first[off[:-1][np.diff(off) > 0]] = True
-    same = np.zeros(n, bool)
-    same[1:] = np.all(ints[1:] == ints[:-1], axis=1)
-    keep = first | ~same
-    arc_id = np.repeat(np.arange(len(off) - 1), np.diff(off))
-    new_off = np.r_[0, np.cumsum(np.bincount(arc_id[keep], minlength=len(off) - 1))]
-    return ints[keep], new_off, keep, exact
-
-
-def _ring_points(ring_refs: list, off: np.ndarray, pad: bool = True):
-    """Indices into the arc point array for each ring, as the viewer joins them.
-
-    Returns (index, ring_offsets): every ring closed (last point == first).
-    """
-    ref = np.fromiter((k for refs in ring_refs for k in refs), np.int64)
-    nref = np.fromiter((len(refs) for refs in ring_refs), np.int64, len(ring_refs))
-    ref_ring_start = np.zeros(len(ref), bool)
-    ref_ring_start[np.r_[0, np.cumsum(nref)[:-1]][nref > 0]] = True
-    rev = ref < 0
-    k = np.where(rev, ~ref, ref)
+def _ring_point_index(topo: _Topology, rings: np.ndarray, off: np.ndarray):
+    """Positions (into a point array with arc offsets ``off``) of the given rings' points,
+    joined as the viewer joins them (shared joints once; rings closed). Returns (index, ring_len)."""
+    nref = topo.ref_off[rings + 1] - topo.ref_off[rings]
+    ri = _ranges(topo.ref_off[rings], nref)
+    r = topo.ref[ri]
+    rev = r < 0
+    k = np.where(rev, ~r, r)
     L = off[k + 1] - off[k]
-    skip = (~ref_ring_start).astype(np.int64)
+    first = np.zeros(len(r), bool)
+    first[(np.cumsum(nref) - nref)[nref > 0]] = True
+    skip = (~first).astype(np.int64)
     contrib = np.maximum(L - skip, 0)
-    total = int(contrib.sum())
-    owner = np.repeat(np.arange(len(ref)), contrib)
-    starts = np.r_[0, np.cumsum(contrib)[:-1]]
-    j = np.arange(total) - starts[owner] + skip[owner]
-    idx = np.where(rev[owner], off[k[owner]] + L[owner] - 1 - j, off[k[owner]] + j)
-    ring_len = np.add.reduceat(contrib, np.r_[0, np.cumsum(nref)[:-1]]) if len(nref) else nref
-    ring_len = np.where(nref > 0, ring_len, 0)
+    owner = np.repeat(np.arange(len(r)), contrib)
+    tt = np.arange(int(contrib.sum())) - (np.cumsum(contrib) - contrib)[owner] + skip[owner]
+    idx = np.where(rev[owner], off[k[owner]] + L[owner] - 1 - tt, off[k[owner]] + tt)
+    ring_of_ref = np.repeat(np.arange(len(rings)), nref)
+    ring_len = np.bincount(ring_of_ref, weights=contrib, minlength=len(rings)).astype(np.int64)
+    return idx, ring_len
+
+
+def _build_polygons(topo: _Topology, features: np.ndarray, points: np.ndarray, off: np.ndarray):
+    """MultiPolygons of the given features (sorted ids) from arc points; short rings padded."""
+    fmask = np.zeros(topo.n_features, bool)
+    fmask[features] = True
+    rings = np.flatnonzero(fmask[topo.ring_feature])
+    out = np.full(len(features), None, dtype=object)
+    if not len(rings):
+        return out
+    idx, ring_len = _ring_point_index(topo, rings, off)
     short = np.flatnonzero(ring_len < 4)
-    if pad and len(short):
-        # Rings that collapsed below 4 points (3 distinct): repeat their last point so that
-        # they can still be built (as invalid rings) and measured.
-        ends = np.r_[0, np.cumsum(ring_len)]
+    if len(short):  # too few points for a ring: repeat the last one (an invalid ring, still measurable)
+        ends = np.cumsum(ring_len)
         extra = 4 - ring_len[short]
-        ins_at = np.repeat(ends[short + 1], extra)
-        ins_val = np.repeat(idx[np.maximum(ends[short + 1] - 1, 0)], extra)
-        idx = np.insert(idx, ins_at, ins_val)
+        last = idx[np.maximum(ends[short] - 1, 0)] if len(idx) else np.zeros(len(short), np.int64)
+        idx = np.insert(idx, np.repeat(ends[short], extra), np.repeat(last, extra))
         ring_len = np.maximum(ring_len, 4)
-    return idx, np.r_[0, np.cumsum(ring_len)]
+    ring_off = np.r_[0, np.cumsum(ring_len)]
+    rp = topo.ring_part[rings]
+    pstart = _first_of_runs(rp)
+    part_off = np.r_[pstart, len(rings)]
+    pf = topo.part_feature[rp[pstart]]
+    fstart = _first_of_runs(pf)
+    feat_off = np.r_[fstart, len(pstart)]
+    geoms = shapely.from_ragged_array(GeometryType.MULTIPOLYGON, points[idx], (ring_off, part_off, feat_off))
+    out[np.searchsorted(features, pf[fstart])] = geoms
+    return out
 
 
-def _polygons(xy: np.ndarray, ring_idx, ring_off, topo: _Topology):
-    """MultiPolygons (one per feature) from ring point indices; features without rings are empty."""
-    ring_xy = xy[ring_idx]
-    n_rings = len(ring_off) - 1
-    part_ids, part_first = np.unique(topo.ring_part, return_index=True) if n_rings else ([], [])
-    part_off = np.r_[part_first, n_rings] if n_rings else np.zeros(1, np.int64)
-    feat_of_part = topo.part_feature[part_ids] if n_rings else np.zeros(0, np.int64)
-    feat_off = np.searchsorted(feat_of_part, np.arange(topo.n_features + 1))
-    return shapely.from_ragged_array(GeometryType.MULTIPOLYGON, ring_xy,
-                                     (ring_off, part_off, feat_off))
+# --------------------------------------------------------------------------- simplify / quantise / measure
+class _Arcs:
+    """Simplification state of every arc: which original points are kept, and their encoding."""
+
+    def __init__(self, topo: _Topology, q: dict):
+        self.topo, self.q = topo, q
+        self.pts = topo.xy[topo.arc_vids]                     # original arc points, EPSG:27700
+        n = len(self.pts)
+        self.lens = np.diff(topo.arc_off)
+        self.arc_of = np.repeat(np.arange(topo.n_arcs), self.lens)
+        self.kept = np.zeros(n, bool)
+        self.done = np.zeros(n, bool)                          # projected already
+        self.lonlat = np.zeros((n, 2))
+        self.ints = np.zeros((n, 2), np.int64)
+        self.dec = np.zeros((n, 2))                            # decoded position, EPSG:27700
+        self._jac = None
+
+    # Douglas-Peucker with GEOS; the point's index rides along as Z so no matching is needed.
+    def simplify(self, arcs: np.ndarray, tols: np.ndarray) -> None:
+        topo = self.topo
+        lens = self.lens[arcs]
+        rng = _ranges(topo.arc_off[arcs], lens)
+        self.kept[rng] = False
+        plain = (tols <= 0) | (lens <= 2)
+        self.kept[_ranges(topo.arc_off[arcs[plain]], lens[plain])] = True
+        do = arcs[~plain]
+        if len(do):
+            dl = self.lens[do]
+            src = _ranges(topo.arc_off[do], dl)
+            xyz = np.column_stack([self.pts[src], src.astype(float)])
+            lines = shapely.linestrings(xyz, indices=np.repeat(np.arange(len(do)), dl))
+            simp = shapely.simplify(lines, tols[~plain], preserve_topology=False)
+            kz = shapely.get_coordinates(simp, include_z=True)[:, 2]
+            self.kept[np.rint(kz).astype(np.int64)] = True
+        # End points are fixed by Douglas-Peucker; make sure whatever the GEOS version.
+        self.kept[topo.arc_off[arcs]] = True
+        self.kept[topo.arc_off[arcs + 1] - 1] = True
+
+    def _jacobian(self, lon, lat):
+        """d(x, y)/d(lon, lat) of EPSG:4326 -> 27700 on a coarse lattice (nearest node)."""
+        if self._jac is None:
+            x0, x1 = float(lon.min()) - 0.1, float(lon.max()) + 0.1
+            y0, y1 = float(lat.min()) - 0.1, float(lat.max()) + 0.1
+            m = 24
+            gx, gy = np.meshgrid(np.linspace(x0, x1, m), np.linspace(y0, y1, m), indexing="ij")
+            gx, gy = gx.ravel(), gy.ravel()
+            h = 1e-4
+            tr = _fixed_to_work()
+            X, Y = tr.transform(np.r_[gx, gx + h, gx], np.r_[gy, gy, gy + h])
+            k = len(gx)
+            J = np.stack([(X[k:2 * k] - X[:k]) / h, (X[2 * k:] - X[:k]) / h,
+                          (Y[k:2 * k] - Y[:k]) / h, (Y[2 * k:] - Y[:k]) / h], axis=1)
+            self._jac = (x0, y0, (x1 - x0) / (m - 1), (y1 - y0) / (m - 1), m, J)
+        x0, y0, dx, dy, m, J = self._jac
+        i = np.clip(np.rint((lon - x0) / dx).astype(np.int64), 0, m - 1)
+        j = np.clip(np.rint((lat - y0) / dy).astype(np.int64), 0, m - 1)
+        return J[i * m + j]
+
+    def project(self) -> None:
+        """Longitude/latitude, integers and decoded EPSG:27700 position of newly kept points."""
+        new = np.flatnonzero(self.kept & ~self.done)
+        if not len(new):
+            return
+        q = self.q
+        lon, lat = _transformer(WORK_CRS, MAP_CRS).transform(self.pts[new, 0], self.pts[new, 1])
+        lon, lat = np.asarray(lon), np.asarray(lat)
+        ix = np.rint((lon - q["x0"]) / q["s"]).astype(np.int64)
+        iy = np.rint((lat - q["y0"]) / q["s"]).astype(np.int64)
+        # Decoded position: the original point moved by the rounding, converted to metres.
+        # (Linearised: an inverse transform could pick a different PROJ operation than the
+        # forward one near the edge of its area of use and report a spurious ~100 m.)
+        dlon = q["x0"] + ix * q["s"] - lon
+        dlat = q["y0"] + iy * q["s"] - lat
+        J = self._jacobian(lon, lat)
+        self.lonlat[new] = np.column_stack([lon, lat])
+        self.ints[new] = np.column_stack([ix, iy])
+        self.dec[new] = self.pts[new] + np.column_stack([J[:, 0] * dlon + J[:, 1] * dlat,
+                                                         J[:, 2] * dlon + J[:, 3] * dlat])
+        self.done[new] = True
+
+    def output(self):
+        """Positions of the points written (kept, minus repeats after rounding) and arc offsets."""
+        K = np.flatnonzero(self.kept)
+        ints = self.ints[K]
+        arc = self.arc_of[K]
+        rep = np.zeros(len(K), bool)
+        rep[1:] = (arc[1:] == arc[:-1]) & np.all(ints[1:] == ints[:-1], axis=1)
+        O = K[~rep]
+        off = np.r_[0, np.cumsum(np.bincount(self.arc_of[O], minlength=self.topo.n_arcs))]
+        return O, off
+
+    def deviation(self) -> np.ndarray:
+        """Per arc, an upper bound of the Hausdorff distance between original and decoded arc (m).
+
+        Every original point lies between two kept points (Douglas-Peucker keeps a subsequence);
+        its distance to that decoded chord bounds original -> decoded (distance to a segment is
+        convex along an original segment). Decoded -> original is bounded by the same numbers
+        plus twice the rounding shift of the chord's ends.
+        """
+        topo = self.topo
+        n = len(self.pts)
+        K = np.flatnonzero(self.kept)
+        j = np.searchsorted(K, np.arange(n), side="right") - 1
+        last = topo.arc_off[self.arc_of + 1] - 1
+        j = np.where(K[j] == last, j - 1, j)
+        A, B, P = self.dec[K[j]], self.dec[K[j + 1]], self.pts
+        AB = B - A
+        L2 = np.einsum("ij,ij->i", AB, AB)
+        tpar = np.einsum("ij,ij->i", P - A, AB) / np.where(L2 > 0, L2, 1.0)
+        tpar = np.clip(np.where(L2 > 0, tpar, 0.0), 0.0, 1.0)
+        d = np.hypot(*(A + tpar[:, None] * AB - P).T)
+        dev = np.maximum.reduceat(d, topo.arc_off[:-1]) if n else np.zeros(0)
+        shift = np.hypot(*(self.dec[K] - self.pts[K]).T)
+        arc_shift = np.zeros(topo.n_arcs)
+        np.maximum.at(arc_shift, self.arc_of[K], shift)
+        return np.maximum(dev, 2.0 * arc_shift)
 
 
-def _originals(topo: _Topology):
-    idx = topo.arc_vids
-    ring_idx, ring_off = _ring_points(topo.ring_refs, topo.arc_off)
-    return _polygons(topo.xy[idx], ring_idx, ring_off, topo)
-
-
-def _measure(topo: _Topology, sxy, ints, qoff, kept, exact, q, originals):
-    """Decoded polygons in 27700, per-feature Hausdorff, validity and collapsed rings.
-
-    The decoded points are placed at ``simplified + (inverse(decoded) - inverse(exact))``:
-    the quantisation shift measured in metres with one transformation for both,
-    because PROJ may pick a different operation (Helmert or ballpark) per point
-    near the edge of a transformation's area of use, and would otherwise add a
-    spurious difference of ~100 m between the two directions.
-    """
-    tr = _transformer(MAP_CRS, WORK_CRS)
-    lon = q["x0"] + ints[:, 0] * q["s"]
-    lat = q["y0"] + ints[:, 1] * q["s"]
-    ex = exact[kept]
-    x, y = tr.transform(np.r_[lon, ex[:, 0]], np.r_[lat, ex[:, 1]])
-    m = len(lon)
-    xy = sxy[kept] + np.column_stack([x[:m] - x[m:], y[:m] - y[m:]])
-    ring_idx, ring_off = _ring_points(topo.ring_refs, qoff, pad=False)
-    # Distinct points per ring: closed rings repeat the first point at the end.
-    collapsed = np.diff(ring_off) - 1 < 3
-    if collapsed.any():
-        ring_idx, ring_off = _ring_points(topo.ring_refs, qoff)
-    simplified = _polygons(xy, ring_idx, ring_off, topo)
-    h = shapely.hausdorff_distance(originals, simplified)
-    h = np.where(shapely.is_empty(originals) & shapely.is_empty(simplified), 0.0, h)
-    valid = shapely.is_valid(simplified) | shapely.is_empty(originals)
-    return simplified, h, valid, collapsed
+def _feature_max(topo: _Topology, arc_values: np.ndarray) -> np.ndarray:
+    """Per feature, the maximum of ``arc_values`` over the arcs of its rings (0 when none)."""
+    out = np.zeros(topo.n_features)
+    if len(topo.ref):
+        k = np.where(topo.ref < 0, ~topo.ref, topo.ref)
+        ring = np.repeat(np.arange(topo.n_rings), np.diff(topo.ref_off))
+        np.maximum.at(out, topo.ring_feature[ring], arc_values[k])
+    return out
 
 
 def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m: float | None = None,
-                    quantisation: dict | None = None, snap_m: float = SNAP_M, refine_rounds: int = 4,
-                    measure: bool = True) -> Encoded:
-    """Encode polygons as shared, simplified, quantised arcs.
+                    quantisation: dict | None = None, snap_m: float = SNAP_M, repair: bool = True,
+                    refine_rounds: int = 4) -> Encoded:
+    """Encode a polygon coverage as shared, simplified, quantised arcs, and measure the result.
 
     Parameters
     ----------
     geoms : GeoSeries, GeoDataFrame or sequence of shapely geometries
         A GeoSeries/GeoDataFrame in any CRS (converted to EPSG:27700), or
         plain geometries in longitude/latitude (EPSG:4326). Polygons and
-        multipolygons; invalid ones are repaired with ``shapely.make_valid``.
+        multipolygons; other geometry types are ignored.
     tolerance_m : float, optional
-        Douglas-Peucker tolerance in metres. Default: from the extent
-        (:func:`auto_tolerance`). Always capped by ``max_deviation_m``.
+        Douglas-Peucker tolerance, metres. Default: from the extent,
+        :func:`auto_tolerance` (``diagonal / 6000``). Always capped so that
+        tolerance + rounding stays within ``max_deviation_m``.
     max_deviation_m : float, optional
-        Bound on the measured per-feature Hausdorff distance (default 100 m).
-        ``0`` keeps every vertex (apart from quantisation).
+        Bound on the measured per-feature deviation (default 100 m). ``0``
+        keeps every vertex (only quantisation moves them).
     quantisation : dict, optional
-        ``{"x0", "y0", "s"}`` to use (e.g. shared with other layers).
-        Default: :func:`quantiser_for` the extent and tolerance.
+        ``{"x0", "y0", "s"}`` to use, e.g. shared with other layers. Default:
+        :func:`quantiser_for` the extent and tolerance.
     snap_m : float
-        Vertices closer than this grid (metres) are merged (default 1 mm).
+        Vertices on the same ``snap_m`` grid (metres) are one vertex (1 mm).
+    repair : bool
+        Repair invalid input with ``shapely.make_valid`` (costs a validity
+        check of every feature; pass False for wards from
+        :func:`gangmap.read_wards`, which are repaired already).
     refine_rounds : int
-        Rounds of re-simplifying (at a quarter of the tolerance) the arcs of
-        wards whose rings collapsed or became invalid.
-    measure : bool
-        Measure the Hausdorff distance (needed for the guarantee; costs time).
+        Rounds of re-simplifying, at a quarter of the tolerance each time,
+        the arcs of features whose rings collapsed or became invalid.
 
     Returns
     -------
     Encoded
+
+    Notes
+    -----
+    The deviation is measured on the decoded output: for every input vertex
+    the distance to the decoded chord that replaced it, and for every chord
+    the rounding of its ends; their maximum over a feature's arcs is an upper
+    bound of its Hausdorff distance (shapely's discrete Hausdorff distance is
+    never larger; the tests check this). If the maximum exceeds
+    ``max_deviation_m`` the tolerance is reduced and the arcs simplified again.
     """
     t0 = time.perf_counter()
-    sec = {}
+    sec: dict[str, float] = {}
     max_dev = MAX_DEVIATION_M if max_deviation_m is None else float(max_deviation_m)
-    work = _to_work(geoms)
-    work, n_bad_in = _polygonal(work)
+    work, n_bad_in = _polygonal(_to_work(geoms), repair)
     sec["prepare"] = time.perf_counter() - t0
 
     t = time.perf_counter()
     topo = _build_topology(work, snap_m)
     sec["topology"] = time.perf_counter() - t
-    n_arcs = len(topo.arc_off) - 1
+    t = time.perf_counter()
 
-    bounds = shapely.total_bounds(work) if len(work) else np.zeros(4)
-    if not np.all(np.isfinite(bounds)):
-        bounds = np.zeros(4)
+    if len(topo.xy):
+        lo, hi = topo.xy.min(axis=0), topo.xy.max(axis=0)
+        bounds = (lo[0], lo[1], hi[0], hi[1])
+    else:
+        bounds = (0.0, 0.0, 0.0, 0.0)
     tol = auto_tolerance(bounds) if tolerance_m is None else float(tolerance_m)
     tol = max(min(tol, max_dev), 0.0)
     if quantisation is None:
-        tr = _transformer(WORK_CRS, MAP_CRS)
-        if len(topo.xy):
-            lon, lat = tr.transform(topo.xy[:, 0], topo.xy[:, 1])
-            b4326 = (float(np.min(lon)), float(np.min(lat)))
-        else:
-            b4326 = (0.0, 0.0)
-        q = quantiser_for(b4326, tol)
+        # South-west corner in degrees: transform the extent's outline, not every vertex.
+        ex = np.linspace(bounds[0], bounds[2], 64)
+        ey = np.linspace(bounds[1], bounds[3], 64)
+        bx = np.r_[ex, ex, np.full(64, bounds[0]), np.full(64, bounds[2])]
+        by = np.r_[np.full(64, bounds[1]), np.full(64, bounds[3]), ey, ey]
+        lon, lat = _transformer(WORK_CRS, MAP_CRS).transform(bx, by)
+        q = quantiser_for((float(np.min(lon)), float(np.min(lat))), tol)
     else:
         q = {"x0": float(quantisation["x0"]), "y0": float(quantisation["y0"]), "s": float(quantisation["s"])}
     qerr = _quantum_error_m(q)
-    if max_dev > 0:
-        tol = max(min(tol, max_dev - qerr), 0.0)
-    else:
-        tol = 0.0
+    # Douglas-Peucker tolerance + rounding (at most twice, see deviation()) within the bound.
+    tol = max(min(tol, max_dev - 2 * qerr), 0.0) if max_dev > 0 else 0.0
 
-    originals = _originals(topo) if measure else None
+    state = _Arcs(topo, q)
+    n_arcs = topo.n_arcs
     arc_tol = np.full(n_arcs, tol)
-    ref_ring = np.repeat(np.arange(len(topo.ring_refs)), [len(r) for r in topo.ring_refs])
-    ref_arc = np.fromiter((k if k >= 0 else ~k for refs in topo.ring_refs for k in refs), np.int64,
-                          len(ref_ring))
-    for attempt in range(8):
-        t = time.perf_counter()
+    ref_arc = np.where(topo.ref < 0, ~topo.ref, topo.ref)
+    ref_ring = np.repeat(np.arange(topo.n_rings), np.diff(topo.ref_off))
+    valid = np.ones(topo.n_features, bool)
+    valid_in: dict[int, bool] = {}
+    changed = np.arange(n_arcs)
+    check = np.arange(topo.n_features)
+    collapsed = np.zeros(topo.n_rings, bool)
+    feat_dev = np.zeros(topo.n_features)
+    for attempt in range(6):
         for rnd in range(refine_rounds + 1):
-            sxy, soff = _simplify(topo, arc_tol)
-            ints, qoff, kept, exact = _quantise(sxy, soff, q)
-            if not measure:
-                h = np.zeros(topo.n_features)
-                valid = np.ones(topo.n_features, bool)
-                collapsed = np.zeros(len(topo.ring_refs), bool)
-                break
-            _, h, valid, collapsed = _measure(topo, sxy, ints, qoff, kept, exact, q, originals)
+            state.simplify(changed, arc_tol[changed])
+            state.project()
+            O, off = state.output()
+            # Collapsed rings: fewer than 3 distinct points.
+            k_len = np.diff(off)[ref_arc] - 1
+            distinct = np.bincount(ref_ring, weights=k_len, minlength=topo.n_rings)
+            collapsed = distinct < 3
+            # Validity of the features whose arcs changed.
+            polys = _build_polygons(topo, check, state.dec[O], off)
+            ok = shapely.is_valid(polys) | shapely.is_missing(polys)
+            valid[check] = ok
+            bad_f = np.flatnonzero(~valid)
+            if len(bad_f):  # only failures the input does not have count
+                need = [f for f in bad_f.tolist() if f not in valid_in]
+                if need:
+                    need_a = np.array(need, np.int64)
+                    orig = _build_polygons(topo, need_a, state.pts, topo.arc_off)
+                    for f, g in zip(need, orig):
+                        valid_in[f] = g is None or bool(g.is_valid)
+                valid[[f for f in bad_f.tolist() if not valid_in[f]]] = True
             bad_ring = collapsed | ~valid[topo.ring_feature]
             if not bad_ring.any() or rnd == refine_rounds:
                 break
@@ -570,57 +725,72 @@ def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m:
                 break
             new = arc_tol[arcs_bad] / 4
             arc_tol[arcs_bad] = np.where(new < 2 * qerr, 0.0, new)
-        sec[f"simplify+measure[{attempt}]"] = time.perf_counter() - t
-        hmax = float(np.nanmax(h)) if len(h) else 0.0
-        if not measure or hmax <= max_dev or tol == 0:
+            changed = arcs_bad
+            touched = np.zeros(n_arcs, bool)
+            touched[arcs_bad] = True
+            check = np.unique(topo.ring_feature[ref_ring[touched[ref_arc]]])
+        arc_dev = state.deviation()
+        feat_dev = _feature_max(topo, arc_dev)
+        hmax = float(feat_dev.max()) if len(feat_dev) else 0.0
+        if hmax <= max_dev or not (arc_tol > 0).any():
             break
-        # The bound failed (it should not): simplify less and redo.
-        scale = 0.9 * max(max_dev - qerr, 0.0) / max(hmax, 1e-9)
-        tol = tol * scale if tol * scale >= 2 * qerr else 0.0
-        arc_tol = np.minimum(arc_tol, tol)
+        # The bound failed (it should not): simplify the offending arcs less and redo.
+        over = np.flatnonzero(arc_dev > max_dev)
+        arc_tol[over] = np.where(arc_tol[over] / 2 < 2 * qerr, 0.0, arc_tol[over] / 2)
+        changed = over
+        touched = np.zeros(n_arcs, bool)
+        touched[over] = True
+        check = np.unique(topo.ring_feature[ref_ring[touched[ref_arc]]])
+    sec["simplify+measure"] = time.perf_counter() - t
 
     # Delta-encode each arc: first point absolute, then differences.
     t = time.perf_counter()
+    ints = state.ints[O]
     d = ints.copy()
     d[1:] -= ints[:-1]
-    d[qoff[:-1][np.diff(qoff) > 0]] = ints[qoff[:-1][np.diff(qoff) > 0]]
+    starts = off[:-1]
+    d[starts] = ints[starts]
     flat = d.ravel().tolist()
-    arcs = [flat[2 * qoff[i]:2 * qoff[i + 1]] for i in range(n_arcs)]
-    # Geometry: feature -> polygons -> rings of arc refs.
-    out = [[] for _ in range(topo.n_features)]
-    last_part = -1
-    for r, refs in enumerate(topo.ring_refs):
-        p = int(topo.ring_part[r])
+    arcs = [flat[2 * a:2 * b] for a, b in zip(off[:-1].tolist(), off[1:].tolist())]
+    refs = topo.ref.tolist()
+    roff = topo.ref_off.tolist()
+    out: list[list] = [[] for _ in range(topo.n_features)]
+    last_part, poly = -1, None
+    for r, p in enumerate(topo.ring_part.tolist()):
         if p != last_part:
             poly = []
             out[int(topo.part_feature[p])].append(poly)
             last_part = p
-        poly.append(list(refs))
+        poly.append(refs[roff[r]:roff[r + 1]])
     sec["encode"] = time.perf_counter() - t
-    hv = h[np.isfinite(h)] if len(h) else h
     sec["total"] = time.perf_counter() - t0
     ends = np.column_stack([topo.arc_vids[topo.arc_off[:-1]], topo.arc_vids[topo.arc_off[1:] - 1]]) \
         if n_arcs else np.zeros((0, 2), np.int64)
+    has = np.zeros(topo.n_features, bool)
+    has[topo.ring_feature] = True
+    hv = feat_dev[has]
     return Encoded(
         q=q, arcs=arcs, geoms=out,
-        hausdorff_max_m=float(hv.max()) if len(hv) and measure else float("nan"),
-        hausdorff_p99_m=float(np.percentile(hv, 99)) if len(hv) and measure else float("nan"),
-        n_arcs=n_arcs, n_points_before=topo.n_points_before, n_points_after=int(len(ints)),
-        tolerance_m=float(tol), n_invalid=int((~valid).sum()), n_invalid_input=n_bad_in,
+        hausdorff_max_m=float(hv.max()) if len(hv) else 0.0,
+        hausdorff_p99_m=float(np.percentile(hv, 99)) if len(hv) else 0.0,
+        n_arcs=n_arcs, n_points_before=topo.n_points_before, n_points_after=int(len(O)),
+        tolerance_m=float(tol), n_invalid=int((~valid).sum()),
+        n_invalid_input=n_bad_in if repair else sum(not v for v in valid_in.values()),
         n_arcs_refined=int((arc_tol < tol).sum()), n_collapsed_rings=int(collapsed.sum()),
-        quantum_m=qerr, seconds=sec, hausdorff_m=h if measure else None,
-        _ring_feature=topo.ring_feature, _ring_refs=topo.ring_refs, _arc_ends=ends,
-        _arc_xy=sxy, _arc_off=soff,
+        quantum_m=qerr, seconds=sec, hausdorff_m=feat_dev,
+        _ref=topo.ref, _ref_off=topo.ref_off, _ring_feature=topo.ring_feature, _arc_ends=ends,
+        _arc_xy=state.dec[O], _arc_off=off,
     )
 
 
 # --------------------------------------------------------------------------- outlines from arcs
 def group_outlines(enc: Encoded, groups) -> tuple[list, list]:
-    """Dissolved outlines of groups of features (e.g. districts), as rings of the same arcs.
+    """Dissolved outlines of groups of features (e.g. districts) as rings of the same arcs.
 
-    An arc used by two features of the same group is inside the group and
-    dropped; the rest are chained into rings. The outlines cost no new
-    points and coincide exactly with the ward borders.
+    An arc used twice within a group lies inside it and is dropped; the others
+    are chained into rings (counter-clockwise exteriors, clockwise holes, each
+    hole put in the exterior that covers it). The outlines add no points to
+    the file and coincide exactly with the ward borders.
 
     Parameters
     ----------
@@ -639,79 +809,73 @@ def group_outlines(enc: Encoded, groups) -> tuple[list, list]:
     if len(groups) != len(enc.geoms):
         raise ValueError(f"groups has {len(groups)} entries for {len(enc.geoms)} features")
     keys = list(dict.fromkeys(groups))
-    gid_of = {k: i for i, k in enumerate(keys)}
-    fgroup = np.array([gid_of[g] for g in groups], np.int64)
-    refs = np.fromiter((k for r in enc._ring_refs for k in r), np.int64)
-    ref_ring = np.repeat(np.arange(len(enc._ring_refs)), [len(r) for r in enc._ring_refs])
-    ref_group = fgroup[enc._ring_feature[ref_ring]]
-    arc = np.where(refs < 0, ~refs, refs)
-    # Count uses of each arc by each group: keep the arcs used once.
+    gid = {k: i for i, k in enumerate(keys)}
+    fgroup = np.array([gid[g] for g in groups], np.int64)
+    ref = enc._ref
+    ring = np.repeat(np.arange(len(enc._ref_off) - 1), np.diff(enc._ref_off))
+    rgroup = fgroup[enc._ring_feature[ring]] if len(ring) else np.zeros(0, np.int64)
+    arc = np.where(ref < 0, ~ref, ref)
     n_arcs = len(enc._arc_off) - 1
-    key = ref_group * (n_arcs + 1) + arc
+    key = rgroup * (n_arcs + 1) + arc
     uk, cnt = np.unique(key, return_counts=True)
-    once = set(uk[cnt == 1].tolist())
+    once = np.isin(key, uk[cnt == 1])
     ends = enc._arc_ends
     xy, off = enc._arc_xy, enc._arc_off
-    out = [[] for _ in keys]
-    by_group: dict[int, list[int]] = {}
-    for r_, g_, k_ in zip(refs.tolist(), ref_group.tolist(), key.tolist()):
-        if k_ in once:
-            by_group.setdefault(g_, []).append(r_)
-    for g_, rlist in by_group.items():
-        start = {}
-        for r_ in rlist:
-            a, b = ends[r_] if r_ >= 0 else ends[~r_][::-1]
-            start.setdefault(int(a), []).append(r_)
+    out: list[list] = [[] for _ in keys]
+    for g in np.unique(rgroup[once]).tolist():
+        rlist = ref[once & (rgroup == g)].tolist()
+        head = {}
+        tail = {}
+        for r in rlist:
+            a, b = (ends[r] if r >= 0 else ends[~r][::-1]).tolist()
+            head[r], tail[r] = a, b
+        by_start: dict[int, list[int]] = {}
+        for r in rlist:
+            by_start.setdefault(head[r], []).append(r)
+        used: set[int] = set()
         rings = []
-        used = set()
         for r0 in rlist:
             if r0 in used:
                 continue
-            ring = [r0]
+            chain, b = [r0], tail[r0]
             used.add(r0)
-            a0 = int(ends[r0][0] if r0 >= 0 else ends[~r0][1])
-            b = int(ends[r0][1] if r0 >= 0 else ends[~r0][0])
-            while b != a0:
-                cand = [c for c in start.get(b, ()) if c not in used]
-                if not cand:
+            while b != head[r0]:
+                nxt = next((c for c in by_start.get(b, ()) if c not in used), None)
+                if nxt is None:
                     break
-                c = cand[0]
-                used.add(c)
-                ring.append(c)
-                b = int(ends[c][1] if c >= 0 else ends[~c][0])
-            rings.append(ring)
-        # Exterior (counter-clockwise, area > 0) or hole; holes go in the exterior covering them.
-        polys = []
-        for ring in rings:
+                used.add(nxt)
+                chain.append(nxt)
+                b = tail[nxt]
+            rings.append(chain)
+        shells, holes = [], []
+        for chain in rings:
             pts = []
-            for c in ring:
+            for c in chain:
                 k = c if c >= 0 else ~c
                 seg = xy[off[k]:off[k + 1]]
-                seg = seg if c >= 0 else seg[::-1]
-                pts.append(seg if not pts else seg[1:])
+                pts.append((seg if c >= 0 else seg[::-1])[1 if pts else 0:])
             p = np.concatenate(pts)
             area = 0.5 * float(np.sum(p[:-1, 0] * p[1:, 1] - p[1:, 0] * p[:-1, 1]))
-            polys.append((area, ring, p))
-        shells = [(ring, shapely.Polygon(p)) for a, ring, p in polys if a > 0 and len(p) >= 4]
-        holes = [(ring, p) for a, ring, p in polys if a <= 0]
-        result = [[ring] for ring, _ in shells]
-        for ring, p in holes:
+            (shells if area > 0 else holes).append((chain, p))
+        polys = [[chain] for chain, _ in shells]
+        shapes = [shapely.Polygon(p) if len(p) >= 4 else None for _, p in shells]
+        for chain, p in holes:
             target = 0
             if len(shells) > 1:
-                pt = shapely.Point(p[len(p) // 2])
-                d = [s.distance(pt) if not s.covers(pt) else -1 for _, s in shells]
-                target = int(np.argmin(d))
-            if result:
-                result[target].append(ring)
+                pt = shapely.Point(p[: max(len(p) - 1, 1)].mean(axis=0))
+                dist = [np.inf if s is None else (0.0 if s.covers(pt) else s.distance(pt)) for s in shapes]
+                target = int(np.argmin(dist))
+            if polys:
+                polys[target].append(chain)
             else:
-                result.append([ring])
-        out[g_] = result
+                polys.append([chain])
+        out[g] = polys
     return keys, out
 
 
 # --------------------------------------------------------------------------- decode (Python)
 def decode_arcs(q: dict, arcs: list) -> list:
-    """Decode every arc like ``gangmap.js``: ``(lon, lat)`` arrays."""
+    """Decode every arc like ``gangmap.js``: arrays of ``(lon, lat)``."""
     dec = []
     for a in arcs:
         v = np.cumsum(np.asarray(a, np.int64).reshape(-1, 2), axis=0)

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import SQUARE_CODES, build_square_wards
 
 import gangmap
-from gangmap import bridge, intake
+from gangmap import intake
 from gangmap.bridge import BridgeWarning, apply_bridge, detect_vintage, interpolate_counts, lsoa_to_ward
 from gangmap.errors import ConfigError, InputError
 from gangmap.join import place
 
+#: South-west corner of the conftest square wards (EPSG:27700); ward i is the 1 km square i.
 X0, Y0 = 480_000, 260_000
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture
-def wards():
-    return gangmap.read_wards(build_square_wards())
+def wards(square_wards):
+    """Six 1 km square wards (conftest), canonical columns."""
+    return gangmap.read_wards(square_wards)
+
+
+@pytest.fixture
+def codes(wards):
+    """Their ward codes, in order (ward 1 is the south-west square)."""
+    return wards["ward_code"].tolist()
 
 
 # --------------------------------------------------------------------- detect_vintage
@@ -56,10 +65,10 @@ def test_detect_kinds(codes, kind, words):
     assert g.kind == kind and words in g.message and "\n" not in g.message
 
 
-def test_detect_ward_codes_of_another_vintage(wards):
-    assert detect_vintage(SQUARE_CODES, wards) is None  # all in the boundaries: nothing to explain
+def test_detect_ward_codes_of_another_vintage(wards, codes):
+    assert detect_vintage(codes, wards) is None  # all in the boundaries: nothing to explain
     assert detect_vintage([]) is None and detect_vintage(None) is None and detect_vintage(["", None]) is None
-    old = detect_vintage(["E05005926", "E05005927", SQUARE_CODES[0]], wards)
+    old = detect_vintage(["E05005926", "E05005927", codes[0]], wards)
     assert (old.kind, old.count, old.total) == ("ward", 2, 2)
     assert "older vintage than these WD21CD boundaries (e.g. 2013-era)" in old.message
     assert "gangmap boundaries fetch --year" in old.message and "interpolate_counts" in old.message
@@ -68,9 +77,9 @@ def test_detect_ward_codes_of_another_vintage(wards):
     assert "e.g. 2013-era" in detect_vintage(["E05005926"]).message  # no boundaries to compare with
 
 
-def test_detect_vintage_on_a_join_report(wards):
+def test_detect_vintage_on_a_join_report(wards, codes):
     """The hook the lead wires into join: unmatched values -> one note."""
-    reports = pd.DataFrame({"ward_code": ["E01026949", "E01026950", "E01026950", SQUARE_CODES[1]],
+    reports = pd.DataFrame({"ward_code": ["E01026949", "E01026950", "E01026950", codes[1]],
                             "count": [1, 2, 3, 4]})
     _, report = gangmap.join(wards, reports=reports)
     unmatched = report.sections["reports"].unmatched_rows["value"]
@@ -93,10 +102,10 @@ def lsoas():
                                       box(9000, 9000, 9500, 9500)], crs=27700).to_crs(4326)
 
 
-def test_centroid_bridge_and_straddle_report(lsoas, wards):
+def test_centroid_bridge_and_straddle_report(lsoas, wards, codes):
     lookup, rep = lsoa_to_ward(lsoas, wards)
     assert lookup.to_dict("list") == {"lsoa_code": ["E01000001", "E01000002"],
-                                      "ward_code": [SQUARE_CODES[0], SQUARE_CODES[1]], "weight": [1.0, 1.0]}
+                                      "ward_code": [codes[0], codes[1]], "weight": [1.0, 1.0]}
     assert (rep.method, rep.lsoas, rep.assigned, rep.unassigned) == ("centroid", 3, 2, ["E01000003"])
     assert rep.straddling == 1 and rep.over_10pct == 1
     assert rep.max_outside == pytest.approx(300 / 1300, abs=1e-4)
@@ -106,30 +115,30 @@ def test_centroid_bridge_and_straddle_report(lsoas, wards):
     assert any("outside every ward" in n for n in rep.notes)
 
 
-def test_area_bridge_splits_by_area(lsoas, wards):
+def test_area_bridge_splits_by_area(lsoas, wards, codes):
     lookup, rep = lsoa_to_ward(lsoas, wards, method="area")
     b = lookup[lookup["lsoa_code"] == "E01000002"].set_index("ward_code")["weight"]
-    assert b[SQUARE_CODES[1]] == pytest.approx(1000 / 1300, abs=1e-4)
-    assert b[SQUARE_CODES[2]] == pytest.approx(300 / 1300, abs=1e-4)
+    assert b[codes[1]] == pytest.approx(1000 / 1300, abs=1e-4)
+    assert b[codes[2]] == pytest.approx(300 / 1300, abs=1e-4)
     assert rep.split == 1 and lookup.groupby("lsoa_code")["weight"].sum().tolist() == pytest.approx([1, 1])
 
 
-def test_population_bridge(lsoas, wards):
+def test_population_bridge(lsoas, wards, codes):
     pts = gpd.GeoDataFrame({"population": [10, 10, 30, 99]},
                            geometry=shapely.points([[X0 + 1200, Y0 + 500], [X0 + 1800, Y0 + 500],
                                                     [X0 + 2200, Y0 + 500], [X0 + 50_000, Y0]]), crs=27700)
     lookup, rep = lsoa_to_ward(lsoas, wards, method="population", population=pts)
     b = lookup[lookup["lsoa_code"] == "E01000002"].set_index("ward_code")["weight"]
-    assert b.to_dict() == pytest.approx({SQUARE_CODES[1]: 0.4, SQUARE_CODES[2]: 0.6})
+    assert b.to_dict() == pytest.approx({codes[1]: 0.4, codes[2]: 0.6})
     # A has no population inside: placed by its representative point, and said so.
-    assert lookup[lookup["lsoa_code"] == "E01000001"]["ward_code"].tolist() == [SQUARE_CODES[0]]
+    assert lookup[lookup["lsoa_code"] == "E01000001"]["ward_code"].tolist() == [codes[0]]
     assert any("no population" in n for n in rep.notes) and any("99" in n for n in rep.notes)
     # Points that carry their LSOA code are used by code; polygons (output areas) by their point.
     oas = gpd.GeoDataFrame({"LSOA11CD": ["E01000002", "E01000002"], "pop": [1, 3]},
                            geometry=[box(1000, 0, 1500, 1000), box(2000, 0, 2300, 1000)], crs=27700)
     lookup2, _ = lsoa_to_ward(lsoas, wards, method="population", population=oas)
     b2 = lookup2[lookup2["lsoa_code"] == "E01000002"].set_index("ward_code")["weight"]
-    assert b2.to_dict() == pytest.approx({SQUARE_CODES[1]: 0.25, SQUARE_CODES[2]: 0.75})
+    assert b2.to_dict() == pytest.approx({codes[1]: 0.25, codes[2]: 0.75})
     with pytest.raises(ConfigError, match="single population figure per LSOA"):
         lsoa_to_ward(lsoas, wards, method="population",
                      population=pd.DataFrame({"LSOA11CD": ["E01000001"], "population": [1500]}))
@@ -137,11 +146,11 @@ def test_population_bridge(lsoas, wards):
         lsoa_to_ward(lsoas, wards, method="population")
 
 
-def test_lookup_table_bridge(lsoas, wards):
+def test_lookup_table_bridge(lsoas, wards, codes):
     table = pd.DataFrame({"LSOA11CD": ["E01000001", "E01000002", "E01000003"],
-                          "WD21CD": [SQUARE_CODES[0], SQUARE_CODES[2], "E05999999"]})
+                          "WD21CD": [codes[0], codes[2], "E05999999"]})
     lookup, rep = lsoa_to_ward(lsoas, wards, lookup=table)
-    assert lookup["ward_code"].tolist() == [SQUARE_CODES[0], SQUARE_CODES[2]]
+    assert lookup["ward_code"].tolist() == [codes[0], codes[2]]
     assert rep.method == "lookup" and rep.unknown_wards == ["E05999999"] and rep.unassigned == ["E01000003"]
     # B is assigned to ward 3 although most of it is in ward 2: the report shows the poor fit.
     fit = rep.fit.set_index("lsoa_code")["share_outside"]
@@ -149,7 +158,7 @@ def test_lookup_table_bridge(lsoas, wards):
     lookup2, rep2 = lsoa_to_ward(None, wards, lookup=table)
     assert len(lookup2) == 2 and rep2.fit.empty
     weighted = pd.DataFrame({"lsoa11cd": ["E01000002", "E01000002"],
-                             "ward_code": SQUARE_CODES[1:3], "weight": [3, 1]})
+                             "ward_code": codes[1:3], "weight": [3, 1]})
     lookup3, rep3 = lsoa_to_ward(None, wards, lookup=weighted)
     assert lookup3["weight"].tolist() == [0.75, 0.25] and rep3.split == 1
     with pytest.raises(InputError, match="no weight column"):
@@ -249,8 +258,7 @@ def test_interpolate_errors():
 # --------------------------------------------------------------------- real data
 
 @pytest.fixture(scope="module")
-def real(request):
-    from conftest import SHARED_DATA
+def real():
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data not present: real Northamptonshire data is only beside the repo")
     b = SHARED_DATA / "boundaries"

@@ -112,7 +112,6 @@ def test_demo_is_in_the_north_sea(demo_paths):
     assert minx > 590_000 and miny > 360_000 and maxy < 430_000
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BNG_REASON)
 def test_demo_within_bng_area_of_use(demo_paths):
     import pyproj
     west, south, east, north = pyproj.CRS(27700).area_of_use.bounds
@@ -120,7 +119,6 @@ def test_demo_within_bng_area_of_use(demo_paths):
     assert west <= lon0 and lon1 <= east and south <= lat0 and lat1 <= north, (lon1, east)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BNG_REASON)
 def test_demo_wards_survive_the_wgs84_file(demo_paths):
     """The shipped EPSG:4326 wards, read back to 27700, are the BNG wards the data were generated on."""
     shipped = read_wards(demo_paths["wards"])
@@ -130,7 +128,6 @@ def test_demo_wards_survive_the_wgs84_file(demo_paths):
     assert max(moved) < 1.0, max(moved)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=BNG_REASON)
 def test_demo_wards_do_not_overlap(demo_paths):
     w = read_wards(demo_paths["wards"])
     # Wards tile the county: the area of their union equals the sum of their areas (to 10 m2 per ward).

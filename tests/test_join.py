@@ -210,6 +210,12 @@ def test_name_matching_ignores_apostrophes(square_wards_factory):
     assert_balanced(rep.sections["reports"], matched=2)
 
 
+def test_ward_column_holding_names(square_wards):
+    table, rep = join(square_wards, reports=pd.DataFrame({"Ward": ["Castle", "Eastfield"], "Count": [3, 4]}))
+    assert table["reports"].tolist() == [0, 0, 3, 0, 0, 4]
+    assert_balanced(rep.sections["reports"], matched=2)
+
+
 def test_unmatched_names_listed_with_closest(square_wards):
     reports = pd.DataFrame({"ward_name": ["Castel", "Castel", "Delaprey", "Zzyzx"], "count": [1, 2, 3, 4]})
     _, rep = join(square_wards, reports=reports)

@@ -715,10 +715,9 @@ def test_funnel_plot_figure_and_png(tmp_path):
     open_before = plt.get_fignums()
     t = _funnel_table()
     before = t.copy()
-    path = tmp_path / "funnel.png"
-    fig = measures.funnel_plot(t, "reports", "population", path=path, title="Test")
+    fig = measures.funnel_plot(t, "reports", "population", title="Test")
     assert isinstance(fig, Figure)
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.iterdir())  # pure: writes nothing
     assert sorted(x.get_text() for x in fig.axes[0].texts) == ["G", "H"]
     assert fig.axes[0].get_title() == "Test"
     fig95 = measures.funnel_plot(t, "reports", "population", label_outside=0.95)

@@ -1,0 +1,424 @@
+"""Topology encoding: shared arcs, simplified once, no gaps, measured deviation, small output."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import gangmap
+from gangmap import topology
+from gangmap.topology import encode_coverage, group_outlines
+
+X0, Y0, SIDE = 480_000.0, 260_000.0, 1_000.0
+
+
+# --------------------------------------------------------------------------- the viewer's decoder, ported
+def js_decode_arc(q, a):
+    """``decodeArc`` of gangmap.js, point for point (as (lon, lat), not Leaflet's (lat, lon))."""
+    out, x, y = [], 0, 0
+    for i in range(0, len(a), 2):
+        x += a[i]
+        y += a[i + 1]
+        out.append((q["x0"] + x * q["s"], q["y0"] + y * q["s"]))
+    return out
+
+
+def js_ring(arcs_dec, r):
+    """``ring`` of gangmap.js with ``D.arcs``: consecutive arcs share their joining point."""
+    out = []
+    for k in r:
+        pts = arcs_dec[k] if k >= 0 else arcs_dec[~k][::-1]
+        for j in range(1 if out else 0, len(pts)):
+            out.append(pts[j])
+    return out
+
+
+def js_shapes(enc):
+    arcs_dec = [js_decode_arc(enc.q, a) for a in enc.arcs]
+    return [[[js_ring(arcs_dec, r) for r in poly] for poly in g] for g in enc.geoms]
+
+
+def _to_27700():
+    """One fixed EPSG:4326 -> 27700 operation, applied alike to originals and decoded points."""
+    return topology._fixed_to_work()
+
+
+def decoded_geoms(enc):
+    """Decoded features as shapely geometries in metres (see :func:`_to_27700`)."""
+    tr = _to_27700()
+    out = []
+    for shape in js_shapes(enc):
+        polys = []
+        for rings in shape:
+            rr = []
+            for ring in rings:
+                lon, lat = np.asarray(ring).T
+                x, y = tr.transform(lon, lat)
+                rr.append(np.column_stack([x, y]))
+            polys.append(shapely.Polygon(rr[0], rr[1:]))
+        out.append(shapely.MultiPolygon(polys) if polys else shapely.from_wkt("MULTIPOLYGON EMPTY"))
+    return np.array(out, dtype=object)
+
+
+def originals_in_same_plane(geoms_27700):
+    """Originals sent through the encoder's EPSG:27700 -> 4326 and the same fixed way back."""
+    fwd = topology._transformer("EPSG:27700", "EPSG:4326")
+    back = _to_27700()
+
+    def f(xy):
+        lon, lat = fwd.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack(back.transform(lon, lat))
+
+    return shapely.transform(np.asarray(geoms_27700, dtype=object), f)
+
+
+def independent_hausdorff(enc, geoms_27700, densify=None):
+    return shapely.hausdorff_distance(originals_in_same_plane(geoms_27700), decoded_geoms(enc), densify=densify)
+
+
+# --------------------------------------------------------------------------- a synthetic coverage
+def _wiggle(p, q, n=24, amp=25.0):
+    """Points from p to q (q excluded), wiggling; the same edge walked backwards gives the same points."""
+    a, b = (p, q) if p <= q else (q, p)
+    t = np.linspace(0.0, 1.0, n + 1)
+    d = np.subtract(b, a)
+    nrm = np.array([-d[1], d[0]]) / math.hypot(*d)
+    phase = (a[0] * 7 + a[1] * 13 + b[0] * 3 + b[1]) % 17
+    off = amp * np.sin(3 * math.pi * t + phase) * np.sin(math.pi * t)
+    pts = np.asarray(a) + t[:, None] * d + off[:, None] * nrm
+    pts[0], pts[-1] = a, b
+    if p > q:
+        pts = pts[::-1]
+    return pts[:-1]
+
+
+def _corner(i, j):
+    return (X0 + SIDE * i, Y0 + SIDE * j)
+
+
+def _cell_ring(i, j):
+    c = [_corner(i, j), _corner(i + 1, j), _corner(i + 1, j + 1), _corner(i, j + 1)]
+    pts = np.concatenate([_wiggle(c[k], c[(k + 1) % 4]) for k in range(4)])
+    return np.vstack([pts, pts[:1]])
+
+
+def _cell(i, j):
+    return shapely.Polygon(_cell_ring(i, j))
+
+
+def _blob(cx, cy, r, n=40, amp=0.15):
+    t = np.linspace(0, 2 * math.pi, n, endpoint=False)
+    rr = r * (1 + amp * np.sin(5 * t))
+    pts = np.column_stack([cx + rr * np.cos(t), cy + rr * np.sin(t)])
+    return np.vstack([pts, pts[:1]])
+
+
+def synthetic():
+    """A GeoDataFrame (EPSG:27700) exercising every case.
+
+    * a 4 x 3 grid of wiggly cells, some merged into an L-shape;
+    * a cell with a hole exactly filled by an island ward (a ring with no junction);
+    * a cell with an unfilled hole (a lake);
+    * a multipolygon: a cell plus a detached island;
+    * a "cap" whose ring is just two arcs (one shared with the cell below, one outer),
+      both nearly straight, so a coarse simplification would collapse it;
+    * a tiny island (15 m) far smaller than the tolerance.
+    """
+    feats, names, groups = [], [], []
+
+    def add(g, name, group):
+        feats.append(g)
+        names.append(name)
+        groups.append(group)
+
+    for j in range(3):
+        for i in range(4):
+            if (i, j) in {(2, 0), (3, 0), (3, 1), (1, 1), (0, 1), (0, 2)}:
+                continue
+            add(_cell(i, j), f"cell {i},{j}", "west" if i < 2 else "east")
+    add(shapely.union_all([_cell(2, 0), _cell(3, 0), _cell(3, 1)]), "L-shape", "east")
+    hole = _blob(*_corner(1.5, 1.5), 200)
+    add(shapely.Polygon(_cell_ring(1, 1), [hole[::-1]]), "holed", "west")
+    add(shapely.Polygon(hole), "island in hole", "west")
+    lake = _blob(*_corner(0.5, 1.5), 150)
+    add(shapely.Polygon(_cell_ring(0, 1), [lake[::-1]]), "lake", "west")
+    add(shapely.MultiPolygon([_cell(0, 2), shapely.Polygon(_blob(X0 - 3000, Y0 + 2500, 300))]),
+        "multi", "west")
+    # Cap over the top edge of cell (0, 2): its outer arc bulges only 45 m (the edge wiggles 25 m).
+    top = np.concatenate([_wiggle(_corner(1, 3), _corner(0, 3))])
+    xs = np.linspace(X0, X0 + SIDE, 30)
+    bump = np.column_stack([xs, Y0 + 3 * SIDE + 45 * np.sin(np.linspace(0, math.pi, 30))])
+    cap = np.vstack([bump[:-1], top, bump[:1]])
+    add(shapely.Polygon(cap), "cap", "north")
+    add(shapely.Polygon(_blob(X0 + 6000, Y0 + 500, 7.5, n=12)), "tiny", "north")
+    g = gpd.GeoDataFrame({"name": names, "group": groups}, geometry=feats, crs=27700)
+    assert g.is_valid.all(), g[~g.is_valid]
+    return g
+
+
+@pytest.fixture(scope="module")
+def cover():
+    return synthetic()
+
+
+# --------------------------------------------------------------------------- round trip and topology
+def test_synthetic_coverage_is_a_coverage(cover):
+    u = shapely.union_all(cover.geometry.values)
+    assert u.area == pytest.approx(cover.area.sum(), rel=1e-12)
+
+
+def test_round_trip_without_simplification(cover):
+    enc = encode_coverage(cover, max_deviation_m=0)
+    assert enc.tolerance_m == 0
+    # Every vertex survives (shared ones stored once), within quantisation.
+    assert enc.n_points_after <= enc.n_points_before + 2 * enc.n_arcs
+    dec = decoded_geoms(enc)
+    orig = originals_in_same_plane(cover.geometry.values)
+    h = shapely.hausdorff_distance(orig, dec)
+    assert h.max() <= enc.quantum_m + 1e-3
+    assert enc.hausdorff_max_m <= 2 * enc.quantum_m + 1e-3
+    for o, d in zip(orig, dec):
+        assert d.is_valid
+        assert shapely.symmetric_difference(o, d).area <= o.length * enc.quantum_m
+        # Same vertices: each decoded vertex is an original one, rounded.
+        oc, dc = shapely.get_coordinates(o), shapely.get_coordinates(d)
+        dist = np.hypot(*(dc[:, None, :] - oc[None, :, :]).transpose(2, 0, 1)).min(axis=1)
+        assert dist.max() <= enc.quantum_m + 1e-3
+        assert len(np.unique(np.round(dc), axis=0)) == len(np.unique(np.round(oc), axis=0))
+
+
+def test_decoder_port_matches_module_decoder(cover):
+    enc = encode_coverage(cover, tolerance_m=40)
+    arcs = topology.decode_arcs(enc.q, enc.arcs)
+    for g, shape in zip(enc.geoms, js_shapes(enc)):
+        mine = topology.decode(enc.q, enc.arcs, g, arcs)
+        assert len(mine) == len(shape)
+        for p1, p2 in zip(mine, shape):
+            for r1, r2 in zip(p1, p2):
+                np.testing.assert_allclose(r1, np.asarray(r2), atol=1e-12)
+
+
+def _uses(enc):
+    """arc -> list of (feature, sign)."""
+    uses: dict[int, list] = {}
+    for f, g in enumerate(enc.geoms):
+        for poly in g:
+            for ring in poly:
+                for k in ring:
+                    uses.setdefault(k if k >= 0 else ~k, []).append((f, 1 if k >= 0 else -1))
+    return uses
+
+
+def test_shared_edges_are_one_arc(cover):
+    enc = encode_coverage(cover, max_deviation_m=0)
+    uses = _uses(enc)
+    assert set(uses) == set(range(enc.n_arcs))  # every arc used
+    for k, u in uses.items():
+        assert len(u) <= 2, (k, u)
+        if len(u) == 2:  # once each way, by two different features
+            assert {s for _, s in u} == {1, -1} and u[0][0] != u[1][0]
+    # Each pair of neighbours shares exactly the arcs of their common border, once.
+    names = list(cover["name"])
+    a, b = names.index("cell 0,0"), names.index("cell 1,0")
+    shared = [k for k, u in uses.items() if {f for f, _ in u} == {a, b}]
+    assert len(shared) == 1
+    # The hole and the island that fills it: one closed arc, used by both.
+    h, i = names.index("holed"), names.index("island in hole")
+    (ring_island,) = enc.geoms[i][0]
+    assert len(ring_island) == 1
+    k = ring_island[0]
+    assert k in enc.geoms[h][0][1] or ~k in enc.geoms[h][0][1]
+    # Arcs shared by two features = borders between pairs (computed independently).
+    tree = shapely.STRtree(cover.geometry.values)
+    pairs = {tuple(sorted(p)) for p in zip(*tree.query(cover.geometry.values, predicate="touches"))
+             if p[0] != p[1] and shapely.intersection(cover.geometry.values[p[0]], cover.geometry.values[p[1]]).length > 0}
+    arc_pairs = {tuple(sorted(f for f, _ in u)) for u in uses.values() if len(u) == 2}
+    assert arc_pairs == pairs
+
+
+@pytest.mark.parametrize("tol", [10.0, 40.0, 90.0])
+def test_simplified_coverage_has_no_gaps_or_overlaps(cover, tol):
+    enc = encode_coverage(cover, tolerance_m=tol)
+    assert enc.n_points_after < enc.n_points_before
+    assert enc.n_invalid == 0 and enc.n_collapsed_rings == 0
+    dec = decoded_geoms(enc)
+    assert shapely.is_valid(dec).all()
+    areas = shapely.area(dec)
+    union = shapely.union_all(dec)
+    assert union.area == pytest.approx(areas.sum(), rel=1e-9)  # no overlaps
+    tree = shapely.STRtree(dec)
+    left, right = tree.query(dec, predicate="intersects")
+    for x, y in zip(left, right):
+        if x < y:
+            assert shapely.intersection(dec[x], dec[y]).area < 1e-6 * min(areas[x], areas[y])
+    # No gaps: holes of the union are only the lake (and nothing new between wards).
+    holes = [r for p in shapely.get_parts(union) for r in shapely.get_rings(p)[1:]]
+    assert len(holes) == 1
+    # Neighbours still share identical border points.
+    names = list(cover["name"])
+    a, b = dec[names.index("cell 0,0")], dec[names.index("cell 1,0")]
+    common = shapely.intersection(a.boundary, b.boundary)
+    assert common.length == pytest.approx(SIDE, rel=0.08)
+    # Deviation measured, within the requested tolerance plus rounding.
+    h = independent_hausdorff(enc, cover.geometry.values, densify=0.25)
+    assert h.max() <= enc.hausdorff_max_m + 0.05
+    assert enc.hausdorff_max_m <= tol + 2 * enc.quantum_m + 1e-6
+
+
+def test_small_rings_do_not_collapse(cover):
+    enc = encode_coverage(cover, tolerance_m=90)
+    names = list(cover["name"])
+    shapes = js_shapes(enc)
+    for name in ("cap", "tiny", "island in hole"):
+        for poly in shapes[names.index(name)]:
+            for ring in poly:
+                assert len(set(ring)) >= 3, name
+    dec = decoded_geoms(enc)
+    for name in ("cap", "tiny"):
+        g = dec[names.index(name)]
+        assert g.is_valid and g.area > 0.2 * cover.geometry.values[names.index(name)].area
+    assert enc.n_arcs_refined > 0  # the guard had to act on the cap
+
+
+def test_group_outlines_follow_the_ward_arcs(cover):
+    enc = encode_coverage(cover, tolerance_m=40)
+    keys, outlines = group_outlines(enc, cover["group"])
+    assert keys == ["west", "east", "north"]
+    dec = decoded_geoms(enc)
+    tr = _to_27700()
+    arcs_dec = [js_decode_arc(enc.q, a) for a in enc.arcs]
+    for key, geom in zip(keys, outlines):
+        polys = []
+        for poly in geom:
+            rings = [np.column_stack(tr.transform(*np.asarray(js_ring(arcs_dec, r)).T)) for r in poly]
+            polys.append(shapely.Polygon(rings[0], rings[1:]))
+        outline = shapely.MultiPolygon(polys)
+        assert outline.is_valid
+        members = shapely.union_all(dec[(cover["group"] == key).to_numpy()])
+        assert shapely.symmetric_difference(outline, members).area < 1e-6 * members.area
+        # Only arcs of the group's own features: no new points.
+        used = {k if k >= 0 else ~k for poly in geom for ring in poly for k in ring}
+        assert used <= set(range(enc.n_arcs))
+
+
+def test_add_overlay_shares_quantisation(cover):
+    enc = encode_coverage(cover, tolerance_m=40)
+    n = enc.n_arcs
+    overlay = gpd.GeoSeries([shapely.box(X0 + 300, Y0 + 300, X0 + 2500, Y0 + 1800)], crs=27700)
+    geoms = enc.add(overlay)
+    assert enc.n_arcs == len(enc.arcs) > n
+    (poly,), = geoms
+    arcs_dec = [js_decode_arc(enc.q, a) for a in enc.arcs]
+    ring = np.asarray(js_ring(arcs_dec, poly[0]))
+    x, y = _to_27700().transform(*ring.T)
+    assert shapely.Polygon(np.column_stack([x, y])).area == pytest.approx(overlay.area[0], rel=1e-3)
+
+
+def test_plain_4326_geometries_and_fixed_quantisation(cover):
+    g4326 = cover.to_crs(4326)
+    a = encode_coverage(g4326.geometry, tolerance_m=40)
+    b = encode_coverage(list(g4326.geometry), tolerance_m=40, quantisation=a.q)
+    assert b.q == a.q
+    assert a.n_arcs == b.n_arcs and a.geoms == b.geoms
+    assert max(abs(u - v) for x, y in zip(a.arcs, b.arcs) for u, v in zip(x, y)) <= 1
+
+
+def test_tolerance_and_quantisation_rules():
+    # diagonal / 6000: 60 km of diagonal -> 10 m.
+    assert topology.auto_tolerance((0, 0, 36_000, 48_000)) == pytest.approx(10.0)
+    q = topology.quantiser_for((-1.23456789, 52.1), 100)
+    assert q["s"] <= 5.0 / 111_320 and q["s"] > 4.4 / 111_320  # 5 m steps, rounded down
+    assert q["x0"] <= -1.23456789 and q["x0"] > -1.234570
+    assert topology.quantiser_for((0, 0), 2)["s"] == pytest.approx(1 / 111_320, rel=0.01)  # >= 1 m
+
+
+def test_collapsed_input_rings_and_empty_features():
+    tiny = shapely.box(X0, Y0, X0 + 0.0004, Y0 + 0.0004)  # below the 1 mm snap grid
+    ok = shapely.box(X0 + 10, Y0, X0 + 500, Y0 + 500)
+    enc = encode_coverage(gpd.GeoSeries([ok, tiny, None], crs=27700))
+    assert len(enc.geoms) == 3 and enc.geoms[1] == [] and enc.geoms[2] == []
+    assert len(enc.geoms[0]) == 1
+
+
+def test_invalid_input_is_repaired():
+    bow = shapely.Polygon([(X0, Y0), (X0 + 1000, Y0 + 1000), (X0 + 1000, Y0), (X0, Y0 + 1000)])
+    enc = encode_coverage(gpd.GeoSeries([bow], crs=27700))
+    assert enc.n_invalid_input == 1
+    assert len(enc.geoms[0]) == 2 and enc.n_invalid == 0
+
+
+# --------------------------------------------------------------------------- deviation on real shapes
+def _check_real(wards, max_dev, *, tolerance_m=None):
+    enc = encode_coverage(wards.geometry, max_deviation_m=max_dev, tolerance_m=tolerance_m)
+    assert enc.hausdorff_max_m <= max_dev
+    assert enc.hausdorff_p99_m <= enc.hausdorff_max_m
+    h = independent_hausdorff(enc, wards.geometry.values)
+    assert np.all(h <= enc.hausdorff_m + 0.05), (h - enc.hausdorff_m).max()
+    assert h.max() <= max_dev
+    return enc, h
+
+
+@pytest.mark.parametrize("max_dev", [100.0, 20.0, 5.0])
+def test_deviation_bound_on_demo_wards(max_dev):
+    wards = gangmap.read_wards(gangmap.demo.paths()["wards"])
+    enc, _ = _check_real(wards, max_dev, tolerance_m=200.0)
+    assert enc.n_invalid == 0 and enc.n_collapsed_rings == 0
+    dec = decoded_geoms(enc)
+    assert shapely.union_all(dec).area == pytest.approx(shapely.area(dec).sum(), rel=1e-9)
+
+
+def test_demo_wards_share_vertices_exactly():
+    """The shipped demo wards form a clean coverage: a vertex on k ward boundaries is a vertex of all k."""
+    wards = gpd.read_file(gangmap.demo.paths()["wards"])
+    geoms = wards.geometry.values
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    u, inv = np.unique(coords, axis=0, return_inverse=True)
+    pairs = np.unique(np.column_stack([inv.ravel(), owner]), axis=0)
+    as_vertex = np.bincount(pairs[:, 0], minlength=len(u))
+    tree = shapely.STRtree(shapely.boundary(geoms))
+    on_boundary = np.bincount(tree.query(shapely.points(u), predicate="dwithin", distance=1e-9)[0],
+                              minlength=len(u))
+    assert np.array_equal(as_vertex, on_boundary)
+    assert (as_vertex >= 2).sum() > 0.5 * len(u)  # most vertices are shared
+
+
+@pytest.mark.realdata
+def test_northamptonshire_deviation_and_size(shared_data):
+    path = shared_data / "boundaries" / "northamptonshire_wards_2013.geojson"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wards = gangmap.read_wards(path)
+    enc, h = _check_real(wards, 100.0)
+    size = len(json.dumps({"q": enc.q, "arcs": enc.arcs, "geoms": enc.geoms}, separators=(",", ":")))
+    print(f"\nNorthamptonshire: {len(wards)} wards, {size / 1024:.1f} KB of JSON, tolerance "
+          f"{enc.tolerance_m:.1f} m, max {enc.hausdorff_max_m:.1f} m (shapely {h.max():.1f} m), "
+          f"points {enc.n_points_before} -> {enc.n_points_after}, arcs {enc.n_arcs}")
+    assert size < 200_000
+    assert enc.n_invalid == 0 and enc.n_collapsed_rings == 0
+    dec = decoded_geoms(enc)
+    assert shapely.union_all(dec).area == pytest.approx(shapely.area(dec).sum(), rel=1e-7)
+    _check_real(wards, 25.0)
+
+
+@pytest.mark.realdata
+def test_england_fast_and_within_bound(shared_data):
+    path = shared_data / "boundaries" / "england_wards_2013.geojson.gz"
+    wards = gpd.read_file(f"/vsigzip/{path}")
+    t = time.perf_counter()
+    enc = encode_coverage(wards.geometry)  # 4326 in, repaired here (one invalid ward)
+    seconds = time.perf_counter() - t
+    size = enc.json_size()
+    print(f"\nEngland: {len(wards)} wards in {seconds:.2f} s ({enc.seconds}), {size / 1e6:.2f} MB, "
+          f"max {enc.hausdorff_max_m:.1f} m, p99 {enc.hausdorff_p99_m:.1f} m, invalid {enc.n_invalid}")
+    assert enc.n_invalid_input == 1
+    assert enc.hausdorff_max_m <= 100.0
+    assert size < 2_500_000
+    assert seconds < 3.0
+    assert enc.n_invalid < 0.01 * len(wards)
