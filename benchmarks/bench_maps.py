@@ -217,12 +217,14 @@ def explore_offline_draws(html: str) -> bool | None:
         path = Path(tmp) / "explore.html"
         path.write_text(html, encoding="utf-8")
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+            browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                         args=["--headless", "--no-sandbox", "--disable-gpu"])
             try:
                 ctx = browser.new_context(offline=True)
                 page = ctx.new_page()
                 page.goto(path.as_uri(), wait_until="load", timeout=60_000)
-                return bool(page.evaluate("typeof L !== 'undefined' && document.querySelectorAll('path').length > 0"))
+                return bool(page.evaluate(
+                    "typeof L !== 'undefined' && document.querySelectorAll('path').length > 0"))
             finally:
                 browser.close()
 
@@ -286,7 +288,8 @@ def fmt(v, spec):
 
 
 def report(rows: list[dict]) -> None:
-    head = f"{'data':<17} {'what':<29} {'size':>10} {'build s':>8} {'max m':>7} {'p99 m':>7} {'ext':>4} {'draw s':>7} {'offline':>7}"
+    head = (f"{'data':<17} {'what':<29} {'size':>10} {'build s':>8} {'max m':>7} {'p99 m':>7} {'ext':>4} "
+            f"{'draw s':>7} {'offline':>7}")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -317,7 +320,8 @@ def report(rows: list[dict]) -> None:
                 checks.append(("size <= 400 KB", r["bytes"] <= BUDGET["northants_kb"] * 1000))
             if data == "England":
                 checks += [("size <= 3 MB", r["bytes"] <= BUDGET["england_mb"] * 1e6),
-                           ("deviation <= 100 m", r["dev_max"] is not None and r["dev_max"] <= BUDGET["england_dev_m"]),
+                           ("deviation <= 100 m",
+                            r["dev_max"] is not None and r["dev_max"] <= BUDGET["england_dev_m"]),
                            ("build <= 3 s", r["build_s"] <= BUDGET["england_build_s"])]
             if r.get("draw_s") is not None:
                 checks.append(("draw <= 2 s", r["draw_s"] <= BUDGET["draw_s"]))

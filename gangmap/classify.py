@@ -73,6 +73,18 @@ CATEGORY_COLORS = {
     "hot": "#d7191c", "cold": "#2c7bb6", "ns": "#f0f0f0", "island": "#ffffff",
 }
 
+#: Legend wording for category codes.
+CATEGORY_LABELS = {
+    "HH": "HH: high, among high neighbours (hotspot)",
+    "LL": "LL: low, among low neighbours (coldspot)",
+    "HL": "HL: high, among low neighbours",
+    "LH": "LH: low, among high neighbours",
+    "hot": "Hot spot (Gi*)",
+    "cold": "Cold spot (Gi*)",
+    "ns": "Not significant",
+    "island": "No neighbours (not tested)",
+}
+
 SCHEMES = {
     "quantiles": "Quantiles",
     "natural_breaks": "FisherJenks",
@@ -209,4 +221,4 @@ def categorical(values, suppressed=None) -> Classes:
     idx = {c: i for i, c in enumerate(cats)}
     assignment = np.array([SUPPRESSED if sp else idx.get(v, NO_DATA) if pd.notna(v) else NO_DATA
                            for v, sp in zip(s, sup)], dtype=int)
-    return Classes("categorical", (), [str(c) for c in cats], colors, assignment)
+    return Classes("categorical", (), [CATEGORY_LABELS.get(str(c), str(c)) for c in cats], colors, assignment)

@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.html", help="where to write the map")
     _policy_args(p)
 
+    p = sub.add_parser("pack", help="build every map for a meeting from a TOML config",
+                       description="Build the maps, slide images, funnel plots, safe summary tables and an "
+                                   "index.html (thumbnails, summary, methods and caveats) named in CONFIG. "
+                                   "See gangmap.pack for the config format; data/demo/pack.toml is an example.",
+                       epilog=EPILOG)
+    p.add_argument("config", metavar="CONFIG", help="pack config (TOML)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--allow-unsafe", action="store_true", help="needed when the config says policy = \"none\"")
+
     from .fetch import add_cli
 
     add_cli(sub)  # gangmap boundaries fetch
@@ -165,14 +174,24 @@ def cmd_demo(args) -> int:
 
     out = Path(args.out)
     files = build_demo(out)
-    print("Demo maps (fictional county of Wyvernshire) written to:")
+    print("Demo map pack (fictional county of Wyvernshire) written to:")
     for f in files:
-        print(f"  {f.resolve()}")
-    print("Open any .html file in a browser; it works offline.")
+        if f.suffix == ".html":
+            print(f"  {f.resolve()}")
+    print(f"  (+ {sum(f.suffix != '.html' for f in files)} images and tables in {out.resolve()})")
+    print(f"Start with {files[0].resolve()}; every file opens offline.")
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "join": cmd_join, "map": cmd_map}
+def cmd_pack(args) -> int:
+    from .pack import build_pack
+
+    files = build_pack(args.config, args.out, allow_unsafe=args.allow_unsafe)
+    print(f"Map pack written ({len(files)} files); open {files[0].resolve()}")
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "join": cmd_join, "map": cmd_map, "pack": cmd_pack}
 
 
 def main(argv=None) -> int:

@@ -121,3 +121,45 @@ def funnel_png(safe: SafeTable, count: str, population: str = "population", path
 
     require_safe(safe, "a funnel plot")
     return to_png(funnel_plot(safe, count, population, **options), safe, path)
+
+
+def map_figure(safe: SafeTable, column: str, *, title: str | None = None, scheme: str = "quantiles",
+               k: int = 5, bins=None, palette: str | None = None, legend_title: str | None = None,
+               figsize=(8.0, 7.0)):
+    """A static choropleth of one safe column (matplotlib Figure), with the map's classes and colours."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    from .classify import NO_DATA, NO_DATA_COLOR, SUPPRESSED, SUPPRESSED_COLOR
+    from .maps import NO_DATA_LABEL, layer_classes
+
+    require_safe(safe, "a map image")
+    frame = safe.frame
+    cls = layer_classes(safe, column, scheme=scheme, k=k, bins=bins, palette=palette)
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.06, 0.96, 0.86))
+    colors = [cls.color_of(int(i)) for i in cls.assignment]
+    frame.plot(ax=ax, color=colors, edgecolor="#555555", linewidth=0.3)
+    sup = cls.assignment == SUPPRESSED
+    if sup.any():
+        frame[sup].plot(ax=ax, facecolor=SUPPRESSED_COLOR, edgecolor="#777777", linewidth=0.3, hatch="////")
+    if "lad_code" in frame:
+        frame.dissolve(by="lad_code").boundary.plot(ax=ax, color="#222222", linewidth=1.0)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    handles = [Patch(facecolor=c, edgecolor="#555555", label=lab) for c, lab in zip(cls.colors, cls.labels)]
+    if sup.any():
+        handles.append(Patch(facecolor=SUPPRESSED_COLOR, edgecolor="#777777", hatch="////", label=safe.policy.label))
+    if (cls.assignment == NO_DATA).any():
+        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#555555", label=NO_DATA_LABEL))
+    ax.legend(handles=handles, title=legend_title or column, loc="lower right", fontsize=7, title_fontsize=8,
+              frameon=True)
+    fig.suptitle(title or column, fontsize=11, y=0.965)
+    return fig
+
+
+def map_png(safe: SafeTable, column: str, path: str | Path, **options) -> Path:
+    """Save a static PNG of one map layer (for slide decks), with marking and provenance."""
+    return to_png(map_figure(safe, column, **options), safe, path)

@@ -37,7 +37,7 @@ import pandas as pd
 import shapely
 
 from .boundaries import MAP_CRS
-from .classify import NO_DATA_COLOR, SUPPRESSED_COLOR, categorical, classify
+from .classify import NO_DATA_COLOR, SUPPRESSED_COLOR, Classes, categorical, classify
 from .disclosure import SafeTable, require_safe
 from .errors import GangmapError
 
@@ -110,6 +110,32 @@ def _legend_extra(safe: SafeTable, column: str, cls) -> list[dict]:
     return items
 
 
+def layer_classes(safe: SafeTable, column: str, *, scheme: str = "quantiles", k: int = 5, bins=None,
+                  palette: str | None = None) -> Classes:
+    """Classes of one safe column: the same for the HTML map and the PNG image.
+
+    Numeric columns are classified with mapclassify from the safe values only;
+    text columns (hotspot labels) get fixed categorical colours.
+    """
+    require_safe(safe, "a map layer")
+    frame = safe.frame
+    if column not in frame.columns or column in ("geometry", "ward_code", "ward_name", "lad_code", "lad_name"):
+        raise GangmapError(f"column {column!r} is not a value column of the SafeTable; value columns "
+                           f"are {safe.columns}. Pass it to make_safe (counts=, derived= or keep=) first.")
+    sup = safe.suppressed[column].to_numpy() if column in safe.suppressed else np.zeros(len(frame), bool)
+    values = frame[column]
+    if pd.api.types.is_numeric_dtype(values):
+        pal = palette or ("RdBu_r" if column.endswith("_excess") else "YlOrRd")
+        return classify(values.to_numpy(dtype=float), scheme=scheme, k=k, bins=bins, palette=pal, suppressed=sup)
+    return categorical(values, suppressed=sup)
+
+
+def _display(safe: SafeTable, column: str) -> list[str]:
+    if column in safe.display:
+        return [str(v) for v in safe.display[column].tolist()]
+    return ["" if pd.isna(v) else str(v) for v in safe.frame[column].tolist()]
+
+
 def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme: str = "quantiles",
                k: int = 5, bins=None, palette: str | None = None, also=(), visible: bool = False,
                note: str | None = None, names: dict | None = None) -> dict:
@@ -130,33 +156,43 @@ def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme:
     names : dict, optional
         Display names for the ``also`` columns.
     """
-    require_safe(safe, "a map layer")
-    frame = safe.frame
-    if column not in safe.suppressed.columns:
-        raise GangmapError(f"column {column!r} is not a safe value column; safe columns are "
-                           f"{list(safe.suppressed.columns)}. Pass it to make_safe first.")
-    sup = safe.suppressed[column].to_numpy()
-    values = frame[column]
-    if pd.api.types.is_numeric_dtype(values):
-        cls = classify(values.to_numpy(dtype=float), scheme=scheme, k=k, bins=bins,
-                       palette=palette or ("RdBu_r" if column.endswith("_excess") else "YlOrRd"),
-                       suppressed=sup)
-    else:
-        cls = categorical(values, suppressed=sup)
+    cls = layer_classes(safe, column, scheme=scheme, k=k, bins=bins, palette=palette)
     title = name or column
     items = [{"color": c, "label": lab} for c, lab in zip(cls.colors, cls.labels)]
     layer = {
         "id": f"area-{column}", "kind": "area", "name": title, "visible": visible,
-        "values": [str(v) for v in safe.display[column].tolist()],
+        "values": _display(safe, column),
         "cls": cls.assignment.tolist(), "colors": cls.colors,
         "legend": {"title": title, "items": items + _legend_extra(safe, column, cls), "note": note},
         "scheme": cls.scheme, "bins": list(cls.bins),
     }
     extra = [a for a in also if a != column]
     if extra:
-        layer["extra"] = [{"name": (names or {}).get(a, a), "values": [str(v) for v in safe.display[a].tolist()]}
-                          for a in extra]
+        layer["extra"] = [{"name": (names or {}).get(a, a), "values": _display(safe, a)} for a in extra]
     return layer
+
+
+def points_layer(points: gpd.GeoDataFrame, *, name: str, label: str | None = None, category: str | None = None,
+                 colors: dict | None = None, color: str = "#333333", radius: float = 5, visible: bool = False,
+                 layer_id: str | None = None) -> dict:
+    """Circle markers (schools, hubs): no icon fonts, labels as text.
+
+    Only the ``label`` and ``category`` columns reach the page. Do not pass
+    counts here: show sensitive values through an area layer of a SafeTable.
+    """
+    g = points.to_crs(MAP_CRS)
+    g = g[~(g.geometry.isna() | g.geometry.is_empty)]
+    cats = [str(c) for c in g[category]] if category else ["_"] * len(g)
+    order = list(dict.fromkeys(cats))
+    palette = colors or {}
+    default = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]
+    cols = [palette.get(c, color if not category else default[i % len(default)]) for i, c in enumerate(order)]
+    labels = [str(v) for v in g[label]] if label else [None] * len(g)
+    pts = [[round(p.x, 6), round(p.y, 6), order.index(c), radius] + ([lab] if lab is not None else [])
+           for p, c, lab in zip(g.geometry, cats, labels)]
+    items = [{"color": c, "label": name if o == "_" else o, "style": "dot"} for o, c in zip(order, cols)]
+    return {"id": layer_id or "points-" + re.sub(r"\W+", "-", name.lower()), "kind": "points", "name": name,
+            "visible": visible, "points": pts, "colors": cols, "legend": {"title": name, "items": items}}
 
 
 def outline_layer(gdf: gpd.GeoDataFrame, q, *, name: str, label: str | None = None, color: str = "#000",

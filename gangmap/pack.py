@@ -1,48 +1,307 @@
-"""Map packs: build the set of maps and tables for a meeting in one call.
+"""Map packs: every map, image and table for a meeting, from one TOML file.
 
-:func:`build_demo` runs the whole pipeline on the fictional demo county and
-is what ``make demo`` and ``gangmap demo`` call.
+``gangmap pack CONFIG --out DIR`` (or :func:`build_pack`) reads a config that
+names the inputs, the maps with their layers and titles, and the disclosure
+policy, and writes:
+
+* one self-contained, offline ``.html`` map per ``[[maps]]`` entry,
+* a static ``.png`` of each map's first layer (same classes and colours) for slides,
+* a funnel plot per count when a population is given,
+* ``summary.csv`` / ``summary.xlsx`` (safe values),
+* ``index.html``: thumbnails, a short summary table, methods and caveats.
+
+Everything goes through one :func:`gangmap.make_safe` per map.
+
+Config (paths are relative to the config file)::
+
+    title = "Wyvernshire: where next?"
+    policy = "nhs"                 # nhs | threshold | none (none needs allow_unsafe = true)
+    marking = "OFFICIAL-SENSITIVE"
+
+    [inputs]
+    wards = "wards.geojson"
+    reports = "reports.csv"
+    population = "population.csv"  # optional: rates, smoothing, funnel plots
+    referrals = "referrals.csv"    # optional
+    schools = "schools.csv"        # optional: school points, referrals by URN
+
+    [[maps]]
+    file = "weapons"
+    title = "Weapons concerns per 1,000 children aged 10-17"
+    category = ["Weapons concern"] # optional filters
+    layers = ["reports_rate", "reports_eb", "reports_rate_lisa", "reports"]
+    overlays = ["districts", "schools"]
+
+Layer names: a count (``reports``, ``referrals``), a count with a suffix
+(``_rate``, ``_eb`` global empirical Bayes, ``_seb`` spatial EB, ``_excess``),
+any of those with ``_lisa`` (local Moran clusters) or ``_gi`` (Getis-Ord Gi*),
+and ``need_index``.
 """
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import demo, maps, measures
 from .disclosure import make_safe
-from .export import write_table
+from .errors import ConfigError
+from .export import funnel_png, map_png, write_table
+from .intake import as_intake
 from .join import join, period_label
 
-DEMO_NAMES = {
-    "reports_rate": "Reports per 1,000 children aged 10–17",
+NAMES = {
+    "ward_name": "Ward",
+    "lad_name": "District",
     "reports": "Reports (count)",
-    "referrals_rate": "Early Help referrals per 1,000 children",
     "referrals": "Referrals (count)",
+    "reports_rate": "Reports per 1,000 children aged 10–17",
+    "referrals_rate": "Early Help referrals per 1,000 children",
+    "reports_eb": "Reports per 1,000, smoothed (empirical Bayes)",
+    "reports_seb": "Reports per 1,000, smoothed (spatial EB)",
+    "referrals_eb": "Referrals per 1,000, smoothed (empirical Bayes)",
+    "reports_excess": "Reports: observed / expected",
+    "reports_rate_lisa": "Hotspots: local Moran clusters of the report rate",
+    "reports_rate_gi": "Hotspots: Getis-Ord Gi* of the report rate",
+    "referrals_rate_lisa": "Hotspots: local Moran clusters of the referral rate",
+    "need_index": "Need index (0–100)",
 }
+_SUFFIXES = ("_lisa", "_gi", "_rate", "_seb", "_eb", "_excess")
+OVERLAYS = ("districts", "schools")
+METHODS = [
+    ("Rates", "Reports or referrals per 1,000 children aged 10–17, with 95% and 99.8% confidence "
+              "intervals: exact Poisson below 10 events, Byar's method from 10 (OHID Fingertips)."),
+    ("Smoothing", "Empirical Bayes (Marshall) pulls rates of small wards towards the county rate; the "
+                  "between-ward variance is clamped at 0 as in GeoDa. Spatial EB pulls towards the "
+                  "neighbours' rate."),
+    ("Hotspots", "Local Moran's I (HH/LL/HL/LH) and Getis-Ord Gi* (binary weights, star) on queen "
+                 "contiguity, 999 permutations with a fixed seed, two-sided p < 0.05. Wards with no "
+                 "neighbour are labelled 'island' and never significant."),
+    ("Need index", "Each component is scaled 0–1 (min-max), weighted and summed to 0–100; the weights "
+                   "are in the config and documented in gangmap.measures.DEFAULT_INDEX_WEIGHTS."),
+]
+CAVEATS = [
+    "Reporting campaigns raise reports at first: a rise after a launch can mean people are reporting, "
+    "not that harm has grown.",
+    "Counts are what reached the police and schools, not all that happened.",
+    "Small wards swing: read rates with their intervals, the smoothed rates and the funnel plot.",
+    "Hotspot labels describe patterns in these figures; they are not proof of a cause.",
+]
+
+
+@dataclass
+class PackConfig:
+    """A validated pack config."""
+
+    path: Path
+    data: dict
+
+    def input(self, key: str, required: bool = False):
+        value = self.data.get("inputs", {}).get(key)
+        if value is None:
+            if required:
+                raise ConfigError(f"{self.path}: [inputs] needs '{key} = \"FILE\"'.")
+            return None
+        p = Path(value)
+        p = p if p.is_absolute() else (self.path.parent / p)
+        if not p.exists():
+            raise ConfigError(f"{self.path}: [inputs] {key} = {value!r}: no such file ({p}). Fix the path "
+                              "(relative to the config file).")
+        return p
+
+
+def load_config(path) -> PackConfig:
+    """Read and check a pack config (TOML); errors name the file, the key and the fix."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+    cfg = PackConfig(path, data)
+    cfg.input("wards", required=True)
+    cfg.input("reports", required=True)
+    entries = data.get("maps")
+    if not entries or not isinstance(entries, list):
+        raise ConfigError(f"{path}: no [[maps]] entries; add at least one with file, title and layers.")
+    for i, m in enumerate(entries, 1):
+        for key in ("file", "layers"):
+            if key not in m:
+                raise ConfigError(f"{path}: [[maps]] entry {i} has no '{key}'.")
+        bad = [o for o in m.get("overlays", []) if o not in OVERLAYS]
+        if bad:
+            raise ConfigError(f"{path}: [[maps]] entry {i}: unknown overlays {bad}; use {list(OVERLAYS)}.")
+    return cfg
+
+
+def ensure(table, name: str, *, seed: int = measures.DEFAULT_SEED):
+    """Return ``table`` with column ``name`` computed if it is a known measure (see module docs)."""
+    if name in table:
+        return table
+    if name == "need_index":
+        comps = {c: w for c, w in measures.DEFAULT_INDEX_WEIGHTS.items()}
+        for c in comps:
+            table = ensure(table, c, seed=seed)
+        return measures.need_index(table, comps)
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix):
+            base = name[: -len(suffix)]
+            table = ensure(table, base, seed=seed)
+            if suffix in ("_lisa", "_gi"):
+                fn = measures.local_moran if suffix == "_lisa" else measures.getis_ord
+                return fn(table, base, seed=seed)
+            if "population" not in table:
+                raise ConfigError(f"layer {name!r} needs a population: add population = \"FILE\" to [inputs].")
+            fn = {"_rate": measures.rate, "_eb": measures.eb_global, "_seb": measures.eb_spatial,
+                  "_excess": measures.excess_risk}[suffix]
+            return fn(table, base, "population")
+    raise ConfigError(f"unknown layer {name!r}: use a count column ({', '.join(c for c in ('reports', 'referrals') if c in table)}), "
+                      f"a count with {', '.join(_SUFFIXES)}, or need_index.")
+
+
+def _counts(table) -> list[str]:
+    return [c for c in ("reports", "referrals") if c in table]
+
+
+def _thumb(png: Path, width: int = 330) -> str:
+    """A small copy of a PNG as a data: URI, for the index page."""
+    from PIL import Image
+
+    img = Image.open(png)
+    img.thumbnail((width * 2, width * 2))
+    buf = io.BytesIO()
+    img.convert("P", palette=Image.Palette.ADAPTIVE, colors=64).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
+    """Build every map, image and table named in ``config`` into ``out_dir``; return the files.
+
+    Examples
+    --------
+    >>> files = build_pack("data/demo/pack.toml", "out/pack")  # doctest: +SKIP
+    """
+    cfg = config if isinstance(config, PackConfig) else load_config(config)
+    d = cfg.data
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    policy = d.get("policy", "nhs")
+    opts = {"k": d["k"]} if policy == "threshold" and "k" in d else {}
+    allow_unsafe = allow_unsafe or bool(d.get("allow_unsafe", False))
+    inputs = {k: cfg.input(k) for k in ("wards", "reports", "referrals", "schools", "population")}
+    schools = as_intake(inputs["schools"], "schools") if inputs["schools"] else None
+    files: list[Path] = []
+    cards = []
+    summary = None
+    for m in d["maps"]:
+        table, report = join(inputs["wards"], reports=inputs["reports"], referrals=inputs["referrals"],
+                             schools=schools, population=inputs["population"],
+                             category=m.get("category"), period=m.get("period"))
+        (out / f"{m['file']}_join_report.txt").write_text(report.summary() + "\n", encoding="utf-8")
+        for layer in m["layers"]:
+            table = ensure(table, layer)
+        period = period_label(table.attrs.get("periods"))
+        safe = make_safe(table, counts=_counts(table), policy=policy, allow_unsafe=allow_unsafe,
+                         marking=d.get("marking", "OFFICIAL-SENSITIVE"), period=period,
+                         keep=["population"] if "population" in table else None, **opts)
+        names = {**NAMES, **m.get("names", {})}
+        q = maps._quantiser(safe.frame.to_crs(maps.MAP_CRS).total_bounds)
+        layers = [maps.area_layer(safe, c, name=names.get(c, c), scheme=m.get("scheme", "quantiles"),
+                                  k=m.get("classes", 5), also=_counts(table), names=names, visible=(i == 0))
+                  for i, c in enumerate(m["layers"])]
+        overlays = m.get("overlays", ["districts"])
+        if "districts" in overlays:
+            layers.append(maps.district_outlines(safe, q))
+        if "schools" in overlays and schools is not None:
+            pts = schools.data.dropna(subset=["x", "y"])
+            import geopandas as gpd
+
+            g = gpd.GeoDataFrame(pts[["school_name"]], geometry=gpd.points_from_xy(pts["x"], pts["y"]), crs=27700)
+            layers.append(maps.points_layer(g, name="Schools", label="school_name", radius=3.5))
+        title = m.get("title", names.get(m["layers"][0], m["layers"][0]))
+        what = " · ".join(filter(None, [", ".join(m.get("category", []) or []) or None, period]))
+        doc = maps.make_map(safe, layers, title=title, subtitle=m.get("subtitle", what), q=q,
+                            attribution=d.get("attribution", maps.ATTRIBUTION_ONS))
+        html_path = doc.save(out / f"{m['file']}.html")
+        png = map_png(safe, m["layers"][0], out / f"{m['file']}.png", title=title,
+                      legend_title=names.get(m["layers"][0], m["layers"][0]),
+                      scheme=m.get("scheme", "quantiles"), k=m.get("classes", 5))
+        files += [html_path, png, out / f"{m['file']}_join_report.txt"]
+        if "population" in table:
+            for c in [c for c in _counts(table) if any(layer.startswith(c) for layer in m["layers"])]:
+                files.append(funnel_png(safe, c, "population", out / f"{m['file']}_funnel_{c}.png",
+                                        title=f"{names.get(c, c)}: funnel plot"))
+        cards.append((m, title, what, html_path, png, doc.size))
+        if summary is None:
+            summary = safe
+    files += [write_table(summary, out / "summary.csv"), write_table(summary, out / "summary.xlsx")]
+    index = out / "index.html"
+    index.write_text(_index_html(d, cards, summary), encoding="utf-8")
+    return [index] + files
+
+
+def _index_html(d: dict, cards, safe) -> str:
+    e = html.escape
+    prov = safe.provenance
+    rows = safe.display.drop(columns=["geometry"], errors="ignore")
+    first = next((c for c in safe.columns if c.endswith("_rate")), safe.columns[0])
+    order = safe.frame[first].astype(float).fillna(-1).sort_values(ascending=False).index[:10]
+    cols = ["ward_name", "lad_name"] + [c for c in safe.columns if c in safe.counts or c == first]
+    table = "".join("<tr>" + "".join(f"<td>{e(str(rows.loc[i, c]))}</td>" for c in cols) + "</tr>" for i in order)
+    head = "".join(f"<th>{e(NAMES.get(c, c.replace('_', ' ')))}</th>" for c in cols)
+    card_html = "".join(
+        f'<figure><a href="{e(p.name)}"><img alt="{e(t)}" src="{_thumb(png)}"></a>'
+        f'<figcaption><a href="{e(p.name)}">{e(t)}</a><br><small>{e(w)} · {size / 1024:,.0f} KB · opens offline'
+        "</small></figcaption></figure>"
+        for m, t, w, p, png, size in cards)
+    methods = "".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in METHODS)
+    caveats = "".join(f"<li>{e(c)}</li>" for c in CAVEATS)
+    unsafe = " unsafe" if "UNSUPPRESSED" in prov.marking.upper() else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>{e(d.get('title', 'Map pack'))}</title>
+<style>
+body {{ font: 14px/1.4 system-ui, Arial, sans-serif; margin: 0; color: #222; }}
+.marking {{ background: #222; color: #fff; text-align: center; font-weight: 700; letter-spacing: .08em; padding: 2px; }}
+.unsafe {{ background: #b00020; }}
+main {{ max-width: 1100px; margin: 0 auto; padding: 8px 16px; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: 16px; }}
+figure {{ margin: 0; width: 330px; }} figure img {{ width: 330px; border: 1px solid #ccc; }}
+table {{ border-collapse: collapse; font-size: 13px; }} td, th {{ border: 1px solid #ddd; padding: 3px 6px; text-align: left; }}
+footer {{ font-size: 11px; color: #555; margin-top: 16px; }}
+@media print {{ @page {{ size: A4 landscape; margin: 10mm; }} .marking {{ print-color-adjust: exact; -webkit-print-color-adjust: exact; }} }}
+</style></head><body>
+<div class="marking{unsafe}">{e(prov.marking)}</div>
+<main>
+<h1>{e(d.get('title', 'Map pack'))}</h1>
+<p>{e(d.get('subtitle', ''))}</p>
+<h2>Maps</h2><div class="cards">{card_html}</div>
+<h2>Highest rates (safe values)</h2>
+<table><thead><tr>{head}</tr></thead><tbody>{table}</tbody></table>
+<p><small>Full table: summary.csv / summary.xlsx. {e(safe.policy.describe())}</small></p>
+<h2>Methods</h2><dl>{methods}</dl>
+<h2>Caveats</h2><ul>{caveats}</ul>
+<footer>{e(prov.footer())}<br>{e(d.get('attribution', maps.ATTRIBUTION_ONS))}</footer>
+</main>
+<div class="marking{unsafe}">{e(prov.marking)}</div>
+</body></html>
+"""
 
 
 def build_demo(out_dir: str | Path, *, policy: str = "nhs") -> list[Path]:
-    """Join, measure, make safe and map the demo county; return the files written.
+    """Build the demo map pack for the fictional county; return the files written.
 
     Examples
     --------
     >>> files = build_demo("demo-output")  # doctest: +SKIP
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    p = demo.paths()
-    table, report = join(p["wards"], reports=p["reports"], referrals=p["referrals"],
-                         schools=p["schools"], population=p["population"])
-    (out / "join_report.txt").write_text(report.summary() + "\n", encoding="utf-8")
-    table = measures.rate(table, "reports", "population")
-    table = measures.rate(table, "referrals", "population")
-    safe = make_safe(table, counts=["reports", "referrals"], policy=policy,
-                     period=period_label(table.attrs.get("periods")))
-    m = maps.choropleth(safe, ["reports_rate", "reports", "referrals_rate", "referrals"],
-                        names=DEMO_NAMES, title="Wyvernshire: reports and referrals by ward",
-                        subtitle=f"{demo.FICTIONAL} · {period_label(table.attrs.get('periods'))}",
-                        also=["reports", "referrals"], attribution=demo.ATTRIBUTION)
-    files = [m.save(out / "wyvernshire_map.html"),
-             write_table(safe, out / "wyvernshire_wards.csv"),
-             out / "join_report.txt"]
-    return files
+    cfg = load_config(demo.paths()["pack"])
+    if policy != cfg.data.get("policy", "nhs"):
+        cfg.data["policy"] = policy
+    return build_pack(cfg, out_dir)

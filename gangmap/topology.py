@@ -39,17 +39,26 @@ Hausdorff distance per ward is at most ``t`` plus the rounding error. The
 bound is *measured*, not trusted: when the measured maximum exceeds
 ``max_deviation_m`` the tolerance is reduced and the encoding redone.
 
-Quantisation: one grid step is ``max(tolerance / 10, 1 m)``, expressed in
+Quantisation: one grid step is ``max(tolerance / 20, 1 m)``, expressed in
 degrees (``s``, the same for longitude and latitude, from 111.32 km per degree,
 rounded down to 3 significant digits). A point moves at most
-``s * 111.7 km * sqrt(2) / 2`` metres when rounded: 0.07 x the tolerance.
+``s * 111.7 km * sqrt(2) / 2`` metres when rounded (0.035 x the tolerance);
+the cap above reserves twice that for rounding. A coarser step makes the file
+little smaller (the tolerance must then shrink) and leaves more narrow wards
+self-intersecting after rounding.
+
+Snapping: vertices are merged on a 1 mm grid in EPSG:27700. ONS coverages
+(and the demo wards) repeat shared vertices exactly; the 2013 England file
+also has 149 pairs of vertices less than 1 mm apart, which the grid merges,
+after which no ward vertex lies on another ward's border without being one
+of its vertices (no T-junctions), so shared borders are found exactly.
 
 Examples
 --------
 >>> from gangmap import topology  # doctest: +SKIP
 >>> enc = topology.encode_coverage(wards.geometry)  # doctest: +SKIP
 >>> enc.hausdorff_max_m <= 100, enc.n_arcs  # doctest: +SKIP
-(True, 23001)
+(True, 23746)
 >>> data = {"q": enc.q, "arcs": enc.arcs, "wards": {"geoms": enc.geoms}}  # doctest: +SKIP
 """
 
@@ -65,6 +74,8 @@ from functools import lru_cache
 import numpy as np
 import shapely
 from shapely import GeometryType
+
+from .errors import GangmapError
 
 __all__ = ["Encoded", "encode_coverage", "group_outlines", "auto_tolerance", "quantiser_for", "decode",
            "decode_arcs"]
@@ -217,6 +228,11 @@ def _to_work(geoms) -> np.ndarray:
         return np.asarray(geoms, dtype=object)
     arr = np.asarray(list(geoms), dtype=object)
     if len(arr):
+        b = shapely.total_bounds(arr)
+        if np.all(np.isfinite(b)) and (np.abs(b[[0, 2]]).max() > 180 or np.abs(b[[1, 3]]).max() > 90):
+            raise GangmapError("encode_coverage: geometries without a CRS must be longitude/latitude "
+                               "(EPSG:4326); these look like metres. Pass a GeoSeries with its CRS "
+                               "(e.g. EPSG:27700).")
         tr = _transformer(MAP_CRS, WORK_CRS)
         arr = shapely.transform(arr, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     return arr
@@ -597,6 +613,72 @@ class _Arcs:
         return np.maximum(dev, 2.0 * arc_shift)
 
 
+def _offending_arcs(topo: _Topology, points: np.ndarray, off: np.ndarray, features: np.ndarray,
+                    ref_arc: np.ndarray, ref_ring: np.ndarray) -> np.ndarray:
+    """Arcs that make the given (invalid) features invalid.
+
+    An arc offends when it crosses itself, or meets another arc of the same
+    feature anywhere but at the ends they share. For a feature where no such
+    arc is found (some other kind of invalidity), all its arcs are returned.
+    """
+    n_f = topo.n_features
+    fmask = np.zeros(n_f, bool)
+    fmask[features] = True
+    sel = fmask[topo.ring_feature[ref_ring]]
+    pairs = np.unique(np.column_stack([ref_arc[sel], topo.ring_feature[ref_ring[sel]]]), axis=0)
+    arcs = np.unique(pairs[:, 0])
+    lens = off[arcs + 1] - off[arcs]
+    arcs, lens = arcs[lens >= 2], lens[lens >= 2]
+    if not len(arcs):
+        return pairs[:, 0]
+    rank = np.searchsorted(arcs, pairs[:, 0])
+    okp = (rank < len(arcs)) & (arcs[np.minimum(rank, len(arcs) - 1)] == pairs[:, 0])
+    rank, pf = rank[okp], pairs[okp, 1]
+    keys = np.sort(rank * n_f + pf)
+    f1 = np.full(len(arcs), -1, np.int64)
+    f2 = np.full(len(arcs), -1, np.int64)
+    f1[rank[::-1]] = pf[::-1]                      # first feature of each arc
+    second = pf != f1[rank]
+    f2[rank[second]] = pf[second]
+    lines = shapely.linestrings(points[_ranges(off[arcs], lens)], indices=np.repeat(np.arange(len(arcs)), lens))
+    bad = ~shapely.is_simple(lines)
+    left, right = shapely.STRtree(lines).query(lines, predicate="intersects")
+    m = left < right
+    left, right = left[m], right[m]
+
+    def member(r, f):
+        k = r * n_f + f
+        i = np.searchsorted(keys, k)
+        return (f >= 0) & (i < len(keys)) & (keys[np.minimum(i, len(keys) - 1)] == k)
+
+    shared = member(right, f1[left]) | member(right, f2[left])
+    left, right = left[shared], right[shared]
+    if len(left):
+        s0, s1 = points[off[arcs]], points[off[arcs + 1] - 1]
+        a0, a1, b0, b1 = s0[left], s1[left], s0[right], s1[right]
+        allow0 = np.all(a0 == b0, axis=1) | np.all(a0 == b1, axis=1)
+        allow1 = np.all(a1 == b0, axis=1) | np.all(a1 == b1, axis=1)
+        pts = np.concatenate([a0[allow0], a1[allow1]])
+        owner = np.concatenate([np.flatnonzero(allow0), np.flatnonzero(allow1)])
+        order = np.argsort(owner, kind="stable")
+        allowed = np.full(len(left), shapely.from_wkt("MULTIPOINT EMPTY"), dtype=object)
+        if len(owner):
+            who, dense = np.unique(owner[order], return_inverse=True)
+            allowed[who] = shapely.multipoints(pts[order], indices=dense.ravel())
+        rest = shapely.difference(shapely.intersection(lines[left], lines[right]), allowed)
+        hit = ~shapely.is_empty(rest)
+        bad[left[hit]] = True
+        bad[right[hit]] = True
+    found = arcs[bad]
+    # Features with nothing found: all their arcs.
+    bf = np.zeros(n_f, bool)
+    fb = np.concatenate([f1[bad], f2[bad]])
+    bf[fb[fb >= 0]] = True
+    missing = fmask & ~bf
+    rest_arcs = ref_arc[missing[topo.ring_feature[ref_ring]]]
+    return np.unique(np.concatenate([found, rest_arcs]))
+
+
 def _feature_max(topo: _Topology, arc_values: np.ndarray) -> np.ndarray:
     """Per feature, the maximum of ``arc_values`` over the arcs of its rings (0 when none)."""
     out = np.zeros(topo.n_features)
@@ -716,10 +798,11 @@ def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m:
                     for f, g in zip(need, orig):
                         valid_in[f] = g is None or bool(g.is_valid)
                 valid[[f for f in bad_f.tolist() if not valid_in[f]]] = True
-            bad_ring = collapsed | ~valid[topo.ring_feature]
-            if not bad_ring.any() or rnd == refine_rounds:
+            if not (collapsed.any() or not valid.all()) or rnd == refine_rounds:
                 break
-            arcs_bad = np.unique(ref_arc[bad_ring[ref_ring]])
+            arcs_bad = np.unique(np.concatenate([
+                ref_arc[collapsed[ref_ring]],
+                _offending_arcs(topo, state.dec[O], off, np.flatnonzero(~valid), ref_arc, ref_ring)]))
             arcs_bad = arcs_bad[arc_tol[arcs_bad] > 0]
             if not len(arcs_bad):
                 break
@@ -735,13 +818,19 @@ def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m:
         if hmax <= max_dev or not (arc_tol > 0).any():
             break
         # The bound failed (it should not): simplify the offending arcs less and redo.
-        over = np.flatnonzero(arc_dev > max_dev)
+        over = np.flatnonzero((arc_dev > max_dev) & (arc_tol > 0))
+        if not len(over):  # rounding alone exceeds the bound: nothing left to give
+            break
         arc_tol[over] = np.where(arc_tol[over] / 2 < 2 * qerr, 0.0, arc_tol[over] / 2)
         changed = over
         touched = np.zeros(n_arcs, bool)
         touched[over] = True
         check = np.unique(topo.ring_feature[ref_ring[touched[ref_arc]]])
     sec["simplify+measure"] = time.perf_counter() - t
+    if len(feat_dev) and float(feat_dev.max()) > max_dev and max_dev > 0:
+        warnings.warn(f"encode_coverage: measured deviation {float(feat_dev.max()):.1f} m exceeds "
+                      f"max_deviation_m={max_dev:g} because the quantisation step ({qerr:.1f} m per "
+                      "point) is too coarse for it; pass a finer quantisation.", stacklevel=2)
 
     # Delta-encode each arc: first point absolute, then differences.
     t = time.perf_counter()

@@ -52,8 +52,9 @@ def test_map_real_data(shared_data, tmp_path):
 def test_demo_command(tmp_path):
     r = run("demo", "--out", tmp_path / "d")
     assert r.returncode == 0, r.stderr
-    assert "wyvernshire_map.html" in r.stdout
-    assert (tmp_path / "d" / "wyvernshire_map.html").exists()
+    assert "index.html" in r.stdout and "overview.html" in r.stdout
+    for name in ("index.html", "overview.html", "weapons_hotspots.html", "overview.png", "summary.csv"):
+        assert (tmp_path / "d" / name).exists(), name
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from gangmap import demo
 from gangmap.boundaries import read_wards
 from gangmap.errors import InputError
 
-KEYS = ["campaign", "pilot_hub", "population", "readme", "referrals", "reports", "schools", "wards"]
+KEYS = ["campaign", "pack", "pilot_hub", "population", "readme", "referrals", "reports", "schools", "wards"]
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,7 @@ def test_hostile_names_do_not_run_and_show_as_text(tmp_path, hostile_safe):
 
 def test_demo_map_offline_hover_and_legend_toggle(tmp_path):
     files = gangmap.pack.build_demo(tmp_path)
-    html_path = next(f for f in files if f.suffix == ".html")
+    html_path = next(f for f in files if f.name == "overview.html")
     with offline_page(html_path) as (page, requests):
         assert page.locator("path.leaflet-interactive").count() == 60
         legend = page.locator("#gm-legend")
@@ -125,9 +125,9 @@ def test_demo_map_offline_hover_and_legend_toggle(tmp_path):
         tip = page.locator(".leaflet-tooltip:not(.gm-label)").first.inner_text()
         assert "E059" in tip and "Reports per 1,000" in tip
         # Switch the area layer: the legend swaps to the new layer's.
-        page.locator("#gm-layers input[data-layer='area-referrals']").check()
+        page.locator("#gm-layers input[data-layer='area-reports']").check()
         text = legend.inner_text()
-        assert "Referrals (count)" in text and "Reports per 1,000" not in text
+        assert "Reports (count)" in text and "Reports per 1,000" not in text
         # Hide district outlines: their legend goes too.
         assert "District boundary" in text
         page.locator("#gm-layers input[data-layer='outline-districts']").uncheck()

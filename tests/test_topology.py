@@ -236,9 +236,10 @@ def test_shared_edges_are_one_arc(cover):
     k = ring_island[0]
     assert k in enc.geoms[h][0][1] or ~k in enc.geoms[h][0][1]
     # Arcs shared by two features = borders between pairs (computed independently).
-    tree = shapely.STRtree(cover.geometry.values)
-    pairs = {tuple(sorted(p)) for p in zip(*tree.query(cover.geometry.values, predicate="touches"))
-             if p[0] != p[1] and shapely.intersection(cover.geometry.values[p[0]], cover.geometry.values[p[1]]).length > 0}
+    gv = cover.geometry.values
+    tree = shapely.STRtree(gv)
+    pairs = {tuple(sorted(p)) for p in zip(*tree.query(gv, predicate="touches"))
+             if p[0] != p[1] and shapely.intersection(gv[p[0]], gv[p[1]]).length > 0}
     arc_pairs = {tuple(sorted(f for f, _ in u)) for u in uses.values() if len(u) == 2}
     assert arc_pairs == pairs
 
@@ -422,3 +423,58 @@ def test_england_fast_and_within_bound(shared_data):
     assert size < 2_500_000
     assert seconds < 3.0
     assert enc.n_invalid < 0.01 * len(wards)
+
+
+# --------------------------------------------------------------------------- the real viewer decodes it
+@pytest.mark.browser
+def test_viewer_draws_the_arcs(cover, tmp_path):
+    """gangmap.js, unchanged, draws wards and district outlines from arcs exactly as the port decodes them."""
+    import re
+
+    from browser import offline_page
+
+    from gangmap import maps
+
+    g = cover.copy()
+    g["ward_code"] = [f"E05{900001 + i}" for i in range(len(g))]
+    g["ward_name"] = g["name"]
+    g["lad_code"] = g["group"].map({"west": "E07900001", "east": "E07900002", "north": "E07900003"})
+    g["lad_name"] = g["group"]
+    g["reports"] = [10 * (i + 1) for i in range(len(g))]
+    safe = gangmap.make_safe(g[["ward_code", "ward_name", "lad_code", "lad_name", "reports", "geometry"]],
+                             ["reports"])
+    html = maps.choropleth(safe, "reports").html
+    enc = encode_coverage(safe.frame.geometry, tolerance_m=40)
+    keys, outlines = group_outlines(enc, safe.frame["lad_code"])
+    m = re.search(r'(<script type="application/json" id="gm-data">)(.*?)(</script>)', html, re.S)
+    data = json.loads(m.group(2))
+    data["q"], data["arcs"], data["wards"]["geoms"] = enc.q, enc.arcs, enc.geoms
+    (district,) = [ly for ly in data["layers"] if ly["id"] == "outline-districts"]
+    by_name = dict(zip(keys, outlines))
+    lad_of_label = dict(zip(safe.frame["lad_name"], safe.frame["lad_code"]))
+    district["geoms"] = [by_name[lad_of_label[lab]] for lab in district["labels"]]
+    district["topo"] = True  # the layer's rings are arc refs (see the proposed gangmap.js change)
+    path = tmp_path / "arcs.html"
+    path.write_text(html[:m.start(2)] + maps._json_for_html(data) + html[m.end(2):], encoding="utf-8")
+
+    with offline_page(path) as (page, requests):
+        drawn = page.evaluate("""() => {
+            const wards = [], outlines = [];
+            window.gmMap.eachLayer(l => {
+                if (!(l instanceof L.Polygon)) { return; }
+                const ll = l.getLatLngs().map(p => p.map(r => r.map(x => [x.lng, x.lat])));
+                (l.options.interactive === false ? outlines : wards).push([L.stamp(l), ll]);
+            });
+            wards.sort((a, b) => a[0] - b[0]);
+            return {wards: wards.map(w => w[1]), outlines: outlines.length};
+        }""")
+        assert not page.errors and not requests
+    assert drawn["outlines"] == len(keys)
+    expected = js_shapes(enc)
+    assert len(drawn["wards"]) == len(expected)
+    for got, want in zip(drawn["wards"], expected):
+        assert len(got) == len(want)
+        for pg, pw in zip(got, want):
+            for rg, rw in zip(pg, pw):
+                rw = np.asarray(rw)[:-1]  # Leaflet drops the closing point
+                np.testing.assert_allclose(np.asarray(rg), rw, atol=1e-9)
