@@ -152,3 +152,33 @@ def test_northamptonshire_map_offline(shared_data, tmp_path):
         assert requests == []
         shot = screenshot(page, "northamptonshire_offline.png")
     assert shot.stat().st_size > 10_000
+
+
+def test_prints_on_one_a4_landscape_page(tmp_path, hostile_safe):
+    path = maps.choropleth(hostile_safe, "reports", title="Print me").save(tmp_path / "p.html")
+    with offline_page(path) as (page, requests):
+        pdf = page.pdf(format="A4", landscape=True, print_background=True)
+        page.emulate_media(media="print")
+        # Title, footer and marking stay visible in print; controls are hidden.
+        assert page.locator(".gm-title").is_visible() and page.locator(".gm-footer").is_visible()
+        assert page.locator(".gm-marking").first.is_visible()
+        assert not page.locator("#gm-search").is_visible()
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1
+    box = [float(v) for v in re.search(rb"/MediaBox \[([^\]]*)\]", pdf).group(1).split()]
+    assert box[2] > box[3]  # landscape
+
+
+def test_online_basemap_fails_gracefully(tmp_path, hostile_safe):
+    """With an online basemap and no network the map is still drawn and usable."""
+    doc = maps.choropleth(hostile_safe, "reports", tiles="https://tiles.invalid/{z}/{x}/{y}.png")
+    path = doc.save(tmp_path / "tiles.html")
+    with offline_page(path) as (page, requests):
+        assert page.locator("path.leaflet-interactive").count() == 16
+        assert any("tiles.invalid" in r for r in requests)  # tried, and blocked
+        assert page.errors == []
+        page.locator("path.leaflet-interactive").nth(3).hover()
+        assert "Ward 3" in page.locator(".leaflet-tooltip:not(.gm-label)").first.inner_text()
+        # District labels give context without the basemap.
+        assert page.locator(".gm-label").count() == 2
+    with pytest.raises(gangmap.GangmapError, match="https"):
+        maps.choropleth(hostile_safe, "reports", tiles="http://tiles.invalid/{z}/{x}/{y}.png")
