@@ -162,6 +162,37 @@ def map_deviation(html: str, safe) -> tuple[float, float]:
     return float(np.max(h)), float(np.percentile(h, 99))
 
 
+def overlap_area(geoms) -> float:
+    """Total area (m²) where two of ``geoms`` overlap (0 for a clean coverage)."""
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(geoms, dtype=object)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    m = left < right
+    return float(shapely.area(shapely.intersection(geoms[left[m]], geoms[right[m]])).sum())
+
+
+def encoder_overlap(enc) -> float:
+    """Overlap area (m²) of the decoded wards of an encoding (what slivers the page would draw)."""
+    import numpy as np
+    import shapely
+
+    from gangmap import topology
+
+    to_m = topology._fixed_to_work()
+    dec = topology.decode_arcs(enc.q, enc.arcs)
+    out = []
+    for g in enc.geoms:
+        polys = []
+        for rings in topology.decode(enc.q, enc.arcs, g, dec):
+            rr = [np.column_stack(to_m.transform(r[:, 0], r[:, 1])) for r in rings if len(r) >= 4]
+            if rr and len(rings[0]) >= 4:
+                polys.append(shapely.Polygon(rr[0], rr[1:]))
+        out.append(shapely.make_valid(shapely.MultiPolygon(polys)))
+    return overlap_area(out)
+
+
 def q_ring(q, r):
     import numpy as np
 
@@ -267,11 +298,14 @@ def run(dataset, *, browser: bool, explore: bool, repeat: int) -> list[dict]:
         with topology_wiring():
             rows.append(gangmap_row("gangmap +topology (patched)"))
     enc, secs = timed(lambda: topology.encode_coverage(safe.frame.geometry, repair=False), repeat)
+    overlap_in = overlap_area(safe.frame.geometry.values)
+    overlap_out = encoder_overlap(enc)
     rows.append({"data": name, "what": "encode_coverage alone", "bytes": enc.json_size(), "build_s": secs,
                  "dev_max": enc.hausdorff_max_m, "dev_p99": enc.hausdorff_p99_m, "external": 0, "draw_s": None,
                  "note": (f"tol {enc.tolerance_m:.1f} m, step {enc.q['s'] * 111_320:.1f} m, points "
                           f"{enc.n_points_before:,}->{enc.n_points_after:,}, arcs {enc.n_arcs:,}, "
-                          f"invalid {enc.n_invalid}, collapsed {enc.n_collapsed_rings}, "
+                          f"invalid {enc.n_invalid}, collapsed {enc.n_collapsed_rings}, overlaps "
+                          f"{overlap_in:.0f} m² in -> {overlap_out:.0f} m² out, "
                           f"stages {', '.join(f'{k} {v:.2f}' for k, v in enc.seconds.items())}")})
     if explore:
         html, secs = timed(lambda: safe.frame.explore(column="reports").get_root().render(), 1)

@@ -235,11 +235,27 @@ referrals = "referrals.csv"
 schools = "schools.csv"
 population = "population.csv"
 
+[planning]
+campaign = "campaign.toml"
+measure = "need_index"
+recommend = 6
+contiguous = true
+pilot_hub = "pilot_hub.csv"
+new_hubs = 1
+hub_radius_m = 6000
+hub_capacity = 47
+
 [[maps]]
 file = "overview"
-title = "Reports and referrals per 1,000 children aged 10-17"
-layers = ["reports_rate", "reports_eb", "referrals_rate", "need_index", "reports"]
-overlays = ["districts", "schools"]
+title = "Where next? Need, current campaign areas and recommended wards"
+layers = ["need_index", "reports_rate", "reports_eb", "referrals_rate", "reports"]
+overlays = ["districts", "campaign", "recommended"]
+
+[[maps]]
+file = "hubs"
+title = "Pilot hub rollout: existing hub, the next hub and uncovered high-need schools"
+layers = ["referrals_rate", "need_index", "referrals"]
+overlays = ["districts", "hubs", "schools"]
 
 [[maps]]
 file = "weapons_hotspots"

@@ -32,6 +32,20 @@ Config (paths are relative to the config file)::
     layers = ["reports_rate", "reports_eb", "reports_rate_lisa", "reports"]
     overlays = ["districts", "schools"]
 
+    [planning]                     # optional: campaign targeting, hub rollout, campaign effect
+    campaign = "campaign.toml"     # current targets (districts, ward names or codes; launch month)
+    measure = "need_index"
+    recommend = 6                  # next k wards (or population_budget = 5000)
+    contiguous = true
+    pilot_hub = "pilot_hub.csv"    # URN (and hub) of the existing hub's schools
+    new_hubs = 1
+    hub_radius_m = 6000
+    hub_capacity = 47
+
+Overlays: ``districts``, ``schools``, and with ``[planning]``: ``campaign``
+(current target areas), ``recommended`` (next wards) and ``hubs`` (hubs,
+catchments, uncovered high-need schools).
+
 Layer names: a count (``reports``, ``referrals``), a count with a suffix
 (``_rate``, ``_eb`` global empirical Bayes, ``_seb`` spatial EB, ``_excess``),
 any of those with ``_lisa`` (local Moran clusters) or ``_gi`` (Getis-Ord Gi*),
@@ -47,10 +61,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import demo, maps, measures
+import geopandas as gpd
+import pandas as pd
+
+from . import demo, maps, measures, planning
 from .disclosure import make_safe
 from .errors import ConfigError
-from .export import funnel_png, map_png, write_table
+from .export import funnel_png, map_png, to_png, write_table
 from .intake import as_intake
 from .join import join, period_label
 
@@ -71,7 +88,7 @@ NAMES = {
     "need_index": "Need index (0–100)",
 }
 _SUFFIXES = ("_lisa", "_gi", "_rate", "_seb", "_eb", "_excess")
-OVERLAYS = ("districts", "schools")
+OVERLAYS = ("districts", "schools", "campaign", "recommended", "hubs")
 METHODS = [
     ("Rates", "Reports or referrals per 1,000 children aged 10–17, with 95% and 99.8% confidence "
               "intervals: exact Poisson below 10 events, Byar's method from 10 (OHID Fingertips)."),
@@ -198,6 +215,8 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
     files: list[Path] = []
     cards = []
     summary = None
+    plan = _plan(cfg, inputs, out, policy, allow_unsafe, opts) if "planning" in d else None
+    files += plan.files if plan else []
     for m in d["maps"]:
         table, report = join(inputs["wards"], reports=inputs["reports"], referrals=inputs["referrals"],
                              schools=schools, population=inputs["population"],
@@ -217,6 +236,10 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
         overlays = m.get("overlays", ["districts"])
         if "districts" in overlays:
             layers.append(maps.district_outlines(safe, q))
+        if plan is not None:
+            layers += plan.layers(overlays, q)
+        elif any(o in overlays for o in ("campaign", "recommended", "hubs")):
+            raise ConfigError(f"{cfg.path}: overlays campaign/recommended/hubs need a [planning] section.")
         if "schools" in overlays and schools is not None:
             pts = schools.data.dropna(subset=["x", "y"])
             import geopandas as gpd
@@ -241,11 +264,11 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
             summary = safe
     files += [write_table(summary, out / "summary.csv"), write_table(summary, out / "summary.xlsx")]
     index = out / "index.html"
-    index.write_text(_index_html(d, cards, summary), encoding="utf-8")
+    index.write_text(_index_html(d, cards, summary, plan), encoding="utf-8")
     return [index] + files
 
 
-def _index_html(d: dict, cards, safe) -> str:
+def _index_html(d: dict, cards, safe, plan=None) -> str:
     e = html.escape
     prov = safe.provenance
     rows = safe.display.drop(columns=["geometry"], errors="ignore")
@@ -285,6 +308,7 @@ footer {{ font-size: 11px; color: #555; margin-top: 16px; }}
 <h2>Highest rates (safe values)</h2>
 <table><thead><tr>{head}</tr></thead><tbody>{table}</tbody></table>
 <p><small>Full table: summary.csv / summary.xlsx. {e(safe.policy.describe())}</small></p>
+{plan.html() if plan else ""}
 <h2>Methods</h2><dl>{methods}</dl>
 <h2>Caveats</h2><ul>{caveats}</ul>
 <footer>{e(prov.footer())}<br>{e(d.get('attribution', maps.ATTRIBUTION_ONS))}</footer>
@@ -292,6 +316,102 @@ footer {{ font-size: 11px; color: #555; margin-top: 16px; }}
 <div class="marking{unsafe}">{e(prov.marking)}</div>
 </body></html>
 """
+
+
+@dataclass
+class _Plan:
+    """Planning results for a pack: their safe files, map layers and index section."""
+
+    targets: planning.Targets
+    wards: gpd.GeoDataFrame
+    rec: planning.Recommendation
+    hubs: planning.HubPlan | None
+    did: planning.DiD
+    sensitivity: planning.Sensitivity
+    files: list
+
+    def layers(self, overlays, q) -> list[dict]:
+        out = []
+        if "campaign" in overlays:
+            current = self.wards[self.targets.mask(self.wards)].dissolve()
+            out.append(maps.outline_layer(current, q, name="Current campaign areas", color="#1b7837", weight=3.5,
+                                          visible=True, layer_id="outline-campaign"))
+        if "recommended" in overlays and len(self.rec.codes):
+            nxt = self.wards[self.wards["ward_code"].isin(self.rec.codes)]
+            out.append(maps.outline_layer(nxt, q, name="Recommended next wards", color="#762a83", weight=3,
+                                          dash="6 4", visible=True, layer_id="outline-recommended",
+                                          label="ward_name"))
+        if "hubs" in overlays and self.hubs is not None:
+            h = self.hubs
+            out.append(maps.outline_layer(h.catchments, q, name="Hub catchments", color="#2166ac", weight=2,
+                                          fill=0.08, visible=True, layer_id="outline-catchments"))
+            pts = h.hubs.assign(label=h.hubs["hub_name"] + ": " + h.hubs["school_name"])
+            out.append(maps.points_layer(pts, name="Hubs", label="label", category="status", radius=8,
+                                         visible=True, layer_id="points-hubs",
+                                         colors={"existing": "#2166ac", "new": "#b2182b"}))
+            if len(h.uncovered):
+                out.append(maps.points_layer(h.uncovered, name="Uncovered high-need schools", label="school_name",
+                                             color="#e08214", radius=5, visible=True,
+                                             layer_id="points-uncovered"))
+        return out
+
+    def html(self) -> str:
+        e = html.escape
+        parts = [("Campaign targeting", self.rec.message), ("Weight sensitivity", self.sensitivity.message)]
+        if self.hubs is not None:
+            parts.append(("Hub rollout", self.hubs.message))
+        did_safe = self.did.result_safe()
+        if not did_safe.suppressed.to_numpy().any():
+            parts.append(("Is the campaign working?", self.did.message))
+        body = "".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in parts)
+        return (f"<h2>Where next</h2><dl>{body}</dl><p><small>{e(self.did.caveat)}</small></p>"
+                "<p><small>Tables: recommendation.csv, hubs.csv, sensitivity.csv, campaign_effect.csv; "
+                "chart: campaign_effect.png.</small></p>")
+
+
+def _plan(cfg: PackConfig, inputs: dict, out: Path, policy, allow_unsafe, opts) -> _Plan:
+    pc = cfg.data["planning"]
+    campaign = _rel(cfg, pc.get("campaign"), "[planning] campaign")
+    measure = pc.get("measure", "need_index")
+    table, _ = join(inputs["wards"], reports=inputs["reports"], referrals=inputs["referrals"],
+                    schools=inputs["schools"], population=inputs["population"])
+    table = ensure(table, measure)
+    targets = planning.read_targets(campaign, table)
+    rec = planning.recommend(table, targets, measure, k=pc.get("recommend"),
+                             population_budget=pc.get("population_budget"),
+                             contiguous=bool(pc.get("contiguous", False)))
+    sens = planning.weight_sensitivity(table, k=int(pc.get("recommend", 10)), targets=targets) \
+        if measure == "need_index" else None
+    did = planning.did(inputs["reports"], targets)
+    safe_opts = dict(policy=policy, allow_unsafe=allow_unsafe, **opts)
+    files = [write_table(rec.safe(**safe_opts), out / "recommendation.csv"),
+             write_table(did.result_safe(**safe_opts), out / "campaign_effect.csv")]
+    monthly = did.monthly_safe(**safe_opts)
+    files.append(to_png(planning.did_chart(did, monthly), monthly, out / "campaign_effect.png"))
+    if sens is not None:
+        files.append(write_table(sens.safe(**safe_opts), out / "sensitivity.csv"))
+    hubs = None
+    if pc.get("pilot_hub") and inputs["schools"]:
+        members = pd.read_csv(_rel(cfg, pc["pilot_hub"], "[planning] pilot_hub"), dtype=str)
+        if "URN" not in members:
+            raise ConfigError(f"{cfg.path}: [planning] pilot_hub file needs a URN column.")
+        name = members["hub"].iloc[0] if "hub" in members and len(members) else "existing hub"
+        demand = inputs["referrals"] or planning.school_need(inputs["schools"], table, measure)
+        hubs = planning.plan_hubs(inputs["schools"], demand, existing_urns={name: members["URN"].tolist()},
+                                  p=int(pc.get("new_hubs", 1)), radius_m=float(pc.get("hub_radius_m", 6000)),
+                                  capacity=pc.get("hub_capacity", 47), area=table)
+        files.append(write_table(hubs.safe(**safe_opts), out / "hubs.csv"))
+    return _Plan(targets, table, rec, hubs, did, sens, files)
+
+
+def _rel(cfg: PackConfig, value, what: str) -> Path:
+    if not value:
+        raise ConfigError(f"{cfg.path}: {what} is missing.")
+    p = Path(value)
+    p = p if p.is_absolute() else cfg.path.parent / p
+    if not p.exists():
+        raise ConfigError(f"{cfg.path}: {what} = {value!r}: no such file ({p}).")
+    return p
 
 
 def build_demo(out_dir: str | Path, *, policy: str = "nhs") -> list[Path]:

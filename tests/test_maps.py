@@ -119,15 +119,17 @@ def test_demo_map_offline_hover_and_legend_toggle(tmp_path):
     with offline_page(html_path) as (page, requests):
         assert page.locator("path.leaflet-interactive").count() == 60
         legend = page.locator("#gm-legend")
-        assert "Reports per 1,000" in legend.inner_text()
+        assert "Need index" in legend.inner_text()
         # Hover a ward: the tooltip shows its name, code and the safe value.
         page.locator("path.leaflet-interactive").nth(5).hover()
         tip = page.locator(".leaflet-tooltip:not(.gm-label)").first.inner_text()
-        assert "E059" in tip and "Reports per 1,000" in tip
+        assert "E059" in tip and "Need index" in tip
         # Switch the area layer: the legend swaps to the new layer's.
         page.locator("#gm-layers input[data-layer='area-reports']").check()
         text = legend.inner_text()
-        assert "Reports (count)" in text and "Reports per 1,000" not in text
+        assert "Reports (count)" in text and "Need index" not in text
+        # Overlays from the planner: current campaign areas and recommended wards.
+        assert "Current campaign areas" in text and "Recommended next wards" in text
         # Hide district outlines: their legend goes too.
         assert "District boundary" in text
         page.locator("#gm-layers input[data-layer='outline-districts']").uncheck()

@@ -288,6 +288,85 @@ def test_small_rings_do_not_collapse(cover):
     assert enc.n_arcs_refined > 0  # the guard had to act on the cap
 
 
+def jagged_cells(n=300, seed=1, size=3000.0, seg=15.0, amp=5.0):
+    """A jagged Voronoi coverage: ``n`` cells with borders densified every ``seg`` m and
+    each vertex moved up to ``amp`` m (the same way in both wards that share it)."""
+    rng = np.random.default_rng(seed)
+    box = shapely.box(X0, Y0, X0 + size, Y0 + size)
+    pts = shapely.multipoints(rng.uniform([X0, Y0], [X0 + size, Y0 + size], (n, 2)))
+    cells = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(pts, extend_to=box)), box)
+    cells = shapely.transform(shapely.segmentize(cells, seg), lambda xy: np.round(xy, 2))
+
+    def move(xy):
+        f = np.modf(np.abs(np.sin(xy @ [12.9898, 78.233]) * 43758.5453))[0]
+        g = np.modf(np.abs(np.sin(xy @ [39.346, 11.135]) * 24634.6345))[0]
+        edge = np.isclose(xy[:, 0], X0) | np.isclose(xy[:, 0], X0 + size) | \
+            np.isclose(xy[:, 1], Y0) | np.isclose(xy[:, 1], Y0 + size)
+        d = (np.column_stack([f, g]) - 0.5) * 2 * amp
+        d[edge] = 0
+        return xy + d
+
+    cells = shapely.transform(cells, move)
+    cells = cells[shapely.is_valid(cells)]
+    # Moving vertices can fold a ward over its neighbour near a sharp corner: drop such pairs.
+    left, right = shapely.STRtree(cells).query(cells, predicate="intersects")
+    m = left < right
+    over = shapely.area(shapely.intersection(cells[left[m]], cells[right[m]])) > 0
+    keep = np.ones(len(cells), bool)
+    keep[left[m][over]] = keep[right[m][over]] = False
+    return gpd.GeoSeries(cells[keep], crs=27700)
+
+
+@pytest.mark.parametrize("n, seed", [(300, 1), (500, 2), (800, 3)])
+def test_self_intersections_are_guarded(n, seed):
+    cells = jagged_cells(n, seed)
+    fine = {"x0": -1.0, "y0": 52.0, "s": 1e-7}  # ~1 cm: only simplification can break validity
+    unguarded = encode_coverage(cells, tolerance_m=90, quantisation=fine, refine_rounds=0)
+    guarded = encode_coverage(cells, tolerance_m=90, quantisation=fine, refine_rounds=8)
+    print(f"\n{len(cells)} jagged cells: invalid {unguarded.n_invalid} -> {guarded.n_invalid} "
+          f"({guarded.n_arcs_refined} arcs refined)")
+    assert guarded.n_invalid <= unguarded.n_invalid
+    dec = decoded_geoms(guarded)
+    assert (~shapely.is_valid(dec)).sum() <= guarded.n_invalid
+    assert guarded.n_invalid == 0
+    if unguarded.n_invalid:
+        assert 0 < guarded.n_arcs_refined < 0.05 * guarded.n_arcs  # only the offending arcs
+    assert guarded.n_points_after < 0.4 * guarded.n_points_before
+    # Still a coverage: no gaps, no overlaps.
+    assert shapely.union_all(dec).area == pytest.approx(shapely.area(dec).sum(), rel=1e-6)
+
+
+def overlap_area(geoms) -> float:
+    geoms = shapely.make_valid(np.asarray(geoms, dtype=object))
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    m = left < right
+    return float(shapely.area(shapely.intersection(geoms[left[m]], geoms[right[m]])).sum())
+
+
+def test_wards_across_a_narrow_gap_do_not_overlap():
+    """Two wards facing each other across a 10 m estuary: their borders are separate (outer)
+    arcs, so no ward turns invalid when the simplified borders cross; the guard still finds it."""
+    # Both banks bulge 300 m east; simplified, each sags up to 62 m west of its bank. The west
+    # bank has a 400 m deep creek at y = 500 that keeps its line on the bank there, so the
+    # east bank's sagging chord would cut through the west ward.
+    y = np.linspace(0, 2000, 101)
+    bank = np.column_stack([X0 + 1000 + 300 * np.sin(np.pi * y / 2000), Y0 + y])
+    at = np.searchsorted(y, 500)
+    creek = [[bank[at, 0] - 400, Y0 + 505], [bank[at, 0], Y0 + 510]]
+    west = np.vstack([[X0, Y0], bank[:at + 1], creek, bank[at + 1:], [X0, Y0 + 2000], [X0, Y0]])
+    east_bank = np.column_stack([bank[:, 0] + 10, bank[:, 1]])[::-1]
+    east = np.vstack([[X0 + 2500, Y0 + 2000], east_bank, [X0 + 2500, Y0], [X0 + 2500, Y0 + 2000]])
+    g = gpd.GeoSeries([shapely.Polygon(west), shapely.Polygon(east)], crs=27700)
+    assert g.is_valid.all() and g[0].distance(g[1]) > 9
+    bare = encode_coverage(g, tolerance_m=90, refine_rounds=0)
+    guarded = encode_coverage(g, tolerance_m=90)
+    assert bare.n_invalid == 0 and overlap_area(decoded_geoms(bare)) > 100  # the failure guarded against
+    dec = decoded_geoms(guarded)
+    assert overlap_area(dec) == 0 and not dec[0].intersects(dec[1])
+    assert guarded.n_points_after < 0.5 * guarded.n_points_before
+    assert guarded.hausdorff_max_m <= 90 + 2 * guarded.quantum_m
+
+
 def test_group_outlines_follow_the_ward_arcs(cover):
     enc = encode_coverage(cover, tolerance_m=40)
     keys, outlines = group_outlines(enc, cover["group"])
@@ -405,15 +484,16 @@ def test_northamptonshire_deviation_and_size(shared_data):
     assert enc.n_invalid == 0 and enc.n_collapsed_rings == 0
     dec = decoded_geoms(enc)
     assert shapely.union_all(dec).area == pytest.approx(shapely.area(dec).sum(), rel=1e-7)
+    assert overlap_area(dec) < 1.0
     _check_real(wards, 25.0)
 
 
 @pytest.mark.realdata
 def test_england_fast_and_within_bound(shared_data):
     path = shared_data / "boundaries" / "england_wards_2013.geojson.gz"
-    wards = gpd.read_file(f"/vsigzip/{path}")
+    wards = gpd.read_file(f"/vsigzip/{path}").to_crs(27700)  # as read_wards gives them
     t = time.perf_counter()
-    enc = encode_coverage(wards.geometry)  # 4326 in, repaired here (one invalid ward)
+    enc = encode_coverage(wards.geometry)  # repaired here (one invalid ward)
     seconds = time.perf_counter() - t
     size = enc.json_size()
     print(f"\nEngland: {len(wards)} wards in {seconds:.2f} s ({enc.seconds}), {size / 1e6:.2f} MB, "
@@ -423,6 +503,9 @@ def test_england_fast_and_within_bound(shared_data):
     assert size < 2_500_000
     assert seconds < 3.0
     assert enc.n_invalid < 0.01 * len(wards)
+    overlap = overlap_area(decoded_geoms(enc))
+    print(f"overlap between decoded wards: {overlap:.0f} m² (input: 0)")
+    assert overlap < 5_000  # a few slivers where rounding to the 5 m grid crosses borders
 
 
 # --------------------------------------------------------------------------- the real viewer decodes it
