@@ -382,7 +382,7 @@ def _plan(cfg: PackConfig, inputs: dict, out: Path, policy, allow_unsafe, opts) 
                              contiguous=bool(pc.get("contiguous", False)))
     sens = planning.weight_sensitivity(table, k=int(pc.get("recommend", 10)), targets=targets) \
         if measure == "need_index" else None
-    did = planning.did(inputs["reports"], targets)
+    did = planning.did(inputs["reports"], targets, wards=table)
     safe_opts = dict(policy=policy, allow_unsafe=allow_unsafe, **opts)
     files = [write_table(rec.safe(**safe_opts), out / "recommendation.csv"),
              write_table(did.result_safe(**safe_opts), out / "campaign_effect.csv")]

@@ -152,3 +152,61 @@ def test_exporters_refuse_raw_tables(tmp_path):
         with pytest.raises(gangmap.errors.DisclosureError):
             call()
     assert not (tmp_path / "x.csv").exists() and not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.fixture(scope="module")
+def seeded_pack(seeded):
+    """A map pack (with planning) built from the seeded small counts."""
+    p = gangmap.demo.paths()
+    records = pd.read_csv(seeded["records"])
+    months = [str(m) for m in pd.period_range("2017-09", "2018-08", freq="M")]
+    records["period"] = [months[i % len(months)] for i in range(len(records))]
+    records.to_csv(seeded["dir"] / "records_periods.csv", index=False)
+    cfg = seeded["dir"] / "pack.toml"
+    cfg.write_text(f'''
+title = "Seeded"
+policy = "nhs"
+[inputs]
+wards = "{p['wards']}"
+reports = "{seeded['dir'] / 'records_periods.csv'}"
+referrals = "{p['referrals']}"
+schools = "{p['schools']}"
+population = "{p['population']}"
+[planning]
+campaign = "{p['campaign']}"
+recommend = 6
+pilot_hub = "{p['pilot_hub']}"
+[[maps]]
+file = "overview"
+layers = ["need_index", "reports_rate", "reports_eb", "reports_rate_lisa", "reports"]
+overlays = ["districts", "campaign", "recommended", "hubs", "schools"]
+''')
+    out = seeded["dir"] / "pack"
+    assert main(["pack", str(cfg), "--out", str(out)]) == 0
+    return out
+
+
+def test_pack_outputs_leak_nothing(seeded, seeded_pack):
+    files = sorted(f for f in seeded_pack.iterdir() if f.is_file())
+    kinds = {f.suffix for f in files}
+    assert {".html", ".csv", ".xlsx", ".png"} <= kinds
+    checked = 0
+    for f in files:
+        text = _all_text(f) if f.suffix != ".png" else f.read_bytes().decode("latin-1")
+        for secret in seeded["secrets"]:
+            assert secret not in text, f"{f.name} leaks record-level detail {secret!r}"
+        if f.suffix == ".png" or f.name.endswith(".txt"):
+            continue
+        assert "OFFICIAL-SENSITIVE" in text, f"{f.name} has no protective marking"
+        if f.name == "overview.html":
+            rows = _rows_html(f)
+        elif f.suffix in (".csv", ".xlsx") and "ward_code" in text[:2000] and f.stem in ("summary",):
+            rows = _rows_table(f)
+        else:
+            continue
+        for code, values in rows.items():
+            raw = int(seeded["raw"][code])
+            if 1 <= raw <= 7:
+                checked += 1
+                assert MARKER in values and raw not in _numbers(values), (f.name, code, raw, values)
+    assert checked > 40
