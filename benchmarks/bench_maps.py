@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import inspect
 import json
 import re
 import sys
@@ -98,8 +99,10 @@ def topology_wiring():
         names = names or {}
         frame = safe.frame
         enc = topology.encode_coverage(frame.geometry, repair=False)
+        extra = {"names": names} if "names" in inspect.signature(maps.area_layer).parameters else {}
         layers = [maps.area_layer(safe, c, name=names.get(c, c), scheme=scheme, k=k, bins=bins,
-                                  palette=palette, also=also, visible=(i == 0)) for i, c in enumerate(columns)]
+                                  palette=palette, also=also, visible=(i == 0), **extra)
+                  for i, c in enumerate(columns)]
         keys, geoms = topology.group_outlines(enc, frame["lad_code"].astype(str))
         lad_names = frame.assign(lad_code=frame["lad_code"].astype(str)).groupby("lad_code")["lad_name"].first()
         layers.append({"id": "outline-districts", "kind": "outline", "name": "District boundaries",

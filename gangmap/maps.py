@@ -40,6 +40,7 @@ from .boundaries import MAP_CRS
 from .classify import NO_DATA_COLOR, SUPPRESSED_COLOR, Classes, categorical, classify
 from .disclosure import SafeTable, require_safe
 from .errors import GangmapError
+from .topology import Encoded, encode_coverage, group_outlines
 
 ATTRIBUTION_ONS = ("Contains OS data © Crown copyright and database right; "
                    "contains ONS data, Open Government Licence v3.0")
@@ -72,12 +73,6 @@ def _own_assets() -> tuple[str, str]:
 
 
 # --------------------------------------------------------------------------- geometry
-def _quantiser(bounds, levels: int = 200_000):
-    minx, miny, maxx, maxy = bounds
-    s = max(maxx - minx, maxy - miny) / levels or 1e-6
-    return {"x0": round(float(minx), 6), "y0": round(float(miny), 6), "s": float(f"{s:.3g}")}
-
-
 def _encode_ring(coords: np.ndarray, q) -> list[int]:
     xy = np.rint((coords - [q["x0"], q["y0"]]) / q["s"]).astype(np.int64)
     keep = np.r_[True, np.any(np.diff(xy, axis=0) != 0, axis=1)]  # drop repeats after rounding
@@ -248,8 +243,23 @@ def _sha(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode() + "'"
 
 
+def encode(safe: SafeTable, **options) -> Encoded:
+    """Encode the wards of ``safe`` as shared, simplified, quantised arcs (see :mod:`gangmap.topology`).
+
+    The deviation from the true boundaries is measured, not assumed:
+    ``encode(safe).hausdorff_max_m``.
+    """
+    require_safe(safe, "a map")
+    frame = safe.frame
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry is None:
+        raise GangmapError("the SafeTable has no geometry; make it from the joined ward table "
+                           "(a GeoDataFrame), not a plain DataFrame.")
+    return encode_coverage(frame.geometry, repair=False, **options)
+
+
 def make_map(safe: SafeTable, layers: list[dict], *, title: str, subtitle: str = "",
-             tiles: str | None = None, attribution: str = ATTRIBUTION_ONS, q=None) -> MapDocument:
+             tiles: str | None = None, attribution: str = ATTRIBUTION_ONS,
+             topology: Encoded | None = None) -> MapDocument:
     """Assemble layers over the wards of ``safe`` into one offline HTML page.
 
     Parameters
@@ -257,28 +267,28 @@ def make_map(safe: SafeTable, layers: list[dict], *, title: str, subtitle: str =
     safe : SafeTable
         Supplies the ward polygons, names, codes, the footer and marking.
     layers : list of dict
-        From :func:`area_layer`, :func:`outline_layer` and friends.
+        From :func:`area_layer`, :func:`outline_layer`, :func:`points_layer`
+        and :func:`district_outlines`.
     title, subtitle : str
         Shown above the map and printed.
     tiles : str, optional
         URL template of an online basemap (``https://.../{z}/{x}/{y}.png``).
         Off by default; when the network is unreachable the map stays usable
         on a plain background.
+    topology : Encoded, optional
+        The wards already encoded by :func:`encode` (its ``q`` must be the
+        one the outline layers were encoded with).
     """
-    require_safe(safe, "a map")
+    enc = topology if topology is not None else encode(safe)
     frame = safe.frame
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry is None:
-        raise GangmapError("the SafeTable has no geometry; make it from the joined ward table "
-                           "(a GeoDataFrame), not a plain DataFrame.")
-    wgs = frame.to_crs(MAP_CRS)
-    q = q or _quantiser(wgs.total_bounds)
     prov = safe.provenance
     data = {
-        "q": q,
-        "wards": {"codes": wgs["ward_code"].astype(str).tolist(),
-                  "names": wgs["ward_name"].astype(str).tolist(),
-                  "districts": wgs["lad_name"].astype(str).tolist() if "lad_name" in wgs else None,
-                  "geoms": encode_geometries(wgs.geometry, q)},
+        "q": enc.q,
+        "arcs": enc.arcs,
+        "wards": {"codes": frame["ward_code"].astype(str).tolist(),
+                  "names": frame["ward_name"].astype(str).tolist(),
+                  "districts": frame["lad_name"].astype(str).tolist() if "lad_name" in frame else None,
+                  "geoms": enc.geoms},
         "layers": layers,
         "suppressed_color": SUPPRESSED_COLOR, "nodata_color": NO_DATA_COLOR,
         "attribution": attribution,
@@ -319,13 +329,17 @@ def make_map(safe: SafeTable, layers: list[dict], *, title: str, subtitle: str =
     return MapDocument(page, title, [ly["name"] for ly in layers])
 
 
-def district_outlines(safe: SafeTable, q=None, *, visible: bool = True) -> dict:
-    """District outlines dissolved from the wards of ``safe``, labelled with district names."""
+def district_outlines(safe: SafeTable, topology: Encoded, *, visible: bool = True) -> dict:
+    """District outlines built from the wards' own arcs (no extra points), labelled with names."""
     frame = safe.frame
-    d = frame.dissolve(by="lad_code", as_index=False, aggfunc="first")[["lad_code", "lad_name", "geometry"]]
-    q = q or _quantiser(frame.to_crs(MAP_CRS).total_bounds)
-    return outline_layer(d, q, name="District boundaries", label="lad_name", color="#333", weight=2.2,
-                         visible=visible, layer_id="outline-districts", item="District boundary")
+    codes = frame["lad_code"].astype(str).tolist()
+    keys, geoms = group_outlines(topology, codes)
+    names = dict(zip(codes, frame["lad_name"].astype(str)))
+    return {"id": "outline-districts", "kind": "outline", "name": "District boundaries", "visible": visible,
+            "topo": True, "geoms": geoms, "labels": [names[k] for k in keys], "color": "#333", "weight": 2.2,
+            "dash": None, "fill": 0.0,
+            "legend": {"title": "District boundaries",
+                       "items": [{"color": "#333", "label": "District boundary", "style": "line"}]}}
 
 
 def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = None,
@@ -342,9 +356,9 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
     require_safe(safe, "a map")
     columns = [column] if isinstance(column, str) else list(column)
     names = names or {}
-    q = _quantiser(safe.frame.to_crs(MAP_CRS).total_bounds)
+    enc = encode(safe)
     layers = [area_layer(safe, c, name=names.get(c, c), scheme=scheme, k=k, bins=bins, palette=palette,
                          also=also, names=names, visible=(i == 0)) for i, c in enumerate(columns)]
-    layers.append(district_outlines(safe, q))
+    layers.append(district_outlines(safe, enc))
     return make_map(safe, layers, title=title or names.get(columns[0], columns[0]), subtitle=subtitle,
-                    tiles=tiles, attribution=attribution, q=q)
+                    tiles=tiles, attribution=attribution, topology=enc)

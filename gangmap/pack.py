@@ -229,13 +229,14 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
                          marking=d.get("marking", "OFFICIAL-SENSITIVE"), period=period,
                          keep=["population"] if "population" in table else None, **opts)
         names = {**NAMES, **m.get("names", {})}
-        q = maps._quantiser(safe.frame.to_crs(maps.MAP_CRS).total_bounds)
+        enc = maps.encode(safe)
+        q = enc.q
         layers = [maps.area_layer(safe, c, name=names.get(c, c), scheme=m.get("scheme", "quantiles"),
                                   k=m.get("classes", 5), also=_counts(table), names=names, visible=(i == 0))
                   for i, c in enumerate(m["layers"])]
         overlays = m.get("overlays", ["districts"])
         if "districts" in overlays:
-            layers.append(maps.district_outlines(safe, q))
+            layers.append(maps.district_outlines(safe, enc))
         if plan is not None:
             layers += plan.layers(overlays, q)
         elif any(o in overlays for o in ("campaign", "recommended", "hubs")):
@@ -248,7 +249,7 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
             layers.append(maps.points_layer(g, name="Schools", label="school_name", radius=3.5))
         title = m.get("title", names.get(m["layers"][0], m["layers"][0]))
         what = " · ".join(filter(None, [", ".join(m.get("category", []) or []) or None, period]))
-        doc = maps.make_map(safe, layers, title=title, subtitle=m.get("subtitle", what), q=q,
+        doc = maps.make_map(safe, layers, title=title, subtitle=m.get("subtitle", what), topology=enc,
                             attribution=d.get("attribution", maps.ATTRIBUTION_ONS))
         html_path = doc.save(out / f"{m['file']}.html")
         png = map_png(safe, m["layers"][0], out / f"{m['file']}.png", title=title,

@@ -23,8 +23,10 @@
     return out;
   }
   var ARCS = (D.arcs || []).map(decodeArc);
-  function ring(r) {
-    if (!D.arcs) { return decodeArc(r); }
+  // topo: the ring is a list of arc indices into D.arcs (wards, district outlines);
+  // otherwise it is its own delta-encoded ring (overlays such as campaign areas).
+  function ring(r, topo) {
+    if (!topo) { return decodeArc(r); }
     var out = [];
     for (var i = 0; i < r.length; i++) {
       var k = r[i], pts = k >= 0 ? ARCS[k] : ARCS[~k].slice().reverse();
@@ -32,7 +34,9 @@
     }
     return out;
   }
-  function shape(g) { return g.map(function (poly) { return poly.map(ring); }); }
+  function shape(g, topo) {
+    return g.map(function (poly) { return poly.map(function (r) { return ring(r, topo); }); });
+  }
 
   var W = D.wards, n = W.codes.length;
   var big = n > 1500;
@@ -46,7 +50,7 @@
     tl.addTo(map);
   }
 
-  var geoms = W.geoms.map(shape);
+  var geoms = W.geoms.map(function (g) { return shape(g, !!D.arcs); });
   var polys = [];
   var group = L.featureGroup().addTo(map);
   var active = null;          // the visible area layer (radio)
@@ -95,7 +99,7 @@
     var g = L.featureGroup();
     if (ly.kind === 'outline') {
       ly.geoms.forEach(function (gm, j) {
-        var o = L.polygon(shape(gm), { color: ly.color || '#000', weight: ly.weight || 2, fill: !!ly.fill,
+        var o = L.polygon(shape(gm, !!(D.arcs && ly.topo)), { color: ly.color || '#000', weight: ly.weight || 2, fill: !!ly.fill,
                                        fillColor: ly.color, fillOpacity: ly.fill || 0, dashArray: ly.dash || null,
                                        interactive: false });
         g.addLayer(o);
