@@ -9,9 +9,6 @@ and (b) all 7,681 wards in England (2013) with synthetic counts, prints:
   per-ward Hausdorff distance, metres, measured independently by decoding the
   data embedded in the HTML) and, optionally, the time headless Chromium
   takes from navigation to ``window.gmReady === true``;
-* while the public API still writes per-ward rings, the same map with the
-  topology encoder wired in as proposed for ``gangmap.maps`` (patched inside
-  this script only; the row is labelled ``+topology (patched)``);
 * the encoder's own numbers (``gangmap.topology.encode_coverage``);
 * ``GeoDataFrame.explore`` on the same table in the same run: HTML size,
   build time (to rendered HTML), external resources it loads (CDN scripts and
@@ -29,8 +26,6 @@ A script, not a test: it always exits 0 and says what it skipped.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import inspect
 import json
 import re
 import sys
@@ -67,63 +62,6 @@ def england():
     wards = gangmap.read_wards(ENGLAND)  # LAD13CD only: names default to codes
     wards["reports"] = np.random.default_rng(20180301).poisson(12, len(wards))
     return "England", gangmap.make_safe(wards, ["reports"])
-
-
-# --------------------------------------------------------------------------- the proposed wiring
-@contextlib.contextmanager
-def topology_wiring():
-    """Patch gangmap.maps as proposed (until it is wired in): wards and district outlines as arcs.
-
-    ``choropleth`` encodes the wards once with :func:`gangmap.topology.encode_coverage`, builds
-    the district outlines from the same arcs (:func:`gangmap.topology.group_outlines`, no
-    dissolve) and ``make_map`` writes ``q``, ``arcs`` and the wards' arc rings.
-    """
-    from gangmap import maps, topology
-    from gangmap.disclosure import require_safe
-
-    real = {n: getattr(maps, n) for n in ("choropleth", "encode_geometries", "_json_for_html")}
-    current: dict = {}
-
-    def encode_geometries(geoms, q):  # make_map's call for the wards
-        return current["enc"].geoms
-
-    def json_for_html(obj):
-        if isinstance(obj, dict) and "wards" in obj and "enc" in current:
-            obj = {**obj, "q": current["enc"].q, "arcs": current["enc"].arcs}
-        return real["_json_for_html"](obj)
-
-    def choropleth(safe, column, *, title=None, subtitle="", scheme="quantiles", k=5, bins=None,
-                   palette=None, names=None, also=(), tiles=None, attribution=maps.ATTRIBUTION_ONS):
-        require_safe(safe, "a map")
-        columns = [column] if isinstance(column, str) else list(column)
-        names = names or {}
-        frame = safe.frame
-        enc = topology.encode_coverage(frame.geometry, repair=False)
-        extra = {"names": names} if "names" in inspect.signature(maps.area_layer).parameters else {}
-        layers = [maps.area_layer(safe, c, name=names.get(c, c), scheme=scheme, k=k, bins=bins,
-                                  palette=palette, also=also, visible=(i == 0), **extra)
-                  for i, c in enumerate(columns)]
-        keys, geoms = topology.group_outlines(enc, frame["lad_code"].astype(str))
-        lad_names = frame.assign(lad_code=frame["lad_code"].astype(str)).groupby("lad_code")["lad_name"].first()
-        layers.append({"id": "outline-districts", "kind": "outline", "name": "District boundaries",
-                       "visible": True, "topo": True, "geoms": geoms,
-                       "labels": [str(lad_names[k]) for k in keys], "color": "#333", "weight": 2.2,
-                       "dash": None, "fill": 0.0,
-                       "legend": {"title": "District boundaries",
-                                  "items": [{"color": "#333", "label": "District boundary", "style": "line"}]}})
-        current["enc"] = enc
-        try:
-            return maps.make_map(safe, layers, title=title or names.get(columns[0], columns[0]),
-                                 subtitle=subtitle, tiles=tiles, attribution=attribution, q=enc.q)
-        finally:
-            current.pop("enc", None)
-
-    maps.choropleth, maps.encode_geometries, maps._json_for_html = choropleth, encode_geometries, json_for_html
-    try:
-        yield
-    finally:
-        for n, f in real.items():
-            setattr(maps, n, f)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -295,11 +233,7 @@ def run(dataset, *, browser: bool, explore: bool, repeat: int) -> list[dict]:
                 "external": 0, "draw_s": draw_seconds(m.html) if browser else None,
                 "arcs": "arcs" in data, "offline": True}
 
-    public = gangmap_row("gangmap (public API)")
-    rows.append(public)
-    if not public["arcs"]:
-        with topology_wiring():
-            rows.append(gangmap_row("gangmap +topology (patched)"))
+    rows.append(gangmap_row("gangmap (public API)"))
     enc, secs = timed(lambda: topology.encode_coverage(safe.frame.geometry, repair=False), repeat)
     overlap_in = overlap_area(safe.frame.geometry.values)
     overlap_out = encoder_overlap(enc)

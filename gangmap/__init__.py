@@ -17,5 +17,5 @@ from .disclosure import make_safe  # noqa: E402
 from .errors import GangmapError  # noqa: E402
 from .join import JoinReport, join  # noqa: E402
 
-__all__ = ["__version__", "read_wards", "join", "JoinReport", "make_safe", "GangmapError",
+__all__ = ["__version__", "read_wards", "join", "JoinReport", "make_safe", "GangmapError", "errors",
            "boundaries", "intake", "disclosure", "measures", "maps", "export", "classify", "demo", "pack", "planning"]

@@ -232,7 +232,8 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
         enc = maps.encode(safe)
         q = enc.q
         layers = [maps.area_layer(safe, c, name=names.get(c, c), scheme=m.get("scheme", "quantiles"),
-                                  k=m.get("classes", 5), also=_counts(table), names=names, visible=(i == 0))
+                                  k=m.get("classes", 5), bins=m.get("bins"), also=_counts(table), names=names,
+                                  visible=(i == 0))
                   for i, c in enumerate(m["layers"])]
         overlays = m.get("overlays", ["districts"])
         if "districts" in overlays:
@@ -254,7 +255,7 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
         html_path = doc.save(out / f"{m['file']}.html")
         png = map_png(safe, m["layers"][0], out / f"{m['file']}.png", title=title,
                       legend_title=names.get(m["layers"][0], m["layers"][0]),
-                      scheme=m.get("scheme", "quantiles"), k=m.get("classes", 5))
+                      scheme=m.get("scheme", "quantiles"), k=m.get("classes", 5), bins=m.get("bins"))
         files += [html_path, png, out / f"{m['file']}_join_report.txt"]
         if "population" in table:
             for c in [c for c in _counts(table) if any(layer.startswith(c) for layer in m["layers"])]:

@@ -6,7 +6,6 @@ Used by the browser tests. Skips cleanly when Chromium or playwright is missing.
 from __future__ import annotations
 
 import contextlib
-import shutil
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ def require_chromium():
 
 
 @contextlib.contextmanager
-def offline_page(path: Path, *, width: int = 1200, height: int = 800):
+def offline_page(path: Path, *, width: int = 1200, height: int = 800, ready: bool = True):
     """Yield ``(page, requests)``: the page opened from file:// with every other request blocked.
 
     ``requests`` lists every URL the page asked for, apart from the page itself.
@@ -51,7 +50,10 @@ def offline_page(path: Path, *, width: int = 1200, height: int = 800):
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
-        page.wait_for_function("window.gmReady === true", timeout=10_000)
+        if ready:
+            page.wait_for_function("window.gmReady === true", timeout=10_000)
+        else:
+            page.wait_for_load_state("load")
         page.errors = errors
         try:
             yield page, requests

@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 import shapely
 
-import gangmap
 from gangmap.boundaries import BoundaryWarning, districts, read_wards, to_map_crs
 from gangmap.errors import BoundaryError, GangmapError
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 import warnings
 
@@ -13,7 +12,6 @@ import pytest
 import gangmap
 from gangmap import demo
 from gangmap.boundaries import read_wards
-from gangmap.errors import InputError
 
 KEYS = ["campaign", "pack", "pilot_hub", "population", "readme", "referrals", "reports", "schools", "wards"]
 

@@ -7,7 +7,6 @@ from html import unescape
 import re
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 
@@ -184,3 +183,46 @@ def test_online_basemap_fails_gracefully(tmp_path, hostile_safe):
         assert page.locator(".gm-label").count() == 2
     with pytest.raises(gangmap.GangmapError, match="https"):
         maps.choropleth(hostile_safe, "reports", tiles="http://tiles.invalid/{z}/{x}/{y}.png")
+
+
+@pytest.fixture(scope="module")
+def demo_pack(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pack")
+    return gangmap.pack.build_demo(out)
+
+
+def test_every_pack_map_opens_offline_and_draws(demo_pack):
+    htmls = [f for f in demo_pack if f.suffix == ".html" and f.name != "index.html"]
+    assert len(htmls) == 3
+    for f in htmls:
+        with offline_page(f) as (page, requests):
+            assert page.locator("path.leaflet-interactive").count() >= 60, f.name
+            assert requests == [] and page.errors == [], f.name
+            screenshot(page, f"pack_{f.stem}.png")
+        assert f.stat().st_size < 400_000, f.name
+
+
+def test_pack_index_links_and_thumbnails(demo_pack):
+    index = demo_pack[0]
+    assert index.name == "index.html"
+    html = index.read_text()
+    for name in ("overview.html", "hubs.html", "weapons_hotspots.html", "summary.csv"):
+        assert name in html
+    assert html.count("data:image/png;base64,") == 3
+    for word in ("Methods", "Caveats", "Where next", "OFFICIAL-SENSITIVE", "Disclosure: nhs"):
+        assert word in html
+    with offline_page(index, ready=False) as (page, requests):
+        assert requests == []
+        assert page.locator("figure img").count() == 3
+
+
+def test_pack_png_uses_the_map_classes(demo_pack):
+    from PIL import Image
+
+    png = next(f for f in demo_pack if f.name == "overview.png")
+    img = Image.open(png).convert("RGB")
+    colours = {c for _, c in img.getcolors(maxcolors=1_000_000)}
+    # The first class colours of the YlOrRd palette used by the HTML legend are in the image.
+    for hexcol in ("#ffffb2", "#bd0026"):
+        rgb = tuple(int(hexcol[i:i + 2], 16) for i in (1, 3, 5))
+        assert rgb in colours, hexcol
