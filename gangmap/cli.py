@@ -36,6 +36,8 @@ def _input_args(p: argparse.ArgumentParser, reports_required: bool = True) -> No
     p.add_argument("--referrals", metavar="FILE", help="referrals per school (URN) or by home ward")
     p.add_argument("--schools", metavar="FILE", help="schools file with GIAS columns (needed for referrals by URN)")
     p.add_argument("--population", metavar="FILE", help="population per ward (e.g. children aged 10-17)")
+    p.add_argument("--lsoa", metavar="FILE",
+                   help="for reports coded by LSOA: LSOA boundaries (GeoJSON...) or an ONS LSOA-to-ward lookup CSV")
     p.add_argument("--category", action="append", metavar="NAME",
                    help="keep only this category (crime type / concern); repeat for several")
     p.add_argument("--period", action="append", metavar="YYYY-MM", help="keep only this month; repeat for several")
@@ -108,7 +110,7 @@ def _join(args):
 
     table, report = join(args.wards, reports=args.reports, referrals=args.referrals,
                          population=args.population, schools=args.schools,
-                         category=args.category, period=args.period)
+                         category=args.category, period=args.period, lsoa=args.lsoa)
     print(report.summary())
     return table
 

@@ -87,7 +87,8 @@ class Intake:
         ``"reports"``, ``"referrals"``, ``"population"`` or ``"schools"``.
     key : str
         How rows find their ward: ``"ward_code"``, ``"ward_name"``,
-        ``"point"`` (coordinates) or ``"urn"`` (a school).
+        ``"point"`` (coordinates), ``"lsoa_code"`` (through an LSOA-to-ward
+        bridge) or ``"urn"`` (a school).
     source : str
         File name, or ``"<DataFrame>"``.
     rows_read : int
@@ -310,7 +311,8 @@ def read_reports(path_or_df, *, ward_code=None, ward_name=None, lat=None, lon=No
 
     The shape is detected from the columns, in this order: a data.police.uk
     street-level CSV; a ward code column; a ward name column; latitude and
-    longitude; easting and northing. Pass a column name to override detection.
+    longitude; easting and northing; an LSOA code column (joined through
+    ``gangmap.join(..., lsoa=...)``). Pass a column name to override detection.
 
     Parameters
     ----------
@@ -377,8 +379,16 @@ def read_reports(path_or_df, *, ward_code=None, ward_name=None, lat=None, lon=No
     elif _points(df, out, source, bad, lat=lat, lon=lon, easting=easting, northing=northing):
         keep = common + ["x", "y"] + (["lsoa_code"] if "lsoa_code" in out else [])
         key = "point"
+    elif (lc := find_column(cols, "lsoa_code", None, source)) is not None:
+        codes = df[lc].astype("string").str.strip().str.upper()
+        for r in out["row"][codes.isna() | (codes == "")]:
+            bad.append((int(r), f"{lc} is blank"))
+        out["lsoa_code"] = codes
+        keep = common + ["lsoa_code"]
+        key = "lsoa_code"
     else:
-        raise _missing(source, kind, "ward code, ward name, latitude/longitude or easting/northing", cols)
+        raise _missing(source, kind, "ward code, ward name, latitude/longitude, easting/northing or LSOA code",
+                       cols)
     return _finish(kind, key, source, out, keep, bad)
 
 

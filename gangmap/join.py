@@ -30,6 +30,10 @@ from .errors import InputError
 from .intake import Intake, as_intake
 
 
+# Unmatched hints that are reasons, not candidate names.
+_REASONS = ("ambiguous:", "LSOA not", "URN not")
+
+
 @dataclass
 class SourceReport:
     """How the rows of one input were placed on wards."""
@@ -81,7 +85,12 @@ class SourceReport:
             groups = self.unmatched_rows.groupby("value", sort=True)
             for value, grp in list(groups)[:15]:
                 closest = grp["closest"].iloc[0]
-                hint = f" -> did you mean {closest}?" if closest else ""
+                if not closest:
+                    hint = ""
+                elif closest.startswith(_REASONS):
+                    hint = f" -> {closest}"
+                else:
+                    hint = f" -> did you mean {closest}?"
                 lines.append(f"    {value!s} ({len(grp)} row{'s' if len(grp) > 1 else ''}){hint}")
             if groups.ngroups > 15:
                 lines.append(f"    ... and {groups.ngroups - 15} more values (see report.unmatched_rows)")
@@ -214,7 +223,7 @@ def _apply_filter(data: pd.DataFrame, column: str, wanted, intake: Intake, notes
 
 
 def place(intake: Intake, wards: gpd.GeoDataFrame, *, schools: Intake | None = None,
-          category=None, period=None) -> tuple[pd.DataFrame, SourceReport]:
+          category=None, period=None, lsoa: pd.DataFrame | None = None) -> tuple[pd.DataFrame, SourceReport]:
     """Give each kept row of ``intake`` a ward code; return the rows and a :class:`SourceReport`.
 
     The returned frame has the intake's columns plus ``ward_code`` (NA where
@@ -242,6 +251,16 @@ def place(intake: Intake, wards: gpd.GeoDataFrame, *, schools: Intake | None = N
     elif intake.key == "point":
         code = _locate_points(data["x"].to_numpy(), data["y"].to_numpy(), wards)
         code.index = data.index
+    elif intake.key == "lsoa_code":
+        if lsoa is None:
+            raise InputError(f"{intake.source}: the {intake.kind} are coded by LSOA, not ward. Pass lsoa= "
+                             "(CLI: --lsoa FILE): LSOA boundaries (e.g. LSOA 2011 GeoJSON) or an ONS "
+                             "LSOA-to-ward lookup CSV, and gangmap will bridge them to wards.")
+        value = data["lsoa_code"].astype("string")
+        best = lsoa.sort_values("weight", ascending=False).drop_duplicates("lsoa_code")
+        code = value.map(dict(zip(best["lsoa_code"], best["ward_code"]))).astype("string")
+        code = code.where(code.isin(valid))
+        closest = ["LSOA not in the bridge" if pd.isna(c) else "" for c in code]
     elif intake.key == "urn":
         if schools is None:
             raise InputError(f"{intake.source}: referrals are given per school (URN), so a schools "
@@ -278,7 +297,7 @@ def place(intake: Intake, wards: gpd.GeoDataFrame, *, schools: Intake | None = N
 
 
 def join(wards, reports=None, referrals=None, population=None, *, schools=None,
-         category=None, period=None) -> tuple[gpd.GeoDataFrame, JoinReport]:
+         category=None, period=None, lsoa=None) -> tuple[gpd.GeoDataFrame, JoinReport]:
     """Join report, referral and population inputs onto wards.
 
     Parameters
@@ -292,6 +311,10 @@ def join(wards, reports=None, referrals=None, population=None, *, schools=None,
     category, period : str or list of str, optional
         Keep only these categories / periods (``YYYY-MM``) of the reports
         and referrals. Rows left out are counted as ``filtered``.
+    lsoa : path or (Geo)DataFrame, optional
+        For inputs coded by LSOA: LSOA boundaries (each LSOA goes to the ward
+        holding its representative point) or an ONS LSOA-to-ward lookup
+        table (best fit). See :func:`gangmap.bridge.lsoa_to_ward`.
 
     Returns
     -------
@@ -313,13 +336,16 @@ def join(wards, reports=None, referrals=None, population=None, *, schools=None,
     table = wards[WARD_COLUMNS + ["geometry"]].copy()
     report = JoinReport(wards=len(table))
     sch = as_intake(schools, "schools") if schools is not None else None
+    bridge, bridge_note = _bridge(lsoa, wards) if lsoa is not None else (None, None)
     periods: set[str] = set()
     for kind, obj in (("reports", reports), ("referrals", referrals), ("population", population)):
         if obj is None:
             continue
         intake = as_intake(obj, kind)
         flt = dict(category=category, period=period) if kind != "population" else {}
-        placed, rep = place(intake, wards, schools=sch, **flt)
+        placed, rep = place(intake, wards, schools=sch, lsoa=bridge, **flt)
+        if intake.key == "lsoa_code" and bridge_note:
+            rep.notes.append(bridge_note)
         if rep.unmatched and intake.key == "ward_code":
             guess = detect_vintage(rep.unmatched_rows["value"], wards)
             if guess is not None:
@@ -347,6 +373,20 @@ def join(wards, reports=None, referrals=None, population=None, *, schools=None,
     table.attrs = {"source": wards.attrs.get("source"), "category": category,
                    "periods": sorted(periods)}
     return table, report
+
+
+def _bridge(lsoa, wards):
+    """An LSOA-to-ward lookup from LSOA boundaries or a lookup table, and a one-line note."""
+    from pathlib import Path
+
+    from .bridge import lsoa_to_ward
+
+    is_table = isinstance(lsoa, pd.DataFrame) and not isinstance(lsoa, gpd.GeoDataFrame)
+    if is_table or (isinstance(lsoa, (str, Path)) and Path(lsoa).suffix.lower() in (".csv", ".xlsx")):
+        lookup, rep = lsoa_to_ward(None, wards, lookup=lsoa)
+        return lookup, f"LSOA codes bridged to wards with the lookup table {getattr(rep, 'source', '')}".strip()
+    lookup, rep = lsoa_to_ward(lsoa, wards)
+    return lookup, ("LSOAs bridged to wards by representative point: " + rep.summary().splitlines()[0])
 
 
 def period_label(periods) -> str:

@@ -543,3 +543,21 @@ def test_real_police_by_name_and_code_agree(shared_data):
     t2, r2 = gangmap.join(table, reports=by_name)
     assert r1.matched == r2.matched == 146 and r2.unmatched == 0
     assert t1["reports"].tolist() == t2["reports"].tolist() == table["reports"].tolist()
+
+
+@pytest.mark.realdata
+def test_lsoa_coded_counts_are_bridged_to_wards(shared_data, tmp_path):
+    police = pd.read_csv(shared_data / "police" / "2018-03-northamptonshire-street.csv")
+    counts = police.groupby("LSOA code").size().rename("count").reset_index()
+    path = tmp_path / "lsoa_counts.csv"
+    counts.to_csv(path, index=False)
+    wards = shared_data / "boundaries" / "northamptonshire_wards_2013.geojson"
+    with pytest.raises(InputError, match="--lsoa"):
+        join(wards, reports=path)
+    table, rep = join(wards, reports=path, lsoa=shared_data / "boundaries" / "northamptonshire_lsoa_2011.geojson")
+    sec = rep.sections["reports"]
+    assert sec.key == "lsoa_code" and sec.balanced
+    assert sec.matched + sec.unmatched == len(counts)
+    # The same 6,335 crimes as the point path: the 29 cross-border LSOAs are listed as unmatched.
+    assert table["reports"].sum() == 6335 and sec.unmatched == 29
+    assert "LSOA not in the bridge" in sec.summary()
