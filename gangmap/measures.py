@@ -1343,12 +1343,12 @@ def need_index(
 # ---------------------------------------------------------------------------
 
 
-def _funnel_inputs(df, count, population, per, on_zero, func):
+def _funnel_inputs(df, count, population, per, on_zero, func, overall=None):
     _require(df, [count, population], func)
     per = _check_per(per, func)
     obs = _counts(df, count, func)
     pop, ok, bad = _population(df, population, func, on_zero)
-    mean = obs[ok].sum() / pop[ok].sum()  # events per person
+    mean = obs[ok].sum() / pop[ok].sum() if overall is None else float(overall)  # events per person
     return per, obs, pop, ok, bad, mean
 
 
@@ -1368,6 +1368,7 @@ def funnel_limits(
     per: float = 1000,
     points: int = 200,
     on_zero: str = "raise",
+    overall: float | None = None,
 ) -> pd.DataFrame:
     """Funnel-plot control limits around the overall rate.
 
@@ -1389,6 +1390,9 @@ def funnel_limits(
         population to just over the largest).
     on_zero : {"raise", "exclude"}, default "raise"
         See :func:`rate`.
+    overall : float, optional
+        The overall rate (events per person) to centre the funnel on, when
+        ``df`` holds only some of the wards (default: from ``df``).
 
     Returns
     -------
@@ -1407,7 +1411,7 @@ def funnel_limits(
     >>> float(lim["mean"].iloc[0])
     6.25
     """
-    per, obs, pop, ok, bad, mean = _funnel_inputs(df, count, population, per, on_zero, "funnel_limits")
+    per, obs, pop, ok, bad, mean = _funnel_inputs(df, count, population, per, on_zero, "funnel_limits", overall)
     points = max(int(points), 2)
     lo_p = max(pop[ok].min() / 2.0, 1e-9)
     hi_p = pop[ok].max() * 1.05
@@ -1551,11 +1555,11 @@ def funnel_plot(
         raise GangmapError(
             f"measures.funnel_plot: label_outside={label_outside!r} must be 0.998 or 0.95."
         )
-    df, hidden = _shown_rows(df, count, population)
+    df, hidden, overall = _shown_rows(df, count, population)
     if label is not None:
         _require(df, [label], "funnel_plot")
-    per, obs, pop, ok, bad, mean = _funnel_inputs(df, count, population, per, on_zero, "funnel_plot")
-    limits = funnel_limits(df, count, population, per=per, on_zero=on_zero)
+    per, obs, pop, ok, bad, mean = _funnel_inputs(df, count, population, per, on_zero, "funnel_plot", overall)
+    limits = funnel_limits(df, count, population, per=per, on_zero=on_zero, overall=overall)
     labels = _funnel_labels(obs, pop, ok, mean)
     rate_v = np.where(ok, obs / np.where(ok, pop, 1.0) * per, np.nan)
 
@@ -1608,12 +1612,17 @@ def funnel_plot(
     return fig
 
 
-def _shown_rows(df: Any, count: str, population: str) -> tuple[pd.DataFrame, int]:
-    """Rows of ``df`` to draw: from a SafeTable only those whose ``count`` is shown."""
+def _shown_rows(df: Any, count: str, population: str) -> tuple[pd.DataFrame, int, float | None]:
+    """Rows of ``df`` to draw and the overall rate to centre on.
+
+    From a SafeTable: only the wards whose ``count`` is shown, centred on the
+    county's safe total over the whole population (so leaving out the small
+    wards does not move the centre line).
+    """
     from .disclosure import is_safe
 
     if not is_safe(df):
-        return df, 0
+        return df, 0, None
     frame = df.frame
     if population not in frame:
         raise GangmapError(f"the SafeTable has no {population!r} column: make it with "
@@ -1623,4 +1632,8 @@ def _shown_rows(df: Any, count: str, population: str) -> tuple[pd.DataFrame, int
                            f"(columns: {df.columns}).")
     shown = (~df.suppressed[count] & frame[count].notna()).to_numpy()
     rows = pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).loc[shown]
-    return rows, int((~shown).sum())
+    county = df.totals[df.totals["level"] == "county"][count]
+    pop = pd.to_numeric(frame[population], errors="coerce")
+    overall = float(county.iloc[0]) / float(pop[pop > 0].sum()) if len(county) and pd.notna(county.iloc[0]) \
+        and pop[pop > 0].sum() > 0 else None
+    return rows, int((~shown).sum()), overall

@@ -775,3 +775,24 @@ def test_real_northamptonshire_hotspots():
         pd.testing.assert_series_equal(gi[f"{col}_lisa"], again[f"{col}_lisa"])
         pd.testing.assert_series_equal(gi[f"{col}_gi_p"], again[f"{col}_gi_p"])
         assert "geometry" in gi.columns and gi.crs.to_epsg() == 27700
+
+
+def test_funnel_from_safe_table_leaves_out_suppressed_wards_but_keeps_the_county_rate():
+    import gangmap
+    from gangmap.disclosure import make_safe
+
+    p = gangmap.demo.paths()
+    t, _ = gangmap.join(p["wards"], reports=p["reports"], population=p["population"], category="Weapons concern")
+    safe = make_safe(t, ["reports"], keep=["population"])
+    fig = measures.funnel_plot(safe, "reports", "population")
+    ax = fig.axes[0]
+    drawn = sum(len(c.get_offsets()) for c in ax.collections)
+    hidden = int(safe.suppressed["reports"].sum())
+    assert hidden > 0 and drawn == len(t) - hidden
+    assert any(f"{hidden} ward(s)" in x.get_text() for x in ax.texts)
+    # Centre line: the county's safe total over all children, not the mean of the wards drawn.
+    county = float(safe.totals.loc[safe.totals["level"] == "county", "reports"].iloc[0])
+    centre = ax.lines[0].get_ydata()[0]
+    assert centre == pytest.approx(county / t["population"].sum() * 1000, rel=1e-9)
+    with pytest.raises(GangmapError, match="keep="):
+        measures.funnel_plot(make_safe(t, ["reports"]), "reports", "population")
