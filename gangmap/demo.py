@@ -78,6 +78,12 @@ _FILES = {
 }
 
 
+def is_fictional(ward_codes) -> bool:
+    """True when every code is in the demo's fictional range (E059xxxxx)."""
+    codes = [str(c) for c in ward_codes]
+    return bool(codes) and all(c.startswith("E059") for c in codes)
+
+
 def paths(folder: str | Path | None = None) -> dict[str, Path]:
     """Paths of the demo files (shipped in ``data/demo/`` or in ``folder``).
 

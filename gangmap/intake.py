@@ -122,6 +122,14 @@ class Intake:
             return []
         return sorted(self.data["period"].dropna().unique().tolist())
 
+    def to_points(self) -> gpd.GeoDataFrame:
+        """Rows with coordinates as points (EPSG:27700), e.g. schools for a map layer."""
+        if "x" not in self.data:
+            raise InputError(f"{self.source}: these {self.kind} have no coordinates to map.")
+        d = self.data.dropna(subset=["x", "y"])
+        return gpd.GeoDataFrame(d.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(d["x"], d["y"]),
+                                crs=WORK_CRS)
+
     def __repr__(self) -> str:
         return (f"Intake({self.kind!r}, key={self.key!r}, source={self.source!r}, "
                 f"rows_read={self.rows_read}, kept={len(self.data)}, rejected={len(self.rejected)})")

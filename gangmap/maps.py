@@ -210,8 +210,8 @@ class MapDocument:
     sandboxed frame).
     """
 
-    html: str
-    title: str
+    html: str = field(repr=False)
+    title: str = ""
     layers: list[str] = field(default_factory=list)
 
     def save(self, path: str | Path) -> Path:
@@ -257,8 +257,15 @@ def encode(safe: SafeTable, **options) -> Encoded:
     return encode_coverage(frame.geometry, repair=False, **options)
 
 
+def attribution_for(safe: SafeTable) -> str:
+    """The data attribution for a map: the fictional-demo note for demo wards, else ONS/OS."""
+    from .demo import ATTRIBUTION, is_fictional
+
+    return ATTRIBUTION if is_fictional(safe.frame["ward_code"]) else ATTRIBUTION_ONS
+
+
 def make_map(safe: SafeTable, layers: list[dict], *, title: str, subtitle: str = "",
-             tiles: str | None = None, attribution: str = ATTRIBUTION_ONS,
+             tiles: str | None = None, attribution: str | None = None,
              topology: Encoded | None = None) -> MapDocument:
     """Assemble layers over the wards of ``safe`` into one offline HTML page.
 
@@ -275,11 +282,14 @@ def make_map(safe: SafeTable, layers: list[dict], *, title: str, subtitle: str =
         URL template of an online basemap (``https://.../{z}/{x}/{y}.png``).
         Off by default; when the network is unreachable the map stays usable
         on a plain background.
+    attribution : str, optional
+        Data attribution printed in the footer (default: :func:`attribution_for`).
     topology : Encoded, optional
         The wards already encoded by :func:`encode` (its ``q`` must be the
         one the outline layers were encoded with).
     """
     enc = topology if topology is not None else encode(safe)
+    attribution = attribution or attribution_for(safe)
     frame = safe.frame
     prov = safe.provenance
     data = {
@@ -329,6 +339,102 @@ def make_map(safe: SafeTable, layers: list[dict], *, title: str, subtitle: str =
     return MapDocument(page, title, [ly["name"] for ly in layers])
 
 
+def campaign_layers(wards: gpd.GeoDataFrame, q, *, targets=None, recommendation=None) -> list[dict]:
+    """Outlines of the current campaign areas and the recommended next wards.
+
+    ``targets`` is a :class:`gangmap.planning.Targets`, ``recommendation`` a
+    :class:`gangmap.planning.Recommendation`; ``q`` is the map's quantiser
+    (``encode(safe).q``). Only ward outlines and names reach the map.
+    """
+    out = []
+    if targets is not None:
+        current = wards[targets.mask(wards)]
+        if len(current):
+            out.append(outline_layer(current.dissolve(), q, name="Current campaign areas", color="#1b7837",
+                                     weight=3.5, visible=True, layer_id="outline-campaign"))
+    if recommendation is not None and len(recommendation.codes):
+        nxt = wards[wards["ward_code"].isin(recommendation.codes)]
+        out.append(outline_layer(nxt, q, name="Recommended next wards", color="#762a83", weight=3, dash="6 4",
+                                 visible=True, layer_id="outline-recommended", label="ward_name"))
+    return out
+
+
+def hub_layers(plan, q) -> list[dict]:
+    """Hub catchments, hubs (existing and new) and uncovered high-need schools.
+
+    ``plan`` is a :class:`gangmap.planning.HubPlan`. Points carry names only,
+    never need or referral counts.
+    """
+    out = [outline_layer(plan.catchments, q, name="Hub catchments", color="#2166ac", weight=2, fill=0.08,
+                         visible=True, layer_id="outline-catchments")]
+    pts = plan.hubs.assign(label=plan.hubs["hub_name"] + ": " + plan.hubs["school_name"])
+    out.append(points_layer(pts, name="Hubs", label="label", category="status", radius=8, visible=True,
+                            layer_id="points-hubs", colors={"existing": "#2166ac", "new": "#b2182b"}))
+    if len(plan.uncovered):
+        out.append(points_layer(plan.uncovered, name="Uncovered high-need schools", label="school_name",
+                                color="#e08214", radius=5, visible=True, layer_id="points-uncovered"))
+    return out
+
+
+def explorer(tables, measures, *, schemes=("quantiles", "natural_breaks", "equal_interval", "box_plot"),
+             k: int = 5, names: dict | None = None, also=(), title: str = ""):
+    """An ipywidgets control that redraws a choropleth: measure, category, scheme and classes.
+
+    Parameters
+    ----------
+    tables : dict of {label: SafeTable}
+        One safe table per category choice (e.g. ``{"All": safe, "Weapons concern": safe_w}``).
+    measures : sequence of str
+        Value columns to offer; those missing from a table are not offered for it.
+    schemes, k, names, also, title
+        Classification schemes offered, initial number of classes, display
+        names, tooltip columns and title.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        Redraws live (no Output widget), so it also runs unattended in tests.
+
+    Examples
+    --------
+    >>> maps.explorer({"All": safe}, ["reports_rate", "reports"])  # doctest: +SKIP
+    """
+    import ipywidgets as widgets
+
+    if not tables:
+        raise GangmapError("explorer needs at least one SafeTable, e.g. {'All': safe}.")
+    for label, safe in tables.items():
+        require_safe(safe, f"the explorer ({label})")
+    names = names or {}
+
+    def offered(label):
+        return [(names.get(m, m), m) for m in measures if m in tables[label].frame.columns]
+
+    first = next(iter(tables))
+    if not offered(first):
+        raise GangmapError(f"none of {list(measures)} is a value column of the {first!r} table.")
+    category = widgets.Dropdown(options=list(tables), value=first, description="Category")
+    measure = widgets.Dropdown(options=offered(first), description="Measure")
+    scheme = widgets.Dropdown(options=list(schemes), value=schemes[0], description="Scheme")
+    classes = widgets.IntSlider(value=k, min=3, max=7, description="Classes")
+    out = widgets.HTML()
+
+    def draw(*_):
+        opts = offered(category.value)
+        if measure.value not in [v for _, v in opts]:
+            measure.options = opts
+        safe = tables[category.value]
+        doc = choropleth(safe, measure.value, scheme=scheme.value, k=classes.value, names=names,
+                         also=[a for a in also if a in safe.frame.columns],
+                         title=title or names.get(measure.value, measure.value), subtitle=str(category.value))
+        out.value = doc._repr_html_()
+
+    for w in (category, measure, scheme, classes):
+        w.observe(draw, names="value")
+    draw()
+    return widgets.VBox([widgets.HBox([category, measure]), widgets.HBox([scheme, classes]), out])
+
+
 def district_outlines(safe: SafeTable, topology: Encoded, *, visible: bool = True) -> dict:
     """District outlines built from the wards' own arcs (no extra points), labelled with names."""
     frame = safe.frame
@@ -345,7 +451,7 @@ def district_outlines(safe: SafeTable, topology: Encoded, *, visible: bool = Tru
 def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = None,
                subtitle: str = "", scheme: str = "quantiles", k: int = 5, bins=None,
                palette: str | None = None, names: dict | None = None, also=(),
-               tiles: str | None = None, attribution: str = ATTRIBUTION_ONS) -> MapDocument:
+               tiles: str | None = None, attribution: str | None = None) -> MapDocument:
     """One-call choropleth: one or more safe columns as switchable layers, with district outlines.
 
     Examples

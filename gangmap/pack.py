@@ -131,15 +131,28 @@ class PackConfig:
         return p
 
 
-def load_config(path) -> PackConfig:
-    """Read and check a pack config (TOML); errors name the file, the key and the fix."""
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: config file not found.")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
+def load_config(path_or_dict, *, base=None) -> PackConfig:
+    """Read and check a pack config; errors name the file, the key and the fix.
+
+    Parameters
+    ----------
+    path_or_dict : path or dict
+        A TOML file, or the same settings as a dict (e.g. from a notebook).
+    base : path, optional
+        Folder that relative paths in a dict are resolved against (default:
+        the current folder).
+    """
+    if isinstance(path_or_dict, dict):
+        path = Path(base or ".").resolve() / "<pack settings>"
+        data = path_or_dict
+    else:
+        path = Path(path_or_dict)
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found.")
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}).") from None
     cfg = PackConfig(path, data)
     cfg.input("wards", required=True)
     cfg.input("reports", required=True)
@@ -181,8 +194,84 @@ def ensure(table, name: str, *, seed: int = measures.DEFAULT_SEED):
                       f"a count with {', '.join(_SUFFIXES)}, or need_index.")
 
 
-def _counts(table) -> list[str]:
+def ensure_all(table, names, *, seed: int = measures.DEFAULT_SEED, missing: str = "raise"):
+    """:func:`ensure` each of ``names`` in turn.
+
+    With ``missing="skip"``, names that need an input the table lacks (a
+    population, referrals) are skipped and listed in ``attrs["gangmap_skipped"]``.
+
+    Examples
+    --------
+    >>> table = ensure_all(table, ["reports_rate", "need_index"], missing="skip")  # doctest: +SKIP
+    """
+    if missing not in ("raise", "skip"):
+        raise ConfigError(f"missing must be 'raise' or 'skip', not {missing!r}.")
+    skipped = []
+    for name in names:
+        try:
+            table = ensure(table, name, seed=seed)
+        except ConfigError:
+            if missing == "raise":
+                raise
+            skipped.append(name)
+    table.attrs["gangmap_skipped"] = skipped
+    return table
+
+
+def available(obj, names) -> list[str]:
+    """The ``names`` that are columns of a table, or value columns of a SafeTable, in order."""
+    from .disclosure import is_safe
+
+    cols = set(obj.frame.columns) if is_safe(obj) else set(obj.columns)
+    return [n for n in names if n in cols]
+
+
+def counts(table) -> list[str]:
+    """The count columns (``reports``, ``referrals``) present in a joined table."""
     return [c for c in ("reports", "referrals") if c in table]
+
+
+_counts = counts
+
+
+def safe_table(table, *, policy: str = "nhs", marking: str = "OFFICIAL-SENSITIVE", allow_unsafe: bool = False,
+               **policy_options):
+    """Make a joined (and measured) ward table safe the way packs do.
+
+    Counts are the ``reports``/``referrals`` present, ``population`` is kept
+    when there is one, and the period comes from the join.
+    """
+    return make_safe(table, counts=counts(table), policy=policy, allow_unsafe=allow_unsafe, marking=marking,
+                     period=period_label(table.attrs.get("periods")),
+                     keep=["population"] if "population" in table else None, **policy_options)
+
+
+@dataclass
+class Funnels:
+    """Funnel plots of the counts of a SafeTable, shown inline in notebooks."""
+
+    figures: list
+    note: str = ""
+
+    def _ipython_display_(self):  # pragma: no cover - notebook display
+        from IPython.display import display
+
+        if self.note:
+            print(self.note)
+        for fig in self.figures:
+            display(fig)
+
+
+def funnels(safe, counts=None, population: str = "population", **options) -> Funnels:
+    """One funnel plot per count of ``safe`` (see :func:`gangmap.measures.funnel_plot`).
+
+    Without a population column it returns a note instead of raising.
+    """
+    if population not in safe.frame.columns:
+        return Funnels([], f"No funnel plot: the table has no {population!r} column (give a population file).")
+    todo = counts if counts is not None else list(safe.counts)
+    return Funnels([measures.funnel_plot(safe, c, population, title=f"{NAMES.get(c, c)}: funnel plot", **options)
+                    for c in todo])
 
 
 def _thumb(png: Path, width: int = 330) -> str:
@@ -243,15 +332,11 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
         elif any(o in overlays for o in ("campaign", "recommended", "hubs")):
             raise ConfigError(f"{cfg.path}: overlays campaign/recommended/hubs need a [planning] section.")
         if "schools" in overlays and schools is not None:
-            pts = schools.data.dropna(subset=["x", "y"])
-            import geopandas as gpd
-
-            g = gpd.GeoDataFrame(pts[["school_name"]], geometry=gpd.points_from_xy(pts["x"], pts["y"]), crs=27700)
-            layers.append(maps.points_layer(g, name="Schools", label="school_name", radius=3.5))
+            layers.append(maps.points_layer(schools.to_points(), name="Schools", label="school_name", radius=3.5))
         title = m.get("title", names.get(m["layers"][0], m["layers"][0]))
         what = " · ".join(filter(None, [", ".join(m.get("category", []) or []) or None, period]))
         doc = maps.make_map(safe, layers, title=title, subtitle=m.get("subtitle", what), topology=enc,
-                            attribution=d.get("attribution", maps.ATTRIBUTION_ONS))
+                            attribution=d.get("attribution"))
         html_path = doc.save(out / f"{m['file']}.html")
         png = map_png(safe, m["layers"][0], out / f"{m['file']}.png", title=title,
                       legend_title=names.get(m["layers"][0], m["layers"][0]),
@@ -313,7 +398,7 @@ footer {{ font-size: 11px; color: #555; margin-top: 16px; }}
 {plan.html() if plan else ""}
 <h2>Methods</h2><dl>{methods}</dl>
 <h2>Caveats</h2><ul>{caveats}</ul>
-<footer>{e(prov.footer())}<br>{e(d.get('attribution', maps.ATTRIBUTION_ONS))}</footer>
+<footer>{e(prov.footer())}<br>{e(d.get('attribution') or maps.attribution_for(safe))}</footer>
 </main>
 <div class="marking{unsafe}">{e(prov.marking)}</div>
 </body></html>
@@ -333,28 +418,10 @@ class _Plan:
     files: list
 
     def layers(self, overlays, q) -> list[dict]:
-        out = []
-        if "campaign" in overlays:
-            current = self.wards[self.targets.mask(self.wards)].dissolve()
-            out.append(maps.outline_layer(current, q, name="Current campaign areas", color="#1b7837", weight=3.5,
-                                          visible=True, layer_id="outline-campaign"))
-        if "recommended" in overlays and len(self.rec.codes):
-            nxt = self.wards[self.wards["ward_code"].isin(self.rec.codes)]
-            out.append(maps.outline_layer(nxt, q, name="Recommended next wards", color="#762a83", weight=3,
-                                          dash="6 4", visible=True, layer_id="outline-recommended",
-                                          label="ward_name"))
+        out = maps.campaign_layers(self.wards, q, targets=self.targets if "campaign" in overlays else None,
+                                   recommendation=self.rec if "recommended" in overlays else None)
         if "hubs" in overlays and self.hubs is not None:
-            h = self.hubs
-            out.append(maps.outline_layer(h.catchments, q, name="Hub catchments", color="#2166ac", weight=2,
-                                          fill=0.08, visible=True, layer_id="outline-catchments"))
-            pts = h.hubs.assign(label=h.hubs["hub_name"] + ": " + h.hubs["school_name"])
-            out.append(maps.points_layer(pts, name="Hubs", label="label", category="status", radius=8,
-                                         visible=True, layer_id="points-hubs",
-                                         colors={"existing": "#2166ac", "new": "#b2182b"}))
-            if len(h.uncovered):
-                out.append(maps.points_layer(h.uncovered, name="Uncovered high-need schools", label="school_name",
-                                             color="#e08214", radius=5, visible=True,
-                                             layer_id="points-uncovered"))
+            out += maps.hub_layers(self.hubs, q)
         return out
 
     def html(self) -> str:
@@ -394,12 +461,9 @@ def _plan(cfg: PackConfig, inputs: dict, out: Path, policy, allow_unsafe, opts) 
         files.append(write_table(sens.safe(**safe_opts), out / "sensitivity.csv"))
     hubs = None
     if pc.get("pilot_hub") and inputs["schools"]:
-        members = pd.read_csv(_rel(cfg, pc["pilot_hub"], "[planning] pilot_hub"), dtype=str)
-        if "URN" not in members:
-            raise ConfigError(f"{cfg.path}: [planning] pilot_hub file needs a URN column.")
-        name = members["hub"].iloc[0] if "hub" in members and len(members) else "existing hub"
+        existing = planning.read_hubs(_rel(cfg, pc["pilot_hub"], "[planning] pilot_hub"))
         demand = inputs["referrals"] or planning.school_need(inputs["schools"], table, measure)
-        hubs = planning.plan_hubs(inputs["schools"], demand, existing_urns={name: members["URN"].tolist()},
+        hubs = planning.plan_hubs(inputs["schools"], demand, existing_urns=existing,
                                   p=int(pc.get("new_hubs", 1)), radius_m=float(pc.get("hub_radius_m", 6000)),
                                   capacity=pc.get("hub_capacity", 47), area=table)
         files.append(write_table(hubs.safe(**safe_opts), out / "hubs.csv"))

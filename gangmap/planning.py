@@ -1946,3 +1946,29 @@ def did_chart(did: DiD, safe: Any = None, *, figsize: tuple = (6.5, 3.4)):
     fig.text(0.79, 0.45, "Safe (rounded)\nmonthly counts;\ngaps = suppressed.\nA rise can mean\n"
              "more reporting,\nnot more harm.", fontsize=6, va="top")
     return fig
+
+
+def read_hubs(path_or_df, *, hub: str = "hub", urn: str = "URN") -> dict[str, list[str]]:
+    """Existing hubs from a table of their schools: ``{hub name: [URN, ...]}``.
+
+    The table has a ``URN`` column and, optionally, a ``hub`` column naming
+    the hub each school belongs to (one hub called "existing hub" without
+    it), like ``data/demo/pilot_hub.csv``. Pass the result to
+    :func:`plan_hubs` as ``existing_urns``.
+
+    Examples
+    --------
+    >>> read_hubs(pd.DataFrame({"hub": ["A", "A"], "URN": ["1", "2"]}))
+    {'A': ['1', '2']}
+    """
+    from .intake import read_table
+
+    df, source = read_table(path_or_df, what="hub schools file")
+    if urn not in df.columns:
+        raise InputError(f"{source}: no {urn!r} column; the hub schools file needs the URN of each school "
+                         f"(columns are {', '.join(map(str, df.columns))}).")
+    urns = df[urn].astype("string").str.strip()
+    names = df[hub].astype("string").fillna("existing hub") if hub in df.columns else \
+        pd.Series("existing hub", index=df.index)
+    ok = urns.notna() & (urns != "")
+    return {str(k): v.tolist() for k, v in urns[ok].groupby(names[ok], sort=False)}
