@@ -244,7 +244,7 @@ def test_notebook_01_on_northamptonshire_without_population(shared_data, tmp_pat
               WARDS=str(shared_data / "boundaries" / "northamptonshire_wards_2013.geojson"),
               REPORTS=str(shared_data / "police" / "2018-03-northamptonshire-street.csv"),
               REFERRALS=None, SCHOOLS=None, POPULATION=None,
-              COUNTS=["reports"], RATES=[], KEEP=[], HOTSPOT_MEASURE="reports", FUNNEL_COUNTS=[],
+              HOTSPOT_MEASURE="reports",
               CATEGORY="Violence and sexual offences", PERIOD="2018-03",
               OUTPUT_DIR=str(out_dir))
     after = _snapshot()
