@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog=EPILOG)
     p.add_argument("config", metavar="CONFIG", help="pack config (TOML)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--allow-unsafe", action="store_true", help="needed when the config says policy = \"none\"")
+    p.add_argument("--allow-unsafe", action="store_true",
+                   help="needed when the config says policy = \"none\"; outputs are stamped "
+                        "UNSUPPRESSED - INTERNAL ONLY (a config file cannot turn suppression off)")
 
     from .fetch import add_cli
 
@@ -188,7 +190,10 @@ def cmd_demo(args) -> int:
 def cmd_pack(args) -> int:
     from .pack import build_pack
 
-    files = build_pack(args.config, args.out, allow_unsafe=args.allow_unsafe)
+    def show(name, report):
+        print(f"[{name}]\n{report.summary()}")
+
+    files = build_pack(args.config, args.out, allow_unsafe=args.allow_unsafe, on_report=show)
     print(f"Map pack written ({len(files)} files); open {files[0].resolve()}")
     return 0
 

@@ -685,9 +685,10 @@ def _width(a: float, b: float) -> float:
 class _Protector:
     """Primary and secondary suppression of one count column over a tree."""
 
-    def __init__(self, tree: _Tree, raw: np.ndarray, policy: Policy):
+    def __init__(self, tree: _Tree, raw: np.ndarray, policy: Policy, forced=None):
         self.tree = tree
         self.policy = policy
+        self.forced = [False] * tree.n if forced is None else [bool(f) for f in forced]
         self.present = ~np.isnan(raw)
         self.rawi = [int(x) if p else 0 for x, p in zip(raw, self.present)]
         self.primary = [bool(p) and policy.is_primary(x) for x, p in zip(self.rawi, self.present)]
@@ -727,7 +728,7 @@ class _Protector:
 
     def run(self) -> list[bool]:
         tree = self.tree
-        supp = list(self.primary)
+        supp = [p or f for p, f in zip(self.primary, self.forced)]
         if not self.policy.secondary or not any(supp):
             return supp
         n = tree.n
@@ -984,6 +985,19 @@ def _fmt_plain(s: pd.Series, nodata: str) -> list[str]:
     return out
 
 
+def _forced(pattern, table: pd.DataFrame, column: str, tree) -> list | None:
+    """Nodes to hide because ``pattern`` (another SafeTable of the same wards) hides them."""
+    if pattern is None:
+        return None
+    if not isinstance(pattern, SafeTable):
+        raise DisclosureError("pattern= must be a SafeTable (the ward table the other outputs were made from).")
+    if column not in pattern.suppressed or "ward_code" not in table or "ward_code" not in pattern.frame:
+        return None
+    hidden = set(pattern.frame["ward_code"][pattern.suppressed[column].to_numpy()].astype(str))
+    rows = table["ward_code"].astype(str).isin(hidden).to_numpy()
+    return [False] * tree.first_ward + rows.tolist()
+
+
 def make_safe(
     table: pd.DataFrame,
     counts: Sequence[str] | str,
@@ -995,6 +1009,7 @@ def make_safe(
     period: Any = None,
     marking: str = "OFFICIAL-SENSITIVE",
     allow_unsafe: bool = False,
+    pattern: "SafeTable | None" = None,
     **policy_options: Any,
 ) -> SafeTable:
     """Apply a disclosure policy to a ward table; the result is the only thing that can be exported.
@@ -1030,6 +1045,12 @@ def make_safe(
     allow_unsafe : bool
         Must be True to use an unsafe policy (``none``, or ``threshold`` with
         ``secondary=False``).
+    pattern : SafeTable, optional
+        Another SafeTable of the same wards (e.g. the full ward table of a map
+        pack). Every ward cell it suppresses is suppressed here too, before
+        secondary suppression, so that files made from subsets of the wards
+        (a ranked list, a planning table) hide the same cells and cannot be
+        combined to recover one.
     **policy_options
         Passed to :func:`get_policy`, e.g. ``k=5`` for ``threshold``.
 
@@ -1061,7 +1082,7 @@ def make_safe(
     pol = get_policy(policy, **policy_options)
     if not pol.safe and not allow_unsafe:
         raise DisclosureError(
-            f"policy {pol.name!r}{'' if pol.secondary else ' with secondary=False'} leaves small counts "
+            f"policy {pol.name!r}{' with secondary=False' if pol.name == 'threshold' else ''} leaves small counts "
             "that could identify a child visible or recoverable. If this output is for internal use "
             "only, pass allow_unsafe=True (it will be stamped "
             f"'{UNSAFE_STAMP}'); otherwise use policy='nhs' or 'threshold'.")
@@ -1122,7 +1143,7 @@ def make_safe(
     tot_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for c in counts:
         node_raw = tree.raw(raw_by_col[c])
-        supp = _Protector(tree, node_raw, pol).run()
+        supp = _Protector(tree, node_raw, pol, _forced(pattern, table, c, tree)).run()
         present = ~np.isnan(node_raw)
         vals = np.full(tree.n, np.nan)
         flags = np.zeros(tree.n, dtype=bool)

@@ -359,20 +359,34 @@ def campaign_layers(wards: gpd.GeoDataFrame, q, *, targets=None, recommendation=
     return out
 
 
-def hub_layers(plan, q) -> list[dict]:
+def hub_layers(plan, q, *, safe_opts: dict | None = None) -> list[dict]:
     """Hub catchments, hubs (existing and new) and uncovered high-need schools.
 
     ``plan`` is a :class:`gangmap.planning.HubPlan`. Points carry names only,
-    never need or referral counts.
+    never need or referral counts. An uncovered school is shown only when its
+    need is shown in the plan's safe school table (``plan.schools_safe``,
+    made with ``safe_opts``), so being on the list never narrows down a
+    suppressed count; the list is in name order, not in order of need.
     """
     out = [outline_layer(plan.catchments, q, name="Hub catchments", color="#2166ac", weight=2, fill=0.08,
                          visible=True, layer_id="outline-catchments")]
     pts = plan.hubs.assign(label=plan.hubs["hub_name"] + ": " + plan.hubs["school_name"])
     out.append(points_layer(pts, name="Hubs", label="label", category="status", radius=8, visible=True,
                             layer_id="points-hubs", colors={"existing": "#2166ac", "new": "#b2182b"}))
-    if len(plan.uncovered):
-        out.append(points_layer(plan.uncovered, name="Uncovered high-need schools", label="school_name",
-                                color="#e08214", radius=5, visible=True, layer_id="points-uncovered"))
+    uncovered = plan.uncovered
+    if len(uncovered):
+        try:
+            schools = plan.schools_safe(**(safe_opts or {}))
+        except GangmapError:  # need cannot be made safe per school: show no school list at all
+            uncovered = uncovered.iloc[0:0]
+        else:
+            shown = schools.frame.loc[~schools.suppressed["need"].to_numpy(), "urn"].astype(str) \
+                if "need" in schools.suppressed else schools.frame["urn"].iloc[0:0]
+            uncovered = uncovered[uncovered["urn"].astype(str).isin(set(shown))]
+    if len(uncovered):
+        out.append(points_layer(uncovered.sort_values("school_name"), name="Uncovered high-need schools",
+                                label="school_name", color="#e08214", radius=5, visible=True,
+                                layer_id="points-uncovered"))
     return out
 
 

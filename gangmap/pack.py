@@ -15,7 +15,7 @@ Everything goes through one :func:`gangmap.make_safe` per map.
 Config (paths are relative to the config file)::
 
     title = "Wyvernshire: where next?"
-    policy = "nhs"                 # nhs | threshold | none (none needs allow_unsafe = true)
+    policy = "nhs"                 # nhs | threshold | none (none needs `gangmap pack --allow-unsafe`)
     marking = "OFFICIAL-SENSITIVE"
 
     [inputs]
@@ -159,14 +159,40 @@ def load_config(path_or_dict, *, base=None) -> PackConfig:
     entries = data.get("maps")
     if not entries or not isinstance(entries, list):
         raise ConfigError(f"{path}: no [[maps]] entries; add at least one with file, title and layers.")
+    if "allow_unsafe" in data:
+        raise ConfigError(f"{path}: allow_unsafe cannot be set in a config file; use `gangmap pack "
+                          "--allow-unsafe` (or build_pack(..., allow_unsafe=True)) for internal-only packs.")
     for i, m in enumerate(entries, 1):
+        if not isinstance(m, dict):
+            raise ConfigError(f"{path}: [[maps]] entry {i} must be a table (file = ..., layers = [...]).")
         for key in ("file", "layers"):
             if key not in m:
                 raise ConfigError(f"{path}: [[maps]] entry {i} has no '{key}'.")
+        _check_type(path, i, m, "file", str, 'file = "overview"')
+        _check_type(path, i, m, "title", str, 'title = "..."')
+        _check_type(path, i, m, "layers", list, 'layers = ["reports_rate", "reports"]')
+        if not m["layers"] or not all(isinstance(x, str) for x in m["layers"]):
+            raise ConfigError(f"{path}: [[maps]] entry {i}: layers must be a non-empty list of names, "
+                              'e.g. layers = ["reports_rate", "reports"].')
+        _check_type(path, i, m, "overlays", list, 'overlays = ["districts"]')
+        _check_type(path, i, m, "classes", int, "classes = 5")
+        _check_type(path, i, m, "scheme", str, 'scheme = "quantiles"')
+        _check_type(path, i, m, "names", dict, '[maps.names] reports = "Reports"')
+        _check_type(path, i, m, "bins", list, "bins = [5, 10, 20]")
+        for key in ("category", "period"):
+            if isinstance(m.get(key), str):
+                m[key] = [m[key]]
+            _check_type(path, i, m, key, list, f'{key} = ["..."]')
         bad = [o for o in m.get("overlays", []) if o not in OVERLAYS]
         if bad:
             raise ConfigError(f"{path}: [[maps]] entry {i}: unknown overlays {bad}; use {list(OVERLAYS)}.")
     return cfg
+
+
+def _check_type(path, i, m: dict, key: str, kind: type, example: str) -> None:
+    if key in m and not (isinstance(m[key], kind) and not (kind is int and isinstance(m[key], bool))):
+        raise ConfigError(f"{path}: [[maps]] entry {i}: {key} should be a {kind.__name__}, like {example}; "
+                          f"got {m[key]!r}.")
 
 
 def ensure(table, name: str, *, seed: int = measures.DEFAULT_SEED):
@@ -285,8 +311,21 @@ def _thumb(png: Path, width: int = 330) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
+def build_pack(config, out_dir, *, allow_unsafe: bool = False, on_report=None) -> list[Path]:
     """Build every map, image and table named in ``config`` into ``out_dir``; return the files.
+
+    Parameters
+    ----------
+    config : path, dict or PackConfig
+    out_dir : path
+        Everything written here is safe to share.
+    allow_unsafe : bool
+        Needed for ``policy = "none"`` (a config file alone cannot turn
+        suppression off).
+    on_report : callable, optional
+        Called as ``on_report(name, JoinReport)`` for each join. JoinReports
+        hold exact totals and row-level values, so they are handed to the
+        caller (the CLI prints them) and never written into ``out_dir``.
 
     Examples
     --------
@@ -298,30 +337,43 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     policy = d.get("policy", "nhs")
     opts = {"k": d["k"]} if policy == "threshold" and "k" in d else {}
-    allow_unsafe = allow_unsafe or bool(d.get("allow_unsafe", False))
     inputs = {k: cfg.input(k) for k in ("wards", "reports", "referrals", "schools", "population")}
     schools = as_intake(inputs["schools"], "schools") if inputs["schools"] else None
+    safe_opts = dict(policy=policy, allow_unsafe=allow_unsafe, marking=d.get("marking", "OFFICIAL-SENSITIVE"),
+                     **opts)
+
+    # One ward table, all categories and periods: its suppression pattern is reused by every output
+    # drawn from the same counts, so no two files hide different cells of it.
+    base, report = join(inputs["wards"], reports=inputs["reports"], referrals=inputs["referrals"],
+                        schools=schools, population=inputs["population"])
+    if on_report:
+        on_report("all categories and periods", report)
+    base_layers = [layer for m in d["maps"] if not m.get("category") and not m.get("period") for layer in m["layers"]]
+    for layer in base_layers + (["need_index"] if "planning" in d else []):
+        base = ensure(base, layer)
+    summary = safe_table(base, **safe_opts)
     files: list[Path] = []
     cards = []
-    summary = None
-    plan = _plan(cfg, inputs, out, policy, allow_unsafe, opts) if "planning" in d else None
+    plan = _plan(cfg, inputs, out, base, summary, safe_opts) if "planning" in d else None
     files += plan.files if plan else []
     for m in d["maps"]:
-        table, report = join(inputs["wards"], reports=inputs["reports"], referrals=inputs["referrals"],
-                             schools=schools, population=inputs["population"],
-                             category=m.get("category"), period=m.get("period"))
-        (out / f"{m['file']}_join_report.txt").write_text(report.summary() + "\n", encoding="utf-8")
-        for layer in m["layers"]:
-            table = ensure(table, layer)
-        period = period_label(table.attrs.get("periods"))
-        safe = make_safe(table, counts=_counts(table), policy=policy, allow_unsafe=allow_unsafe,
-                         marking=d.get("marking", "OFFICIAL-SENSITIVE"), period=period,
-                         keep=["population"] if "population" in table else None, **opts)
+        filtered = bool(m.get("category") or m.get("period"))
+        if filtered:
+            table, report = join(inputs["wards"], reports=inputs["reports"], referrals=inputs["referrals"],
+                                 schools=schools, population=inputs["population"],
+                                 category=m.get("category"), period=m.get("period"))
+            if on_report:
+                on_report(m["file"], report)
+            for layer in m["layers"]:
+                table = ensure(table, layer)
+            safe = safe_table(table, **safe_opts)
+        else:
+            table, safe = base, summary
         names = {**NAMES, **m.get("names", {})}
         enc = maps.encode(safe)
         q = enc.q
         layers = [maps.area_layer(safe, c, name=names.get(c, c), scheme=m.get("scheme", "quantiles"),
-                                  k=m.get("classes", 5), bins=m.get("bins"), also=_counts(table), names=names,
+                                  k=m.get("classes", 5), bins=m.get("bins"), also=counts(table), names=names,
                                   visible=(i == 0))
                   for i, c in enumerate(m["layers"])]
         overlays = m.get("overlays", ["districts"])
@@ -334,21 +386,19 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False) -> list[Path]:
         if "schools" in overlays and schools is not None:
             layers.append(maps.points_layer(schools.to_points(), name="Schools", label="school_name", radius=3.5))
         title = m.get("title", names.get(m["layers"][0], m["layers"][0]))
-        what = " · ".join(filter(None, [", ".join(m.get("category", []) or []) or None, period]))
+        what = " · ".join(filter(None, [", ".join(m.get("category", [])) or None, safe.provenance.period]))
         doc = maps.make_map(safe, layers, title=title, subtitle=m.get("subtitle", what), topology=enc,
                             attribution=d.get("attribution"))
         html_path = doc.save(out / f"{m['file']}.html")
         png = map_png(safe, m["layers"][0], out / f"{m['file']}.png", title=title,
                       legend_title=names.get(m["layers"][0], m["layers"][0]),
                       scheme=m.get("scheme", "quantiles"), k=m.get("classes", 5), bins=m.get("bins"))
-        files += [html_path, png, out / f"{m['file']}_join_report.txt"]
+        files += [html_path, png]
         if "population" in table:
-            for c in [c for c in _counts(table) if any(layer.startswith(c) for layer in m["layers"])]:
+            for c in [c for c in counts(table) if any(layer.startswith(c) for layer in m["layers"])]:
                 files.append(funnel_png(safe, c, "population", out / f"{m['file']}_funnel_{c}.png",
                                         title=f"{names.get(c, c)}: funnel plot"))
         cards.append((m, title, what, html_path, png, doc.size))
-        if summary is None:
-            summary = safe
     files += [write_table(summary, out / "summary.csv"), write_table(summary, out / "summary.xlsx")]
     index = out / "index.html"
     index.write_text(_index_html(d, cards, summary, plan), encoding="utf-8")
@@ -414,22 +464,26 @@ class _Plan:
     rec: planning.Recommendation
     hubs: planning.HubPlan | None
     did: planning.DiD
-    sensitivity: planning.Sensitivity
+    sensitivity: planning.Sensitivity | None
     files: list
+    safe_opts: dict
 
     def layers(self, overlays, q) -> list[dict]:
         out = maps.campaign_layers(self.wards, q, targets=self.targets if "campaign" in overlays else None,
                                    recommendation=self.rec if "recommended" in overlays else None)
         if "hubs" in overlays and self.hubs is not None:
-            out += maps.hub_layers(self.hubs, q)
+            out += maps.hub_layers(self.hubs, q, safe_opts=self.safe_opts)
         return out
 
     def html(self) -> str:
         e = html.escape
-        parts = [("Campaign targeting", self.rec.message), ("Weight sensitivity", self.sensitivity.message)]
+        parts = [("Campaign targeting", self.rec.message)]
+        if self.sensitivity is not None:
+            parts.append(("Weight sensitivity", self.sensitivity.message))
         if self.hubs is not None:
             parts.append(("Hub rollout", self.hubs.message))
-        did_safe = self.did.result_safe()
+        # The sentence quotes exact changes: only when none of its four counts is hidden by this pack's policy.
+        did_safe = self.did.result_safe(**self.safe_opts)
         if not did_safe.suppressed.to_numpy().any():
             parts.append(("Is the campaign working?", self.did.message))
         body = "".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in parts)
@@ -438,12 +492,10 @@ class _Plan:
                 "chart: campaign_effect.png.</small></p>")
 
 
-def _plan(cfg: PackConfig, inputs: dict, out: Path, policy, allow_unsafe, opts) -> _Plan:
+def _plan(cfg: PackConfig, inputs: dict, out: Path, table, summary, safe_opts: dict) -> _Plan:
     pc = cfg.data["planning"]
     campaign = _rel(cfg, pc.get("campaign"), "[planning] campaign")
     measure = pc.get("measure", "need_index")
-    table, _ = join(inputs["wards"], reports=inputs["reports"], referrals=inputs["referrals"],
-                    schools=inputs["schools"], population=inputs["population"])
     table = ensure(table, measure)
     targets = planning.read_targets(campaign, table)
     rec = planning.recommend(table, targets, measure, k=pc.get("recommend"),
@@ -452,13 +504,13 @@ def _plan(cfg: PackConfig, inputs: dict, out: Path, policy, allow_unsafe, opts) 
     sens = planning.weight_sensitivity(table, k=int(pc.get("recommend", 10)), targets=targets) \
         if measure == "need_index" else None
     did = planning.did(inputs["reports"], targets, wards=table)
-    safe_opts = dict(policy=policy, allow_unsafe=allow_unsafe, **opts)
-    files = [write_table(rec.safe(**safe_opts), out / "recommendation.csv"),
+    ward_opts = dict(safe_opts, pattern=summary)  # ward tables hide what the summary hides
+    files = [write_table(rec.safe(**ward_opts), out / "recommendation.csv"),
              write_table(did.result_safe(**safe_opts), out / "campaign_effect.csv")]
     monthly = did.monthly_safe(**safe_opts)
     files.append(to_png(planning.did_chart(did, monthly), monthly, out / "campaign_effect.png"))
     if sens is not None:
-        files.append(write_table(sens.safe(**safe_opts), out / "sensitivity.csv"))
+        files.append(write_table(sens.safe(**ward_opts), out / "sensitivity.csv"))
     hubs = None
     if pc.get("pilot_hub") and inputs["schools"]:
         existing = planning.read_hubs(_rel(cfg, pc["pilot_hub"], "[planning] pilot_hub"))
@@ -467,7 +519,7 @@ def _plan(cfg: PackConfig, inputs: dict, out: Path, policy, allow_unsafe, opts) 
                                   p=int(pc.get("new_hubs", 1)), radius_m=float(pc.get("hub_radius_m", 6000)),
                                   capacity=pc.get("hub_capacity", 47), area=table)
         files.append(write_table(hubs.safe(**safe_opts), out / "hubs.csv"))
-    return _Plan(targets, table, rec, hubs, did, sens, files)
+    return _Plan(targets, table, rec, hubs, did, sens, files, safe_opts)
 
 
 def _rel(cfg: PackConfig, value, what: str) -> Path:

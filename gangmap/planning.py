@@ -572,9 +572,17 @@ class Recommendation:
         return _finish(t, self.wards.attrs.get("gangmap_derived", {}))
 
     def safe(self, policy: Any = "nhs", **options):
-        """The recommendation made safe: ``make_safe(self.table(), counts=self.counts, ...)``."""
-        return _safe(self.table(), self.counts, policy=policy,
-                     keep=["order", "touches", "reason", "population"], what="recommendation", **options)
+        """The recommendation made safe: ``make_safe(self.table(), counts=self.counts, ...)``.
+
+        The running ``share`` and ``coverage_after`` columns and the ``reason``
+        text are left out: next to each other, rows either side of a suppressed
+        ward would give its value away. The coverage before and after is in
+        :attr:`message` (county-wide sums). Pass ``pattern=`` (the full ward
+        SafeTable) so this table hides the same cells as the others.
+        """
+        t = self.table().drop(columns=["share", "coverage_after", "reason"], errors="ignore")
+        return _safe(t, self.counts, policy=policy, keep=["order", "touches", "population"],
+                     what="recommendation", **options)
 
     def __str__(self) -> str:
         return self.message
