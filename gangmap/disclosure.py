@@ -1117,10 +1117,11 @@ def make_safe(
             geom_col = table._geometry_column_name
     except ImportError:  # pragma: no cover
         pass
+    raw_counts = set(table.attrs.get("gangmap_counts", [])) if isinstance(table.attrs, dict) else set()
     for k in keep:
         if k in counts or k in derived_map:
             continue
-        if k in sources_known:
+        if k in sources_known or k in raw_counts:
             raise DisclosureError(f"keep lists {k!r}, which is a raw count (derived figures are computed "
                                   "from it); put it in counts= so it is made safe.")
     idents = [c for c in IDENTIFIERS if c in table.columns]
@@ -1164,11 +1165,14 @@ def make_safe(
     frame.attrs = {}
     for c in counts:
         frame[c] = shown[c]
+    whole: set[str] = set()  # derived integer columns (ranks, orders): shown as whole numbers
     for d, srcs in derived_map.items():
         mask = np.zeros(len(frame), dtype=bool)
         for s in srcs:
             mask |= sup[s]
         col = frame[d]
+        if pd.api.types.is_integer_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            whole.add(d)
         if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
             vals = col.to_numpy(dtype=float, na_value=np.nan)
             nod[d] = np.isnan(vals) & ~mask
@@ -1202,6 +1206,8 @@ def make_safe(
                     texts.append(pol.marker)
                 elif nd:
                     texts.append(pol.nodata_text)
+                elif col in whole:
+                    texts.append(_fmt_count(v))
                 else:
                     texts.append(_fmt_number(v, pol.sig_figs) if numeric else str(v))
             disp[col] = texts

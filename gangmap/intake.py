@@ -36,6 +36,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,7 +124,13 @@ class Intake:
         return sorted(self.data["period"].dropna().unique().tolist())
 
     def to_points(self) -> gpd.GeoDataFrame:
-        """Rows with coordinates as points (EPSG:27700), e.g. schools for a map layer."""
+        """Rows with coordinates as points (EPSG:27700), e.g. schools for a map layer.
+
+        Only for schools: record-level reports and referrals never go on a map.
+        """
+        if self.kind != "schools":
+            raise InputError(f"{self.source}: {self.kind} are record-level and never leave the machine as "
+                             "points; map them as counts per ward (gangmap.join, then make_safe).")
         if "x" not in self.data:
             raise InputError(f"{self.source}: these {self.kind} have no coordinates to map.")
         d = self.data.dropna(subset=["x", "y"])
@@ -201,10 +208,13 @@ def read_table(path_or_df, *, what: str = "input") -> tuple[pd.DataFrame, str]:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = raw.decode("cp1252", errors="replace")
+        _check_field_counts(text, source)
         try:
             # Blank lines are kept (as empty rows, rejected later) so row N is always line N+1.
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
-                             skip_blank_lines=False)
+            with warnings.catch_warnings():  # extra fields are caught above or by the delimiter check below
+                warnings.simplefilter("ignore", pd.errors.ParserWarning)
+                df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""],
+                                 skip_blank_lines=False, index_col=False)
             while len(df) and df.iloc[-1].isna().all():  # trailing blank lines at the end of the file
                 df = df.iloc[:-1]
         except (pd.errors.ParserError, csv.Error) as exc:
@@ -218,6 +228,19 @@ def read_table(path_or_df, *, what: str = "input") -> tuple[pd.DataFrame, str]:
                          "use ';', tab or '|' as delimiter. Save it as comma-separated CSV.")
     df.attrs["source"] = source
     return df, source
+
+
+def _check_field_counts(text: str, source: str) -> None:
+    """Refuse rows with more fields than the header (an unquoted comma would shift every column)."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header or (len(header) == 1 and any(d in header[0] for d in ";\t|")):
+        return  # empty, or another delimiter: reported by read_table
+    for line, row in enumerate(rows, start=2):
+        if len(row) > len(header):
+            raise InputError(f"{source}: line {line} has {len(row)} fields but the header has {len(header)}: "
+                             "a value probably contains an unquoted comma. Put such values in double quotes "
+                             '(e.g. "Rushden, East") and try again.')
 
 
 def _missing(source, what, needs: str, columns) -> InputError:

@@ -371,7 +371,8 @@ def join(wards, reports=None, referrals=None, population=None, *, schools=None,
             table[kind] = table["ward_code"].map(sums).fillna(0).astype("int64")
         report.sections[kind] = rep
     table.attrs = {"source": wards.attrs.get("source"), "category": category,
-                   "periods": sorted(periods)}
+                   "periods": sorted(periods),
+                   "gangmap_counts": [k for k in ("reports", "referrals") if k in table]}
     return table, report
 
 

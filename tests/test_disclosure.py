@@ -609,3 +609,35 @@ def test_two_level_hierarchy_and_nullable_counts():
     assert safe.frame["reports"].dtype == float
     with pytest.raises(DisclosureError, match="must nest"):
         make_safe(t.assign(lad_code="X"), "reports", hierarchy=("region_code", "lad_code"))
+
+
+def test_keep_refuses_a_raw_count_recorded_by_join():
+    import gangmap
+
+    p = gangmap.demo.paths()
+    table, _ = gangmap.join(p["wards"], reports=p["reports"], referrals=p["referrals"], schools=p["schools"])
+    with pytest.raises(DisclosureError, match="referrals"):
+        make_safe(table, ["reports"], keep=["referrals"])
+
+
+def test_whole_number_derived_columns_display_as_integers():
+    t = pd.DataFrame({"ward_code": [f"E0500000{i}" for i in range(4)], "lad_code": "E07000001",
+                      "reports": [20, 30, 40, 1234]})
+    t["rank"] = pd.array([4, 3, 2, 1234], dtype="int64")
+    t.attrs["gangmap_derived"] = {"rank": ["reports"]}
+    safe = make_safe(t, ["reports"])
+    assert safe.display["rank"].tolist() == ["4", "3", "2", "1,234"]
+
+
+def test_pattern_hides_the_same_cells_in_a_subset_table():
+    """Two files made under threshold from the same wards must not hide different cells."""
+    t = pd.DataFrame({"ward_code": ["W1", "W2", "W3", "W4", "W5", "W6"],
+                      "lad_code": ["D1", "D1", "D1", "D2", "D2", "D2"], "reports": [0, 3, 25, 8, 12, 8]})
+    full = make_safe(t, ["reports"], policy="threshold")
+    assert full.display["reports"].tolist()[2] == "*"  # W3 hidden to protect W2
+    subset = t.iloc[[2, 4]]  # a ranked list with W3 and W5
+    alone = make_safe(subset, ["reports"], policy="threshold", hierarchy=())
+    assert alone.display["reports"].tolist()[0] == "25"  # shown on its own: W2 = 28 - 0 - 25
+    with_pattern = make_safe(subset, ["reports"], policy="threshold", hierarchy=(), pattern=full)
+    assert with_pattern.display["reports"].tolist()[0] == "*"
+    assert not audit(with_pattern)["recoverable"].any()

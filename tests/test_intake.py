@@ -574,3 +574,16 @@ def test_xlsx_missing_columns(tmp_path, reader):
     with pytest.raises(InputError) as ei:
         reader(path)
     assert str(path) in str(ei.value)
+
+
+def test_unquoted_comma_is_a_clear_error_not_a_shift(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text("ward_name,count\nRushden, East,12\nCastle,3\n")
+    with pytest.raises(InputError, match=r"line 2 has 3 fields.*double quotes"):
+        read_reports(path)
+
+
+def test_record_level_reports_cannot_become_map_points(tmp_path):
+    r = read_reports(pd.DataFrame({"latitude": [52.2], "longitude": [-0.9]}))
+    with pytest.raises(InputError, match="never leave the machine"):
+        r.to_points()
