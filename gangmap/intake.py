@@ -236,6 +236,9 @@ def _check_field_counts(text: str, source: str) -> None:
     header = next(rows, None)
     if not header or (len(header) == 1 and any(d in header[0] for d in ";\t|")):
         return  # empty, or another delimiter: reported by read_table
+    dups = sorted({h for h in header if header.count(h) > 1})
+    if dups:
+        raise InputError(f"{source}: the header repeats column(s) {dups}; give each column its own name.")
     for line, row in enumerate(rows, start=2):
         if len(row) > len(header):
             raise InputError(f"{source}: line {line} has {len(row)} fields but the header has {len(header)}: "

@@ -308,7 +308,7 @@ def make_map(safe: SafeTable, layers: list[dict], *, title: str, subtitle: str =
     own_js, own_css = _own_assets()
     img_src = "data:"
     if tiles:
-        m = re.match(r"^(https://[^/{}]+)/", tiles)
+        m = re.match(r"^(https://[A-Za-z0-9.-]+(?::\d+)?)/", tiles)
         if not m:
             raise GangmapError(f"tiles must be an https:// URL template, got {tiles!r}.")
         img_src += " " + m.group(1)
