@@ -10,8 +10,8 @@ Palettes are ColorBrewer schemes marked colour-blind safe.
 Examples
 --------
 >>> c = classify([0, 5, 10, 15, 20, 25, 30, float("nan")], scheme="equal_interval", k=3)
->>> c.labels
-['0–10', '10–20', '20–30']
+>>> c.labels  # whole numbers: classes that do not overlap
+['0–10', '11–20', '21–30']
 >>> c.assignment.tolist()
 [0, 0, 0, 1, 1, 2, 2, -2]
 """

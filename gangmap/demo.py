@@ -300,7 +300,7 @@ def generate(out_dir: str | Path) -> dict[str, Path]:
     >>> import tempfile
     >>> files = generate(tempfile.mkdtemp())
     >>> sorted(files)[:3]
-    ['campaign', 'pilot_hub', 'population']
+    ['campaign', 'pack', 'pilot_hub']
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -942,6 +942,20 @@ def _significance(p: np.ndarray, report: np.ndarray, alpha: float, fdr: bool) ->
     return report & (p <= thr), thr
 
 
+def _flag(df, p: np.ndarray, reported_islands, alpha: float, fdr: bool):
+    """Island mask, significance and the p cut-off used, shared by the hotspot measures."""
+    isl_mask = np.isin(np.asarray(_ward_ids(df), dtype=object), list(reported_islands))
+    sig, thr = _significance(p, np.isfinite(p) & ~isl_mask, float(alpha), fdr)
+    return isl_mask, sig, thr
+
+
+def _hotspot_notes(measure, w, permutations, seed, alpha, fdr, alternative, thr, islands, reported, **extra):
+    return {"measure": measure, **extra, "permutations": int(permutations), "seed": seed,
+            "alpha": float(alpha), "fdr": bool(fdr), "alternative": alternative, "p_threshold": thr,
+            "islands": islands, "reported_as_island": list(reported),
+            "weights": getattr(w, "gangmap_kind", "queen" if w is None else "user")}
+
+
 class _QuietRandom:
     """Keep numpy's global random state as it was (esda reseeds it)."""
 
@@ -1048,26 +1062,13 @@ def local_moran(
     q = np.zeros(n, dtype=int)
     p[analysed], _ = _pseudo_p(lm.Is, lm.rlisas, alternative)
     q[analysed] = lm.q
-    ids = _ward_ids(df)
-    isl_mask = np.array([c in set(reported_islands) for c in ids])
-    report = np.isfinite(p) & ~isl_mask
-    sig, thr = _significance(p, report, float(alpha), fdr)
+    isl_mask, sig, thr = _flag(df, p, reported_islands, alpha, fdr)
     quad = np.array(["ns", "HH", "LH", "LL", "HL"], dtype=object)
     labels = np.where(sig, quad[q], "ns").astype(object)
     labels[isl_mask] = "island"
     p[isl_mask] = np.nan
-    notes = {
-        "measure": "local_moran",
-        "permutations": int(permutations),
-        "seed": seed,
-        "alpha": float(alpha),
-        "fdr": bool(fdr),
-        "alternative": alternative,
-        "p_threshold": thr,
-        "islands": islands,
-        "reported_as_island": list(reported_islands),
-        "weights": getattr(w, "gangmap_kind", "queen" if w is None else "user"),
-    }
+    notes = _hotspot_notes("local_moran", w, permutations, seed, alpha, fdr, alternative, thr, islands,
+                           reported_islands)
     new = {f"{column}_lisa": pd.array(labels, dtype="object"), f"{column}_lisa_p": p}
     return _finish(df, new, derived_sources(df, column), notes)
 
@@ -1162,29 +1163,15 @@ def getis_ord(
     upper = np.zeros(n, dtype=bool)
     p[analysed], upper[analysed] = _pseudo_p(gi.Gs, gi.rGs, alternative)
     z[analysed] = gi.Zs
-    ids = _ward_ids(df)
-    isl_mask = np.array([c in set(reported_islands) for c in ids])
-    report = np.isfinite(p) & ~isl_mask
-    sig, thr = _significance(p, report, float(alpha), fdr)
+    isl_mask, sig, thr = _flag(df, p, reported_islands, alpha, fdr)
     labels = np.full(n, "ns", dtype=object)
     labels[sig & upper] = "hot"
     labels[sig & ~upper] = "cold"
     labels[isl_mask] = "island"
     p[isl_mask] = np.nan
     z[isl_mask] = np.nan
-    notes = {
-        "measure": "getis_ord",
-        "star": True,
-        "permutations": int(permutations),
-        "seed": seed,
-        "alpha": float(alpha),
-        "fdr": bool(fdr),
-        "alternative": alternative,
-        "p_threshold": thr,
-        "islands": islands,
-        "reported_as_island": list(reported_islands),
-        "weights": getattr(w, "gangmap_kind", "queen" if w is None else "user"),
-    }
+    notes = _hotspot_notes("getis_ord", w, permutations, seed, alpha, fdr, alternative, thr, islands,
+                           reported_islands, star=True)
     new = {
         f"{column}_gi": pd.array(labels, dtype="object"),
         f"{column}_gi_z": z,
