@@ -254,6 +254,15 @@ def _missing(source, what, needs: str, columns) -> InputError:
     )
 
 
+def _key(df: pd.DataFrame, column: str, out: pd.DataFrame, bad: list, *, upper: bool = False) -> pd.Series:
+    """The trimmed values of a key column (code, name, URN); blank ones are listed in ``bad``."""
+    values = df[column].astype("string").str.strip()
+    values = values.str.upper() if upper else values
+    for r in out["row"][(values.isna() | (values == "")).to_numpy()]:
+        bad.append((int(r), f"{column} is blank"))
+    return values
+
+
 def _looks_like_codes(values: pd.Series) -> bool:
     """True when most non-blank values are GSS codes (``E05012345``)."""
     v = values.dropna().astype("string").str.strip()
@@ -393,17 +402,11 @@ def read_reports(path_or_df, *, ward_code=None, ward_name=None, lat=None, lon=No
         wc = None
     wn = None if (police or wc is not None) else find_column(cols, "ward_name", ward_name, source)
     if wc is not None:
-        codes = df[wc].astype("string").str.strip().str.upper()
-        for r in out["row"][codes.isna() | (codes == "")]:
-            bad.append((int(r), f"{wc} is blank"))
-        out["ward_code"] = codes
+        out["ward_code"] = _key(df, wc, out, bad, upper=True)
         keep = common + ["ward_code"]
         key = "ward_code"
     elif wn is not None:
-        names = df[wn].astype("string").str.strip()
-        for r in out["row"][names.isna() | (names == "")]:
-            bad.append((int(r), f"{wn} is blank"))
-        out["ward_name"] = names
+        out["ward_name"] = _key(df, wn, out, bad)
         keep = common + ["ward_name"]
         lad = find_column(cols, "lad_name", None, source) or find_column(cols, "lad_code", None, source)
         if lad is not None:
@@ -414,10 +417,7 @@ def read_reports(path_or_df, *, ward_code=None, ward_name=None, lat=None, lon=No
         keep = common + ["x", "y"] + (["lsoa_code"] if "lsoa_code" in out else [])
         key = "point"
     elif (lc := find_column(cols, "lsoa_code", None, source)) is not None:
-        codes = df[lc].astype("string").str.strip().str.upper()
-        for r in out["row"][codes.isna() | (codes == "")]:
-            bad.append((int(r), f"{lc} is blank"))
-        out["lsoa_code"] = codes
+        out["lsoa_code"] = _key(df, lc, out, bad, upper=True)
         keep = common + ["lsoa_code"]
         key = "lsoa_code"
     else:
@@ -518,9 +518,7 @@ def read_referrals(path_or_df, *, urn=None, ward_code=None, ward_name=None, coun
     bad: list = []
     out = pd.DataFrame(index=df.index)
     common = _with_common(df, out, source, category, period, bad, count=count)
-    out["urn"] = df[ucol].astype("string").str.strip()
-    for r in out["row"][out["urn"].isna() | (out["urn"] == "")]:
-        bad.append((int(r), f"{ucol} is blank"))
+    out["urn"] = _key(df, ucol, out, bad)
     return _finish("referrals", "urn", source, out, common + ["urn"], bad)
 
 

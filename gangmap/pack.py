@@ -62,7 +62,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
 from . import demo, maps, measures, planning
 from .disclosure import make_safe
@@ -257,8 +256,6 @@ def counts(table) -> list[str]:
     return [c for c in ("reports", "referrals") if c in table]
 
 
-_counts = counts
-
 
 def safe_table(table, *, policy: str = "nhs", marking: str = "OFFICIAL-SENSITIVE", allow_unsafe: bool = False,
                **policy_options):
@@ -356,6 +353,7 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False, on_report=None) -
     cards = []
     plan = _plan(cfg, inputs, out, base, summary, safe_opts) if "planning" in d else None
     files += plan.files if plan else []
+    base_enc = None
     for m in d["maps"]:
         filtered = bool(m.get("category") or m.get("period"))
         if filtered:
@@ -370,7 +368,11 @@ def build_pack(config, out_dir, *, allow_unsafe: bool = False, on_report=None) -
         else:
             table, safe = base, summary
         names = {**NAMES, **m.get("names", {})}
-        enc = maps.encode(safe)
+        if safe is summary:  # the unfiltered maps share one encoding of the wards
+            base_enc = base_enc or maps.encode(summary)
+            enc = base_enc
+        else:
+            enc = maps.encode(safe)
         q = enc.q
         layers = [maps.area_layer(safe, c, name=names.get(c, c), scheme=m.get("scheme", "quantiles"),
                                   k=m.get("classes", 5), bins=m.get("bins"), also=counts(table), names=names,

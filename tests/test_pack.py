@@ -70,7 +70,7 @@ def test_explorer_redraws_on_every_control(demo):
     table = pack.ensure_all(table, ["reports_rate"])
     safe = pack.safe_table(table)
     w = gangmap.maps.explorer({"All": safe}, ["reports_rate", "reports", "not_a_column"], names=pack.NAMES)
-    (category, measure), (scheme, classes) = (w.children[0].children, w.children[1].children)
+    measure, scheme = w.children[0].children[1], w.children[1].children[0]
     out = w.children[2]
     assert [v for _, v in measure.options] == ["reports_rate", "reports"]
     first = out.value
