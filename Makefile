@@ -31,7 +31,7 @@ bench: install  ## print the performance tables (needs ../shared/data)
 	$(BIN)/python benchmarks/run.py
 
 strip-notebooks:  ## remove outputs and execution counts from notebooks/*.ipynb
-	$(BIN)/python -m gangmap.nbstrip notebooks/*.ipynb
+	$(BIN)/python tools/nbstrip.py notebooks/*.ipynb
 
 hooks:  ## install the git pre-commit hook that strips notebook outputs
 	git config core.hooksPath .githooks

@@ -75,7 +75,7 @@ def map_deviation(html: str, safe) -> tuple[float, float]:
     import numpy as np
     import shapely
 
-    from gangmap import topology
+    from gangmap.maps import topology
 
     data = embedded(html)
     q, arcs, geoms = data["q"], data.get("arcs"), data["wards"]["geoms"]
@@ -119,7 +119,7 @@ def encoder_overlap(enc) -> float:
     import numpy as np
     import shapely
 
-    from gangmap import topology
+    from gangmap.maps import topology
 
     to_m = topology._fixed_to_work()
     dec = topology.decode_arcs(enc.q, enc.arcs)
@@ -220,7 +220,8 @@ def timed(fn, repeat: int = 1):
 
 # --------------------------------------------------------------------------- the run
 def run(dataset, *, browser: bool, explore: bool, repeat: int) -> list[dict]:
-    from gangmap import maps, topology
+    from gangmap import maps
+    from gangmap.maps import topology
 
     name, safe = dataset
     rows = []

@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="needed when the config says policy = \"none\"; outputs are stamped "
                         "UNSUPPRESSED - INTERNAL ONLY (a config file cannot turn suppression off)")
 
-    from .fetch import add_cli
+    from .fetch.boundaries import add_cli
 
     add_cli(sub)  # gangmap boundaries fetch
     return parser
@@ -99,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _safe(table, args, counts, derived=None):
     from .disclosure import make_safe
-    from .join import period_label
+    from .joining.core import period_label
 
     opts = {"k": args.k} if args.policy == "threshold" else {}
     return make_safe(table, counts=counts, derived=derived, policy=args.policy,
@@ -108,7 +108,7 @@ def _safe(table, args, counts, derived=None):
 
 
 def _join(args):
-    from .join import join
+    from .joining.core import join
 
     table, report = join(args.wards, reports=args.reports, referrals=args.referrals,
                          population=args.population, schools=args.schools,
@@ -133,7 +133,8 @@ def cmd_join(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from . import maps, measures
+    from . import maps
+    from . import measures
 
     table = _join(args)
     column = {"rate": "reports_rate"}.get(args.measure, args.measure)
@@ -168,7 +169,7 @@ def _title(column, args) -> str:
 
 
 def _subtitle(table, args) -> str:
-    from .join import period_label
+    from .joining.core import period_label
 
     return f"{len(table)} wards · {period_label(table.attrs.get('periods'))}"
 

@@ -131,7 +131,7 @@ def map_figure(safe: SafeTable, column: str, *, title: str | None = None, scheme
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from .classify import NO_DATA, NO_DATA_COLOR, SUPPRESSED, SUPPRESSED_COLOR
+    from .maps.classify import NO_DATA, NO_DATA_COLOR, SUPPRESSED, SUPPRESSED_COLOR
     from .maps import NO_DATA_LABEL, layer_classes
 
     require_safe(safe, "a map image")

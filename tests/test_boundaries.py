@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gangmap.boundaries import BoundaryWarning, districts, read_wards, to_map_crs
+from gangmap.io.boundaries import BoundaryWarning, districts, read_wards, to_map_crs
 from gangmap.errors import BoundaryError, GangmapError
 
 CANONICAL = ["ward_code", "ward_name", "lad_code", "lad_name", "geometry"]

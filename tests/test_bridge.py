@@ -12,10 +12,10 @@ import pytest
 import shapely
 
 import gangmap
-from gangmap import intake
-from gangmap.bridge import BridgeWarning, apply_bridge, detect_vintage, interpolate_counts, lsoa_to_ward
+from gangmap.io import intake
+from gangmap.joining.bridge import BridgeWarning, apply_bridge, detect_vintage, interpolate_counts, lsoa_to_ward
 from gangmap.errors import ConfigError, InputError
-from gangmap.join import place
+from gangmap.joining import place
 
 #: South-west corner of the conftest square wards (EPSG:27700); ward i is the 1 km square i.
 X0, Y0 = 480_000, 260_000
@@ -321,7 +321,7 @@ def test_real_interpolation_conserves_totals(real):
     total = int(src["reports"].sum())
 
     # Old wards -> the seven districts they make up: exact, every ward fully covered.
-    districts = gangmap.boundaries.districts(wards)
+    districts = gangmap.io.boundaries.districts(wards)
     out = interpolate_counts(src, districts, "reports", target_code="lad_code")
     assert out["reports"].sum() == pytest.approx(total, rel=1e-9)
     direct = src.groupby("lad_code")["reports"].sum()

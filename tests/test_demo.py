@@ -11,7 +11,7 @@ import pytest
 
 import gangmap
 from gangmap import demo
-from gangmap.boundaries import read_wards
+from gangmap.io.boundaries import read_wards
 
 KEYS = ["campaign", "pack", "pilot_hub", "population", "readme", "referrals", "reports", "schools", "wards"]
 
@@ -194,7 +194,7 @@ def test_demo_schools_lie_in_their_ward(demo_paths):
 
 
 def test_demo_categories_and_periods(demo_paths):
-    from gangmap import intake
+    from gangmap.io import intake
     r = intake.read_reports(demo_paths["reports"])
     assert r.categories == sorted(demo.CONCERNS)
     assert r.periods == demo.MONTHS and r.periods[0] == "2017-03" and r.periods[-1] == "2019-02"

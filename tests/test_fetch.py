@@ -12,7 +12,7 @@ import requests
 from ons_server import NORTH, WEST, OnsServer, build_features
 
 import gangmap
-from gangmap import fetch
+from gangmap.fetch import boundaries as fetch
 from gangmap.errors import ConfigError, DownloadError, GangmapError
 
 LADS = ["E06000061", "E06000062"]

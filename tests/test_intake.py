@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from gangmap import intake
+from gangmap.io import intake
 from gangmap.errors import GangmapError, InputError
-from gangmap.intake import (Intake, POLICE_COLUMNS, read_population, read_police_csv, read_referrals,
+from gangmap.io.intake import (Intake, POLICE_COLUMNS, read_population, read_police_csv, read_referrals,
                             read_reports, read_schools, read_table)
 
 POLICE_HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"

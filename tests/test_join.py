@@ -11,10 +11,10 @@ import pytest
 import shapely
 
 import gangmap
-from gangmap import intake
-from gangmap.boundaries import read_wards
+from gangmap.io import intake
+from gangmap.io.boundaries import read_wards
 from gangmap.errors import InputError
-from gangmap.join import JoinReport, SourceReport, join, normalise_name, period_label
+from gangmap.joining import JoinReport, SourceReport, join, normalise_name, period_label
 
 CODES = ["E05100001", "E05100002", "E05100003", "E05100004", "E05100005", "E05100006"]
 

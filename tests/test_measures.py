@@ -586,8 +586,8 @@ def test_bh_threshold_hand_example():
     # critical k * .05 / 8: .00625 .0125 .01875 .025 .03125 .0375 .04375 .05
     # largest k with p_(k) <= crit: k = 2 (0.008 <= 0.0125) -> threshold 0.008
     p = np.array([0.041, 0.001, 0.06, 0.008, 0.205, 0.039, 0.042, 0.074])
-    assert measures._bh_threshold(p, 0.05) == pytest.approx(0.008)
-    assert measures._bh_threshold(np.array([0.5, 0.9]), 0.05) == 0.0
+    assert measures.core._bh_threshold(p, 0.05) == pytest.approx(0.008)
+    assert measures.core._bh_threshold(np.array([0.5, 0.9]), 0.05) == 0.0
 
 
 def test_hotspot_outputs_record_sources_chain():

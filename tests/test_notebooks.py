@@ -1,7 +1,7 @@
 """The notebooks: stored clean, thin, parameterised, and they run top to bottom.
 
 * The stored notebooks have no outputs, no execution counts and no volatile
-  metadata (``gangmap.nbstrip --check`` would change nothing), exactly one
+  metadata (``tools/nbstrip.py --check`` would change nothing), exactly one
   cell tagged ``parameters`` whose defaults read the shipped demo data and
   write outside the repository, and no logic (no ``def``, ``class``, ``for``,
   ``while`` or ``lambda`` in code cells).
@@ -13,7 +13,7 @@
   sandboxed iframe).
 * Notebook 01 also runs on the real Northamptonshire data in
   ``../shared/data`` (no population, referrals or schools), when present.
-* ``python -m gangmap.nbstrip`` and the pre-commit hook (driven with a stub
+* ``python tools/nbstrip.py`` and the pre-commit hook (driven with a stub
   ``git``, so no repository is touched).
 """
 
@@ -31,7 +31,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from gangmap import nbstrip
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+import nbstrip  # noqa: E402  (tools/nbstrip.py: a developer tool, not part of the package)
 
 pytestmark = pytest.mark.notebook
 
@@ -299,7 +300,7 @@ def test_nbstrip_command_line(tmp_path):
     clean, dirty = tmp_path / "clean.ipynb", tmp_path / "dirty.ipynb"
     nbformat.write(_dirty_notebook(), dirty)
     clean.write_text(nbstrip.strip_text(dirty.read_text(encoding="utf-8")), encoding="utf-8")
-    run = [sys.executable, "-m", "gangmap.nbstrip"]
+    run = [sys.executable, str(REPO / "tools" / "nbstrip.py")]
     res = subprocess.run([*run, "--check", str(clean), str(dirty)], capture_output=True, text=True)
     assert res.returncode == 1 and "would strip" in res.stdout and "dirty.ipynb" in res.stdout
     assert "clean.ipynb" not in res.stdout

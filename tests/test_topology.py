@@ -13,8 +13,8 @@ import pytest
 import shapely
 
 import gangmap
-from gangmap import topology
-from gangmap.topology import encode_coverage, group_outlines
+from gangmap.maps import topology
+from gangmap.maps.topology import encode_coverage, group_outlines
 
 X0, Y0, SIDE = 480_000.0, 260_000.0, 1_000.0
 
@@ -538,7 +538,7 @@ def test_viewer_draws_the_arcs(cover, tmp_path):
     district["geoms"] = [by_name[lad_of_label[lab]] for lab in district["labels"]]
     district["topo"] = True  # the layer's rings are arc refs (see the proposed gangmap.js change)
     path = tmp_path / "arcs.html"
-    path.write_text(html[:m.start(2)] + maps._json_for_html(data) + html[m.end(2):], encoding="utf-8")
+    path.write_text(html[:m.start(2)] + maps.core._json_for_html(data) + html[m.end(2):], encoding="utf-8")
 
     with offline_page(path) as (page, requests):
         drawn = page.evaluate("""() => {

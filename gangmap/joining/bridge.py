@@ -18,7 +18,7 @@ All areas are measured in EPSG:27700 (British National Grid, metres).
 
 Examples
 --------
->>> from gangmap import bridge
+>>> from gangmap.joining import bridge
 >>> bridge.detect_vintage(["E01026949", "E01026950", "E05005926"]).message  # doctest: +ELLIPSIS
 '2 of 3 codes look like LSOA 2011 codes (E01...); ...'
 """
@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .boundaries import WARD_COLUMNS, WORK_CRS, read_wards
-from .errors import ConfigError, InputError, where
+from ..io.boundaries import WARD_COLUMNS, WORK_CRS, read_wards
+from ..errors import ConfigError, InputError, where
 
 __all__ = ["VintageGuess", "detect_vintage", "BridgeReport", "lsoa_to_ward", "apply_bridge",
            "interpolate_counts", "BridgeWarning"]
@@ -631,7 +631,7 @@ def _fit(table: pd.DataFrame, pairs: pd.DataFrame, lsoas: gpd.GeoDataFrame, lsoa
 def _from_lookup(lsoas_gdf, wards, lookup, lsoa_code, tolerance) -> tuple[pd.DataFrame, BridgeReport]:
     source = str(lookup) if isinstance(lookup, (str, Path)) else "<lookup>"
     if isinstance(lookup, (str, Path)):
-        from .intake import read_table
+        from ..io.intake import read_table
         lookup, source = read_table(lookup, what="LSOA-to-ward lookup")
     if not isinstance(lookup, pd.DataFrame):
         raise ConfigError(f"lookup must be a CSV path or a DataFrame, not {type(lookup).__name__}.")
@@ -765,7 +765,7 @@ def apply_bridge(counts_by_lsoa, lookup: pd.DataFrame, *, columns=None, lsoa_cod
 
 def _counts_frame(obj, columns, lsoa_code) -> pd.DataFrame:
     if isinstance(obj, (str, Path)):
-        from .intake import read_table
+        from ..io.intake import read_table
         obj, _ = read_table(obj, what="counts by LSOA")
     if isinstance(obj, pd.Series):
         name = obj.name if obj.name is not None else "count"

@@ -24,10 +24,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .boundaries import WARD_COLUMNS, read_wards
+from ..io.boundaries import WARD_COLUMNS, read_wards
 from .bridge import detect_vintage
-from .errors import InputError
-from .intake import Intake, as_intake
+from ..errors import InputError
+from ..io.intake import Intake, as_intake
 
 
 # Unmatched hints that are reasons, not candidate names.

@@ -61,8 +61,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, GangmapError, InputError
-from .join import normalise_name
+from ..errors import ConfigError, GangmapError, InputError
+from ..joining.core import normalise_name
 
 __all__ = [
     "Targets",
@@ -174,7 +174,7 @@ def _count_sources(table: pd.DataFrame, columns: Iterable[str]) -> list[str]:
 def _safe(frame: pd.DataFrame, counts: Sequence[str], *, policy, keep=(), hierarchy=(), period=None,
           what: str = "table", **options):
     """make_safe with a clear error when there is no count column to protect."""
-    from .disclosure import make_safe
+    from ..disclosure import make_safe
 
     counts = [c for c in counts if c in frame.columns]
     if not counts:
@@ -298,7 +298,7 @@ def _as_list(value: Any, key: str, source: str) -> list[str]:
 def _wards_for_targets(wards: Any) -> pd.DataFrame:
     if isinstance(wards, pd.DataFrame) and "ward_code" in wards.columns:
         return wards
-    from .boundaries import read_wards
+    from ..io.boundaries import read_wards
 
     return read_wards(wards)
 
@@ -593,7 +593,7 @@ def _neighbours(table: pd.DataFrame, w: Any, func: str) -> dict[str, set]:
         if not hasattr(table, "geometry") or "geometry" not in getattr(table, "columns", []):
             raise InputError(f"planning.{func}: contiguous=True needs ward boundaries: pass the joined "
                              "GeoDataFrame (with geometry) or spatial weights w=measures.weights(table).")
-        from .measures import weights
+        from ..measures import weights
 
         w = weights(table, "queen")
     nb = {str(k): {str(x) for x in v} for k, v in w.neighbors.items()}
@@ -848,7 +848,7 @@ def weight_sensitivity(table: pd.DataFrame, components: Mapping[str, float] | No
     >>> s.scenarios.loc[1, ["entered", "left"]].tolist()
     ['A', 'C']
     """
-    from .measures import DEFAULT_INDEX_WEIGHTS, need_index
+    from ..measures import DEFAULT_INDEX_WEIGHTS, need_index
 
     _require_table(table, "weight_sensitivity")
     comps = dict(DEFAULT_INDEX_WEIGHTS if components is None else components)
@@ -1137,7 +1137,7 @@ class HubPlan:
 
 def _schools_frame(schools: Any) -> tuple[pd.DataFrame, list[str]]:
     """urn, school_name, ward_code, x, y (EPSG:27700) from a schools file/frame/Intake/GeoDataFrame."""
-    from .intake import Intake, as_intake
+    from ..io.intake import Intake, as_intake
 
     notes: list[str] = []
     try:
@@ -1219,7 +1219,7 @@ def school_need(schools: Any, table: pd.DataFrame, measure: str = "need_index") 
     valid = set(table["ward_code"].astype(str))
     missing = codes.isna() | ~codes.isin(valid)
     if missing.any() and hasattr(table, "geometry") and "geometry" in table.columns:
-        from .join import _locate_points
+        from ..joining.core import _locate_points
 
         found = _locate_points(sch.loc[missing, "x"].to_numpy(), sch.loc[missing, "y"].to_numpy(),
                                table.to_crs(27700) if table.crs is not None else table)
@@ -1236,7 +1236,7 @@ def school_need(schools: Any, table: pd.DataFrame, measure: str = "need_index") 
 
 def _demand(demand: Any, urns: pd.Series, notes: list) -> tuple[np.ndarray, bool, str, pd.DataFrame, tuple]:
     """Need per school (aligned with ``urns``), is-count flag, label, extra columns, sources."""
-    from .intake import Intake, as_intake
+    from ..io.intake import Intake, as_intake
 
     extra = pd.DataFrame(index=urns.index)
     sources: tuple = ()
@@ -1773,8 +1773,8 @@ def did(reports: Any, targets: Any, *, launch: str | None = None, wards: Any = N
     """
     from scipy import stats
 
-    from .intake import Intake, as_intake
-    from .join import _apply_filter, place
+    from ..io.intake import Intake, as_intake
+    from ..joining.core import _apply_filter, place
 
     codes = _as_codes(targets)
     if not codes:
@@ -1791,8 +1791,8 @@ def did(reports: Any, targets: Any, *, launch: str | None = None, wards: Any = N
         raise InputError(f"{it.source}: the reports have no period/month column, so before and after the launch "
                          "cannot be told apart. Add a period column (YYYY-MM).")
     if wards is not None:
-        from .boundaries import read_wards
-        from .join import _is_canonical
+        from ..io.boundaries import read_wards
+        from ..joining.core import _is_canonical
 
         w = wards if _is_canonical(wards) else read_wards(wards)
         placed, rep = place(it, w, category=category)
@@ -1911,7 +1911,7 @@ def did_chart(did: DiD, safe: Any = None, *, figsize: tuple = (6.5, 3.4)):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .disclosure import is_safe
+    from ..disclosure import is_safe
 
     if not isinstance(did, DiD):
         raise GangmapError(f"did_chart needs the result of planning.did(...), not {type(did).__name__}.")
@@ -1969,7 +1969,7 @@ def read_hubs(path_or_df, *, hub: str = "hub", urn: str = "URN") -> dict[str, li
     >>> read_hubs(pd.DataFrame({"hub": ["A", "A"], "URN": ["1", "2"]}))
     {'A': ['1', '2']}
     """
-    from .intake import read_table
+    from ..io.intake import read_table
 
     df, source = read_table(path_or_df, what="hub schools file")
     if urn not in df.columns:

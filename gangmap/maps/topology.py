@@ -80,7 +80,7 @@ import numpy as np
 import shapely
 from shapely import GeometryType
 
-from .errors import GangmapError
+from ..errors import GangmapError
 
 __all__ = ["Encoded", "encode_coverage", "group_outlines", "auto_tolerance", "quantiser_for", "decode",
            "decode_arcs"]

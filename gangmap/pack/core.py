@@ -63,12 +63,18 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from . import demo, maps, measures, planning
-from .disclosure import make_safe
-from .errors import ConfigError
-from .export import funnel_png, map_png, to_png, write_table
-from .intake import as_intake
-from .join import join, period_label
+from .. import demo
+
+from .. import maps
+
+from .. import measures
+
+from .. import planning
+from ..disclosure import make_safe
+from ..errors import ConfigError
+from ..export import funnel_png, map_png, to_png, write_table
+from ..io.intake import as_intake
+from ..joining.core import join, period_label
 
 NAMES = {
     "ward_name": "Ward",
@@ -245,7 +251,7 @@ def ensure_all(table, names, *, seed: int = measures.DEFAULT_SEED, missing: str 
 
 def available(obj, names) -> list[str]:
     """The ``names`` that are columns of a table, or value columns of a SafeTable, in order."""
-    from .disclosure import is_safe
+    from ..disclosure import is_safe
 
     cols = set(obj.frame.columns) if is_safe(obj) else set(obj.columns)
     return [n for n in names if n in cols]

@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .boundaries import MAP_CRS
+from ..io.boundaries import MAP_CRS
 from .classify import NO_DATA_COLOR, SUPPRESSED_COLOR, Classes, categorical, classify
-from .disclosure import SafeTable, require_safe
-from .errors import GangmapError
+from ..disclosure import SafeTable, require_safe
+from ..errors import GangmapError
 from .topology import Encoded, encode_coverage, group_outlines
 
 ATTRIBUTION_ONS = ("Contains OS data © Crown copyright and database right; "
@@ -68,7 +68,7 @@ def _leaflet() -> tuple[str, str]:
 
 @lru_cache(maxsize=1)
 def _own_assets() -> tuple[str, str]:
-    pkg = resources.files("gangmap") / "assets"
+    pkg = resources.files("gangmap.maps") / "assets"
     return (pkg / "gangmap.js").read_text(encoding="utf-8"), (pkg / "gangmap.css").read_text(encoding="utf-8")
 
 
@@ -259,7 +259,7 @@ def encode(safe: SafeTable, **options) -> Encoded:
 
 def attribution_for(safe: SafeTable) -> str:
     """The data attribution for a map: the fictional-demo note for demo wards, else ONS/OS."""
-    from .demo import ATTRIBUTION, is_fictional
+    from ..demo import ATTRIBUTION, is_fictional
 
     return ATTRIBUTION if is_fictional(safe.frame["ward_code"]) else ATTRIBUTION_ONS
 

@@ -22,7 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from .errors import BoundaryError, where
+from ..errors import BoundaryError, where
 
 #: CRS used for every computation inside gangmap (metres).
 WORK_CRS = "EPSG:27700"

@@ -50,7 +50,7 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from .errors import BoundaryError, ConfigError, DownloadError
+from ..errors import BoundaryError, ConfigError, DownloadError
 
 #: ArcGIS REST services root of the ONS Open Geography Portal.
 DEFAULT_BASE_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
@@ -548,7 +548,7 @@ def _count(client: _Client, query_url: str, where: str) -> int | None:
 
 def _write(path: Path, features: list, meta: dict, service: str, year: int) -> None:
     """Write the GeoJSON and sidecar atomically after checking read_wards accepts them."""
-    from .boundaries import BoundaryWarning, read_wards
+    from ..io.boundaries import BoundaryWarning, read_wards
 
     path.parent.mkdir(parents=True, exist_ok=True)
     part = path.with_name(f".{path.stem}.part.geojson")

@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gangmap.errors import GangmapError, InputError
+from ..errors import GangmapError, InputError
 
 __all__ = [
     "DEFAULT_INDEX_WEIGHTS",
@@ -1606,7 +1606,7 @@ def _shown_rows(df: Any, count: str, population: str) -> tuple[pd.DataFrame, int
     county's safe total over the whole population (so leaving out the small
     wards does not move the centre line).
     """
-    from .disclosure import is_safe
+    from ..disclosure import is_safe
 
     if not is_safe(df):
         return df, 0, None

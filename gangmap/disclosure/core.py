@@ -117,7 +117,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, DisclosureError
+from ..errors import ConfigError, DisclosureError
 
 __all__ = [
     "Policy",

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from .boundaries import WORK_CRS
-from .errors import InputError, where
+from ..errors import InputError, where
 
 POLICE_COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
                   "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category",

@@ -25,7 +25,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
-from .errors import GangmapError
+from ..errors import GangmapError
 
 SUPPRESSED = -1  # class index of a suppressed value
 NO_DATA = -2  # class index of a missing value

@@ -5,8 +5,8 @@ values, tables print counts, widget state keeps what the widgets last showed,
 papermill's injected cell names private files). The repository stores the
 notebooks without any of that::
 
-    python -m gangmap.nbstrip notebooks/*.ipynb          # strip in place
-    python -m gangmap.nbstrip --check notebooks/*.ipynb  # exit 1 if any would change
+    python tools/nbstrip.py notebooks/*.ipynb          # strip in place
+    python tools/nbstrip.py --check notebooks/*.ipynb  # exit 1 if any would change
 
 What is removed
 ---------------
@@ -93,7 +93,7 @@ def strip_file(path: str | Path, *, check: bool = False) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m gangmap.nbstrip",
+        prog="python tools/nbstrip.py",
         description="Remove outputs, execution counts, papermill's injected parameters and volatile "
                     "metadata from Jupyter notebooks, in place.")
     parser.add_argument("files", nargs="*", metavar="FILE", help="notebooks (.ipynb) to strip")
