@@ -29,7 +29,11 @@ class ConfigError(GangmapError):
 
 
 class DownloadError(GangmapError):
-    """Boundaries could not be downloaded."""
+    """Public data (boundaries, police data, population, schools) could not be downloaded."""
+
+
+class SchemaError(GangmapError):
+    """A table's column roles are missing, contradictory or undeclared (see gangmap.table)."""
 
 
 def where(source: str | None) -> str:
