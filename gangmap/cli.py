@@ -133,8 +133,7 @@ def cmd_join(args) -> int:
 
 
 def cmd_map(args) -> int:
-    from . import maps
-    from . import measures
+    from . import maps, measures
 
     table = _join(args)
     column = {"rate": "reports_rate"}.get(args.measure, args.measure)

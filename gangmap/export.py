@@ -131,8 +131,8 @@ def map_figure(safe: SafeTable, column: str, *, title: str | None = None, scheme
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
-    from .maps.classify import NO_DATA, NO_DATA_COLOR, SUPPRESSED, SUPPRESSED_COLOR
     from .maps import NO_DATA_LABEL, layer_classes
+    from .maps.classify import NO_DATA, NO_DATA_COLOR, SUPPRESSED, SUPPRESSED_COLOR
 
     require_safe(safe, "a map image")
     frame = safe.frame

@@ -162,7 +162,7 @@ class OnsServer(ThreadingHTTPServer):
         """The ArcGIS ``.../rest/services`` root to pass as ``base_url``."""
         return f"{self.root}/arcgis/rest/services"
 
-    def start(self) -> "OnsServer":
+    def start(self) -> OnsServer:
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="ons-test-server", daemon=True)
         self._thread.start()
@@ -175,7 +175,7 @@ class OnsServer(ThreadingHTTPServer):
             self._thread = None
         self.server_close()
 
-    def __enter__(self) -> "OnsServer":
+    def __enter__(self) -> OnsServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from gangmap.io.boundaries import BoundaryWarning, districts, read_wards, to_map_crs
 from gangmap.errors import BoundaryError, GangmapError
+from gangmap.io.boundaries import BoundaryWarning, districts, read_wards, to_map_crs
 
 CANONICAL = ["ward_code", "ward_name", "lad_code", "lad_name", "geometry"]
 CODES = ["E05100001", "E05100002", "E05100003", "E05100004", "E05100005", "E05100006"]

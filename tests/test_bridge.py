@@ -12,10 +12,10 @@ import pytest
 import shapely
 
 import gangmap
-from gangmap.io import intake
-from gangmap.joining.bridge import BridgeWarning, apply_bridge, detect_vintage, interpolate_counts, lsoa_to_ward
 from gangmap.errors import ConfigError, InputError
+from gangmap.io import intake
 from gangmap.joining import place
+from gangmap.joining.bridge import BridgeWarning, apply_bridge, detect_vintage, interpolate_counts, lsoa_to_ward
 
 #: South-west corner of the conftest square wards (EPSG:27700); ward i is the 1 km square i.
 X0, Y0 = 480_000, 260_000

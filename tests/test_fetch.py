@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
 from ons_server import NORTH, WEST, OnsServer, build_features
 
 import gangmap
-from gangmap.fetch import boundaries as fetch
 from gangmap.errors import ConfigError, DownloadError, GangmapError
+from gangmap.fetch import boundaries as fetch
 
 LADS = ["E06000061", "E06000062"]
 FAST = dict(retries=2, backoff=0.01, timeout=5)
@@ -98,7 +98,7 @@ def test_fetch_pages_through_every_feature_and_writes_sidecar(ons_server, tmp_pa
                                    "database right 2024")
     assert side["licence"] == "Open Government Licence v3.0"
     fetched = datetime.fromisoformat(side["fetched_utc"])
-    assert fetched.tzinfo is not None and abs((datetime.now(timezone.utc) - fetched).total_seconds()) < 600
+    assert fetched.tzinfo is not None and abs((datetime.now(UTC) - fetched).total_seconds()) < 600
     assert side["columns"]["ward_code"] == "WD24CD"
     assert fetch.read_source(path)["sha256"] == side["sha256"]
 

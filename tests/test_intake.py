@@ -12,10 +12,18 @@ import pandas as pd
 import pytest
 import shapely
 
-from gangmap.io import intake
 from gangmap.errors import GangmapError, InputError
-from gangmap.io.intake import (Intake, POLICE_COLUMNS, read_population, read_police_csv, read_referrals,
-                            read_reports, read_schools, read_table)
+from gangmap.io import intake
+from gangmap.io.intake import (
+    POLICE_COLUMNS,
+    Intake,
+    read_police_csv,
+    read_population,
+    read_referrals,
+    read_reports,
+    read_schools,
+    read_table,
+)
 
 POLICE_HEADER = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,"
                  "LSOA name,Crime type,Last outcome category,Context")

@@ -11,9 +11,9 @@ import pytest
 import shapely
 
 import gangmap
+from gangmap.errors import InputError
 from gangmap.io import intake
 from gangmap.io.boundaries import read_wards
-from gangmap.errors import InputError
 from gangmap.joining import JoinReport, SourceReport, join, normalise_name, period_label
 
 CODES = ["E05100001", "E05100002", "E05100003", "E05100004", "E05100005", "E05100006"]

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import json
-from html import unescape
 import re
+from html import unescape
 
 import geopandas as gpd
 import pytest
 import shapely
+from browser import offline_page, screenshot
 
 import gangmap
 from gangmap import maps
 from gangmap.disclosure import make_safe
 from gangmap.errors import DisclosureError
-
-from browser import offline_page, screenshot
 
 HOSTILE = "<img src=x onerror=window.pwned=1>"
 HOSTILE_2 = "${window.pwned2=1}`\"'</script><script>window.pwned3=1</script>"

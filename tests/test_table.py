@@ -10,7 +10,7 @@ import shapely
 
 from gangmap.errors import SchemaError
 from gangmap.geography import GEOGRAPHIES, custom, get_geography
-from gangmap.table import AreaTable, Schema, as_table, from_frame
+from gangmap.table import Schema, as_table, from_frame
 
 
 def _frame():

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from .core import (  # noqa: F401
-    UNSAFE_STAMP,
     IDENTIFIERS,
-    Policy,
     POLICIES,
-    get_policy,
+    UNSAFE_STAMP,
+    Policy,
     Provenance,
     SafeTable,
-    is_safe,
-    require_safe,
-    make_safe,
     audit,
+    get_policy,
+    is_safe,
+    make_safe,
+    require_safe,
 )

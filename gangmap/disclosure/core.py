@@ -111,7 +111,7 @@ import os
 import types
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -402,9 +402,9 @@ def _version() -> str:
 def _now() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
-        t = datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+        t = datetime.fromtimestamp(int(epoch), tz=UTC)
     else:
-        t = datetime.now(timezone.utc)
+        t = datetime.now(UTC)
     return t.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -1009,7 +1009,7 @@ def make_safe(
     period: Any = None,
     marking: str = "OFFICIAL-SENSITIVE",
     allow_unsafe: bool = False,
-    pattern: "SafeTable | None" = None,
+    pattern: SafeTable | None = None,
     **policy_options: Any,
 ) -> SafeTable:
     """Apply a disclosure policy to a ward table; the result is the only thing that can be exported.

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from . import boundaries  # noqa: F401
 from .boundaries import (  # noqa: F401
     DEFAULT_BASE_URL,
-    PORTAL_URL,
-    RESOLUTIONS,
     KNOWN_SERVICES,
     LICENCE,
     LICENCE_URL,
+    PORTAL_URL,
+    RESOLUTIONS,
     USER_AGENT,
+    add_cli,
     attribution,
-    service_name,
+    cmd_fetch,
+    fetch_wards,
     layer_url,
     normalise_lad_codes,
     output_path,
-    sidecar_path,
     read_source,
-    fetch_wards,
-    add_cli,
-    cmd_fetch,
+    service_name,
+    sidecar_path,
 )
-from . import boundaries  # noqa: F401

@@ -44,7 +44,7 @@ import os
 import re
 import time
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -498,7 +498,7 @@ def _fetch(lad_codes, *, year, resolution, out_dir, base_url, service_url, timeo
                                 f"district codes (LAD{yy}CD) and the year is right.")
 
         first_url = f"{query_url}?{urlencode(dict(query, resultOffset=0, resultRecordCount=page_size))}"
-        fetched = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        fetched = datetime.now(UTC).isoformat(timespec="seconds")
         meta = {
             "source_url": first_url,
             "service": service,

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from .boundaries import (  # noqa: F401
-    WORK_CRS,
+    GSS_RE,
     MAP_CRS,
     WARD_COLUMNS,
-    GSS_RE,
     WARD_GSS_RE,
+    WORK_CRS,
     BoundaryWarning,
+    districts,
     read_wards,
     to_map_crs,
-    districts,
 )
 from .intake import (  # noqa: F401
-    POLICE_COLUMNS,
     GIAS_COLUMNS,
+    POLICE_COLUMNS,
     Intake,
-    find_column,
-    read_table,
-    read_reports,
-    read_police_csv,
-    read_schools,
-    read_referrals,
-    read_population,
     as_intake,
+    find_column,
+    read_police_csv,
+    read_population,
+    read_referrals,
+    read_reports,
+    read_schools,
+    read_table,
 )

@@ -44,8 +44,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .boundaries import WORK_CRS
 from ..errors import InputError, where
+from .boundaries import WORK_CRS
 
 POLICE_COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
                   "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category",

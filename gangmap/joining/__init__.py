@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from .core import (  # noqa: F401
-    SourceReport,
-    JoinReport,
-    normalise_name,
-    place,
-    join,
-    period_label,
-)
 from .bridge import (  # noqa: F401
     GSS_RE,
     LAST_2011,
+    BridgeReport,
     BridgeWarning,
     VintageGuess,
-    detect_vintage,
-    BridgeReport,
-    lsoa_to_ward,
     apply_bridge,
+    detect_vintage,
     interpolate_counts,
+    lsoa_to_ward,
+)
+from .core import (  # noqa: F401
+    JoinReport,
+    SourceReport,
+    join,
+    normalise_name,
+    period_label,
+    place,
 )

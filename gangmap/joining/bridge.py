@@ -35,8 +35,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..io.boundaries import WARD_COLUMNS, WORK_CRS, read_wards
 from ..errors import ConfigError, InputError, where
+from ..io.boundaries import WARD_COLUMNS, WORK_CRS, read_wards
 
 __all__ = ["VintageGuess", "detect_vintage", "BridgeReport", "lsoa_to_ward", "apply_bridge",
            "interpolate_counts", "BridgeWarning"]

@@ -24,11 +24,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..io.boundaries import WARD_COLUMNS, read_wards
-from .bridge import detect_vintage
 from ..errors import InputError
+from ..io.boundaries import WARD_COLUMNS, read_wards
 from ..io.intake import Intake, as_intake
-
+from .bridge import detect_vintage
 
 # Unmatched hints that are reasons, not candidate names.
 _REASONS = ("ambiguous:", "LSOA not", "URN not")

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+from . import classify, topology  # noqa: F401
 from .core import (  # noqa: F401
     ATTRIBUTION_ONS,
     NO_DATA_LABEL,
-    encode_geometries,
-    layer_classes,
-    area_layer,
-    points_layer,
-    outline_layer,
     MapDocument,
-    encode,
+    area_layer,
     attribution_for,
-    make_map,
     campaign_layers,
-    hub_layers,
-    explorer,
-    district_outlines,
     choropleth,
+    district_outlines,
+    encode,
+    encode_geometries,
+    explorer,
+    hub_layers,
+    layer_classes,
+    make_map,
+    outline_layer,
+    points_layer,
 )
-from . import classify, topology  # noqa: F401

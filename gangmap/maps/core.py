@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..io.boundaries import MAP_CRS
-from .classify import NO_DATA_COLOR, SUPPRESSED_COLOR, Classes, categorical, classify
 from ..disclosure import SafeTable, require_safe
 from ..errors import GangmapError
+from ..io.boundaries import MAP_CRS
+from .classify import NO_DATA_COLOR, SUPPRESSED_COLOR, Classes, categorical, classify
 from .topology import Encoded, encode_coverage, group_outlines
 
 ATTRIBUTION_ONS = ("Contains OS data © Crown copyright and database right; "

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from .core import (  # noqa: F401
+    CAVEATS,
+    METHODS,
     NAMES,
     OVERLAYS,
-    METHODS,
-    CAVEATS,
+    Funnels,
     PackConfig,
-    load_config,
+    available,
+    build_demo,
+    build_pack,
+    counts,
     ensure,
     ensure_all,
-    available,
-    counts,
-    safe_table,
-    Funnels,
     funnels,
-    build_pack,
-    build_demo,
+    load_config,
+    safe_table,
 )

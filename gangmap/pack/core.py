@@ -63,13 +63,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from .. import demo
-
-from .. import maps
-
-from .. import measures
-
-from .. import planning
+from .. import demo, maps, measures, planning
 from ..disclosure import make_safe
 from ..errors import ConfigError
 from ..export import funnel_png, map_png, to_png, write_table
