@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install demo test lab bench clean strip-notebooks hooks
+.PHONY: install demo test test-fast lint typecheck check lab bench clean strip-notebooks hooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,17 @@ demo: install  ## build the demo maps from the fictional county and print where 
 
 test: install  ## run the whole suite (browser tests need /usr/bin/chromium)
 	$(BIN)/python -m pytest
+
+test-fast: install  ## the inner loop: no browser, JupyterLab, notebook or real-data tests (about a minute)
+	GANGMAP_FAST=1 $(BIN)/python -m pytest -m "not browser and not jupyterlab and not notebook and not realdata"
+
+lint: install  ## ruff: lint and import order
+	$(BIN)/ruff check gangmap tests benchmarks tools
+
+typecheck: install  ## mypy on the public API (files listed in pyproject.toml)
+	$(BIN)/mypy
+
+check: lint typecheck  ## lint and type checks (what CI runs before the tests)
 
 lab: install  ## open the notebooks in JupyterLab on the project's environment
 	$(BIN)/python -m ipykernel install --user --name gangmap --display-name "gangmap (.venv)" >/dev/null

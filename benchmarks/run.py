@@ -6,6 +6,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("bench_maps.py", "bench_hotspots.py"):
+for script in ("bench_import.py", "bench_maps.py", "bench_hotspots.py"):
     print(f"\n=== {script} ===", flush=True)
     subprocess.run([sys.executable, str(HERE / script), *sys.argv[1:]], check=False)

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .errors import GangmapError
 
 EPILOG = "Outputs pass through the disclosure policy (default 'nhs'); see README 'Safe to share'."

@@ -283,8 +283,9 @@ class AreaTable:
         import sys
 
         gpd = sys.modules.get("geopandas")  # a GeoDataFrame can only exist once geopandas is imported
-        return bool(gpd) and isinstance(self._frame, gpd.GeoDataFrame) and \
-            self._frame._geometry_column_name in self._frame.columns
+        if gpd is None or not isinstance(self._frame, gpd.GeoDataFrame):
+            return False
+        return self._frame._geometry_column_name in self._frame.columns
 
     @property
     def geometry(self):
@@ -366,20 +367,20 @@ class AreaTable:
         expanded to raw counts (declared in the same call or before).
         """
         counts, context = _names(counts), _names(context)
-        derived = {str(k): _names(v) for k, v in (derived or {}).items()}
-        every = [*counts, *context, *derived]
+        lineage: dict[str, tuple[str, ...]] = {str(k): _names(v) for k, v in (derived or {}).items()}
+        every = [*counts, *context, *lineage]
         missing = [c for c in every if c not in self._frame.columns]
         if missing:
             raise SchemaError(f"cannot declare {missing[0]!r}: no such column. Columns are: "
                               f"{_columns_text(self._frame)}.")
         schema = self._schema.without(every)
         schema = replace(schema, counts=(*schema.counts, *counts), context=(*schema.context, *context))
-        for col, srcs in derived.items():
-            unknown = [s for s in srcs if s not in derived and schema.role(s) is None]
+        for col, srcs in lineage.items():
+            unknown = [s for s in srcs if s not in lineage and schema.role(s) is None]
             if unknown:
                 raise SchemaError(f"derived column {col!r} is computed from {unknown[0]!r}, whose role is not "
                                   f"declared; declare it too (counts=[{unknown[0]!r}] if it is a raw count).")
-        resolved = _resolve_derived(schema, derived)
+        resolved = _resolve_derived(schema, lineage)
         schema = replace(schema, derived={**schema.derived, **resolved})
         return AreaTable(self._frame, schema)
 

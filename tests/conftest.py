@@ -7,6 +7,7 @@ others can add their own fixtures without clashes.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,6 +17,8 @@ import shapely
 import gangmap
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: ``make test-fast`` sets GANGMAP_FAST=1: real-data and browser tests skip, whatever their markers.
+FAST = bool(os.environ.get("GANGMAP_FAST"))
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 #: South-west corner of the square wards (EPSG:27700, Northamptonshire-ish).
@@ -75,6 +78,8 @@ def square_wards_factory():
 @pytest.fixture
 def shared_data() -> Path:
     """``../shared/data`` beside the repository (real public data), or skip."""
+    if FAST:
+        pytest.skip("GANGMAP_FAST is set (make test-fast): real-data tests run in make test")
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data not present: real Northamptonshire data is only beside the repo "
                     "in CI and dev machines")
@@ -85,3 +90,10 @@ def shared_data() -> Path:
 def demo_paths() -> dict[str, Path]:
     """Paths of the shipped fictional demo files (``gangmap.demo.paths()``)."""
     return gangmap.demo.paths()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that read ../shared/data carry the ``realdata`` marker, whether or not they say so."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realdata)

@@ -49,3 +49,36 @@ def test_layout():
         assert (ROOT / p).exists(), p
     assert "make test" in (ROOT / ".ci/run").read_text()
     assert "data/private/" in (ROOT / ".gitignore").read_text()
+
+
+HEAVY = ("matplotlib", "mapclassify", "esda", "libpysal", "spopt", "pulp", "scipy", "openpyxl", "ipywidgets",
+         "geopandas", "pandas", "shapely", "pyproj", "requests")
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout.split()
+    return [m for m in HEAVY if m in out]
+
+
+def test_import_gangmap_loads_no_heavy_library():
+    assert _loaded_after("import gangmap") == []
+
+
+def test_version_loads_no_plotting_or_statistics_library():
+    code = ("import contextlib, io, gangmap.cli as c\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    c.main(['--version'])")
+    assert [m for m in _loaded_after(code) if m not in ("requests",)] == []
+
+
+def test_version_has_one_source():
+    import gangmap
+    from gangmap._version import __version__
+
+    assert gangmap.__version__ == __version__
+    assert "version =" not in (ROOT / "pyproject.toml").read_text().split("[project]")[1].split("[")[0]
+    exe = Path(sys.executable).with_name("gangmap")
+    out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == f"gangmap {__version__}"
