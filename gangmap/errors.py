@@ -32,6 +32,10 @@ class DownloadError(GangmapError):
     """Public data (boundaries, police data, population, schools) could not be downloaded."""
 
 
+class OutputError(GangmapError):
+    """An output could not be written (disk full, read-only folder, permission): nothing was left half-written."""
+
+
 class SchemaError(GangmapError):
     """A table's column roles are missing, contradictory or undeclared (see gangmap.table)."""
 

@@ -51,7 +51,7 @@ def check_file(path: Path) -> list[str]:
                 out.append(f"{rel}:{node.lineno}: imports private name(s) {private} from {node.module}")
     for i, line in enumerate(text.splitlines(), 1):
         code = line.split("#", 1)[0]
-        bookkeeping = r"\.attrs\s*(\[|\.get\(|\.update\(|\.setdefault\()|\.attrs\s*=\s*\{."
+        bookkeeping = r"\.attrs\s*(\[|\.get\(|\.update\(|\.setdefault\()|\.attrs\s*=\s*\{[^}]"
         if re.search(bookkeeping, code):
             out.append(f"{rel}:{i}: uses DataFrame.attrs for bookkeeping (use the AreaTable schema)")
         if re.search(r"\bw\w*\.gangmap_\w+", code):
