@@ -59,6 +59,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "fetch": ("gangmap.fetch", None),
     "demo": ("gangmap.demo", None),
     "testing": ("gangmap.testing", None),
+    "notebook": ("gangmap.notebook", None),
+    "outputs": ("gangmap.outputs", None),
     "errors": ("gangmap.errors", None),
     "geography": ("gangmap.geography", None),
     "table": ("gangmap.table", None),
