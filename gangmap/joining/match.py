@@ -62,7 +62,7 @@ def match_codes(values: pd.Series, codes: pd.Series) -> tuple[np.ndarray, pd.Ser
     lookup = pd.Series(np.arange(len(key)), index=key.to_numpy())
     lookup = lookup[~lookup.index.duplicated()]
     given = values.astype("string").str.strip().str.upper()
-    pos = given.map(lookup).fillna(-1).astype("int64").to_numpy()
+    pos = given.map(lookup).fillna(-1).astype("int64").to_numpy().copy()
     why = pd.Series("", index=values.index, dtype="object")
     missing = given[pos < 0].dropna().unique()
     hints = {v: ", ".join(closest(v, list(key), cutoff=0.7)) for v in missing}
