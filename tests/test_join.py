@@ -15,7 +15,7 @@ import gangmap
 from gangmap.errors import InputError
 from gangmap.io import intake
 from gangmap.io.boundaries import read_wards
-from gangmap.joining import JoinReport, NotPlacedError, SourceReport, join, normalise_name
+from gangmap.joining import JoinReport, SourceReport, join, normalise_name
 from gangmap.table import AreaTable
 
 #: The join with rows left unplaced allowed (the tests of bad rows).

@@ -210,7 +210,8 @@ def _duplicate_note(groups: pd.DataFrame, by: str, areas: AreaTable, has) -> lis
     geo = areas.geography
     codes = areas.codes.to_numpy()[np.unique(dup["pos"].to_numpy())]
     same = " and ".join(has) if has else ""
-    return [f"{geo.count_of(len(codes))} appear in more than one row{' with the same ' + same if same else ''} "
+    verb = "appears" if len(codes) == 1 else "appear"
+    return [f"{geo.count_of(len(codes))} {verb} in more than one row{' with the same ' + same if same else ''} "
             f"({', '.join(map(str, codes[:5]))}{' ...' if len(codes) > 5 else ''}): their counts were summed"]
 
 
