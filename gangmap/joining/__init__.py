@@ -2,7 +2,7 @@
 
 Modules by concern:
 
-* :mod:`.join` -- :func:`join` and :func:`build_cube` (read and place every input once);
+* :mod:`.joins` -- :func:`join` and :func:`build_cube` (read and place every input once);
 * :mod:`.cube` -- the area × period × category aggregation behind tables, reports and series;
 * :mod:`.place` -- placing rows by code, name, point, LSOA or school (:func:`place`);
 * :mod:`.match` -- code and name matching, category/period filters;
@@ -31,7 +31,7 @@ from .bridge import (
     interpolate_counts,
     lsoa_to_ward,
 )
-from .join import AreaCube, build_cube, join
+from .joins import AreaCube, build_cube, join
 from .locate import PointIndex, locate_points, point_index
 from .match import filter_rows, normalise_name
 from .place import Bridge, make_bridge, place

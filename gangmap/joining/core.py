@@ -14,7 +14,7 @@ from __future__ import annotations
 import geopandas as gpd
 
 from ..table import Schema
-from .join import join
+from .joins import join
 from .locate import locate_points
 from .match import filter_rows, normalise_name
 from .place import place
