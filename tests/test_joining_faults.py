@@ -133,7 +133,8 @@ def test_points_from_another_place_get_a_hint(square_wards):
     with pytest.raises(NotPlacedError) as ei:
         join(square_wards, reports=df)
     assert "another area (another police force?)" in str(ei.value)
-    assert "about 128 km from the wards" in str(ei.value)  # median point (430004.5, 380000) to the corner (480000, 262000)
+    # median point (430004.5, 380000) to the nearest corner of the squares (480000, 262000)
+    assert "about 128 km from the wards" in str(ei.value)
 
 
 def test_duplicate_area_rows_are_summed_with_a_note(square_wards):
