@@ -107,7 +107,7 @@ class KindCube:
         available = {k: sorted(pd.Series(cols[k]).dropna().unique().tolist()) for k in has}
         published = tuple(sorted(p for p in available.get("period", []) if looks_like_month(pd.Series([p])).all()))
         notes = list(placement.notes) + _duplicate_note(groups, placement.by, areas, has)
-        return cls(intake.kind, intake.source, intake.key, intake.rows_read, areas.geography, len(areas), groups,
+        return cls(intake.kind, intake.source, placement.key, intake.rows_read, areas.geography, len(areas), groups,
                    unplaced, intake.rejected.copy(), has, available, published, notes, hint, agreement)
 
     # ------------------------------------------------------------------ filters

@@ -147,6 +147,9 @@ def _count_kind(intake: Intake, areas: AreaTable, schools, bridge: Bridge | None
         point_pos = point_index(areas).positions(data["x"], data["y"])
         agreement = compare_paths(areas, point_pos, placement.pos, data["count"])
         placement.notes.append(agreement.summary())
+        # An LSOA the bridge does not know, whose point is outside every area too, is outside, not a typo.
+        beyond = (placement.status == "unmatched") & (point_pos < 0) & np.isfinite(data["x"].to_numpy(float))
+        placement.status = np.where(beyond, "outside", placement.status)
     if placement.by == "code" and (placement.status == "unmatched").any():
         guess = detect_vintage(placement.value[placement.status == "unmatched"], areas)
         if guess is not None:
@@ -204,8 +207,7 @@ def build_cube(areas, reports=None, referrals=None, population=None, *, schools=
         intake = as_intake(population, "population")
         pop = _population(intake, table, sch, bridge)
         sources.append(intake.source)
-    notes = [bridge.note] if bridge is not None and bridge.report is not None else []
-    cube = AreaCube(table, kinds, pop, tuple(str(c) for c in covered_periods), notes, tuple(sources))
+    cube = AreaCube(table, kinds, pop, tuple(str(c) for c in covered_periods), [], tuple(sources))
     return cube, cube.report().check(allow_unmatched)
 
 

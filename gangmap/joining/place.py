@@ -59,6 +59,10 @@ class Placement:
     closest: pd.Series
     by: str
     notes: list[str] = field(default_factory=list)
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or {"lsoa": "lsoa_code"}.get(self.by, self.by)
 
     def codes(self, areas: AreaTable) -> pd.Series:
         """The area code of each row (NA where not placed)."""
@@ -183,14 +187,18 @@ def assign(intake: Intake, areas: AreaTable, *, schools: Intake | None = None, b
         return Placement(pos, np.where(pos >= 0, "matched", "outside"), value,
                          pd.Series("", index=data.index, dtype=object), "point")
     if how == "code":
-        value = data[_code_col(intake, geo)].astype("string")
-        pos, why = match_codes(value, areas.codes)
-        return _unmatched(pos, value, why, "code")
+        column = _code_col(intake, geo)
+        pos, why = match_codes(data[column].astype("string"), areas.codes)
+        placement = _unmatched(pos, data[column].astype("string"), why, "code")
+        placement.key = column
+        return placement
     if how == "name":
-        value = data[_name_col(intake, geo)].astype("string")
+        column = _name_col(intake, geo)
         district = data["district"] if "district" in data else None
-        pos, why = match_names(value, areas.frame, geo, district)
-        return _unmatched(pos, value, why.to_numpy(), "name")
+        pos, why = match_names(data[column].astype("string"), areas.frame, geo, district)
+        placement = _unmatched(pos, data[column].astype("string"), why.to_numpy(), "name")
+        placement.key = column
+        return placement
     if how == "lsoa":
         return _by_lsoa(intake, areas, bridge)
     return _by_urn(intake, areas, schools)
