@@ -292,7 +292,7 @@ class JoinReport:
             lines.append(f"{s.source}: {s.not_placed} ({kind} rows on no {self.geography.label} of "
                          f"{self.geography.count_of(self.areas)}):")
             lines += [f"  {p}" for p in s.problems()]
-        lines.append("Fix these values (a district column resolves ambiguous names), or pass "
+        lines.append(f"Fix these values (a {self.geography.parent_label} column resolves ambiguous names), or pass "
                      "allow_unmatched=True (CLI --allow-unmatched) to go on: outputs then carry the line "
                      "'N rows (total X) not placed'. error.report lists every row.")
         return "\n".join(lines)
