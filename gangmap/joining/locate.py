@@ -1,10 +1,15 @@
 """Point location: which area holds each point, with one spatial index per set of areas.
 
 Record-level reports (police.uk rows, schools) come as coordinates. They are
-located against a spatial index (geopandas' STRtree ``sindex``) built once per
-set of areas and kept while the areas' frame lives, so reports, schools and
-every later call on the same table share it; points are queried all at once
-(``query(points, predicate="intersects")``), never row by row.
+located against a spatial index built once per set of areas and kept while
+the areas' frame lives (geopandas' STRtree ``sindex`` and the polygons
+prepared), so reports, schools and every later call on the same table share
+it. Points are queried all at once, never row by row: the tree gives the
+bounding-box candidates, then one vectorised ``intersects`` on the prepared
+polygons keeps the true hits (on 7,681 England wards and 300,000 random
+points, one run on a shared machine: 0.8 of the time of ``geopandas.sjoin``,
+same codes for every point; querying the tree with ``predicate="intersects"``
+directly took 1.9 times as long as ``sjoin``).
 
 A point on the edge shared by two areas intersects both; it goes to the one
 that comes first in the table's row order, so the same input always gives the
@@ -18,6 +23,7 @@ import weakref
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..errors import InputError
 from ..geography import WORK_CRS
@@ -37,6 +43,8 @@ class PointIndex:
         self.codes = frame[code].astype("string").to_numpy()
         self.geoms = gpd.GeoSeries(frame.geometry.values, crs=WORK_CRS)
         self.geoms.sindex  # noqa: B018  (build the tree now, once)
+        self.polygons = np.asarray(self.geoms.values)
+        shapely.prepare(self.polygons)  # prepared once: each point test is then a fast lookup
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -49,8 +57,10 @@ class PointIndex:
         ok = np.isfinite(x) & np.isfinite(y)
         if not ok.any() or len(self.codes) == 0:
             return out
-        pts = gpd.points_from_xy(x[ok], y[ok])
-        hit_pt, hit_area = self.geoms.sindex.query(pts, predicate="intersects")
+        pts = np.asarray(gpd.points_from_xy(x[ok], y[ok]))
+        hit_pt, hit_area = self.geoms.sindex.query(pts)  # bounding-box candidates from the tree
+        inside = shapely.intersects(self.polygons[hit_area], pts[hit_pt])  # exact test, prepared polygons
+        hit_pt, hit_area = hit_pt[inside], hit_area[inside]
         if len(hit_pt):
             order = np.lexsort((hit_area, hit_pt))  # per point, the first area in table order
             hit_pt, hit_area = hit_pt[order], hit_area[order]
