@@ -32,6 +32,7 @@ from .areas import as_areas
 from .locate import point_index
 from .lsoa import BridgeReport, bridge_lsoas, target_column
 from .match import filter_rows, match_codes, match_names
+from .report import SourceReport
 
 __all__ = ["Placement", "Bridge", "make_bridge", "assign", "place", "place_by", "BY"]
 
@@ -99,8 +100,9 @@ def place_by(intake: Intake, areas: AreaTable, by: str | None = None) -> str:
     if by is not None:
         if by not in BY:
             raise ConfigError(f"by must be one of {', '.join(BY)}, not {by!r}.")
-        need = {"point": ["x", "y"], "lsoa": ["lsoa_code"], "urn": ["urn"], "code": [_code_col(intake, geo)],
-                "name": [_name_col(intake, geo)]}[by]
+        columns: dict[str, list[str | None]] = {"point": ["x", "y"], "lsoa": ["lsoa_code"], "urn": ["urn"],
+                                                 "code": [_code_col(intake, geo)], "name": [_name_col(intake, geo)]}
+        need = columns[by]
         if any(c is None or c not in data for c in need):
             raise InputError(f"{intake.source}: cannot place the {intake.kind} by {by}: the rows have no "
                              f"{' / '.join(str(c) for c in need if c)} column (they are keyed by {intake.key}).")
@@ -187,13 +189,13 @@ def assign(intake: Intake, areas: AreaTable, *, schools: Intake | None = None, b
         return Placement(pos, np.where(pos >= 0, "matched", "outside"), value,
                          pd.Series("", index=data.index, dtype=object), "point")
     if how == "code":
-        column = _code_col(intake, geo)
+        column = str(_code_col(intake, geo))
         pos, why = match_codes(data[column].astype("string"), areas.codes)
         placement = _unmatched(pos, data[column].astype("string"), why, "code")
         placement.key = column
         return placement
     if how == "name":
-        column = _name_col(intake, geo)
+        column = str(_name_col(intake, geo))
         district = data["district"] if "district" in data else None
         pos, why = match_names(data[column].astype("string"), areas.frame, geo, district)
         placement = _unmatched(pos, data[column].astype("string"), why.to_numpy(), "name")
@@ -205,7 +207,7 @@ def assign(intake: Intake, areas: AreaTable, *, schools: Intake | None = None, b
 
 
 def place(intake, areas, *, schools=None, category=None, period=None, lsoa=None,
-          by: str | None = None) -> tuple[pd.DataFrame, object]:
+          by: str | None = None) -> tuple[pd.DataFrame, SourceReport]:
     """Give each kept row of ``intake`` an area code; return the rows and a :class:`SourceReport`.
 
     Parameters
