@@ -68,11 +68,11 @@ def test_detect_kinds(codes, kind, words):
 def test_detect_ward_codes_of_another_vintage(wards, codes):
     assert detect_vintage(codes, wards) is None  # all in the boundaries: nothing to explain
     assert detect_vintage([]) is None and detect_vintage(None) is None and detect_vintage(["", None]) is None
-    old = detect_vintage(["E05005926", "E05005927", codes[0]], wards)
+    old = detect_vintage(["E05005926", "E05005927", codes[0]], wards, code_column="WD21CD")
     assert (old.kind, old.count, old.total) == ("ward", 2, 2)
     assert "older vintage than these WD21CD boundaries (e.g. 2013-era)" in old.message
     assert "gangmap boundaries fetch --year" in old.message and "interpolate_counts" in old.message
-    new = detect_vintage(["E05200001"], wards)
+    new = detect_vintage(["E05200001"], wards, code_column="WD21CD")
     assert "newer vintage than these WD21CD boundaries" in new.message
     assert "e.g. 2013-era" in detect_vintage(["E05005926"]).message  # no boundaries to compare with
 
@@ -81,7 +81,7 @@ def test_detect_vintage_on_a_join_report(wards, codes):
     """The hook the lead wires into join: unmatched values -> one note."""
     reports = pd.DataFrame({"ward_code": ["E01026949", "E01026950", "E01026950", codes[1]],
                             "count": [1, 2, 3, 4]})
-    _, report = gangmap.join(wards, reports=reports)
+    _, report = gangmap.join(wards, reports=reports, allow_unmatched=True)
     unmatched = report.sections["reports"].unmatched_rows["value"]
     g = detect_vintage(unmatched, wards)
     assert g.message.startswith("2 of 2 codes look like LSOA 2011 codes")
@@ -182,16 +182,16 @@ LOOKUP = pd.DataFrame({"lsoa_code": ["E01000001", "E01000002", "E01000002"],
 
 
 def test_apply_bridge_conserves_totals():
-    out = apply_bridge(pd.Series({"E01000001": 3, "E01000002": 4}), LOOKUP)
+    out = apply_bridge(pd.Series({"E01000001": 3, "E01000002": 4}), LOOKUP).frame
     assert out["count"].sum() == pytest.approx(7)
     assert out.set_index("ward_code")["count"].to_dict() == pytest.approx({"E05000001": 3 + 8 / 3,
                                                                            "E05000002": 4 / 3})
     whole = apply_bridge(pd.DataFrame({"LSOA code": ["e01000001", "E01000002"], "n": [3, 4]}), LOOKUP,
-                         integer=True)
+                         integer=True).frame
     assert whole["n"].tolist() == [6, 1] and whole["n"].dtype == "int64"
     # Rows without a count column count one each (a police.uk file as published).
     rows = pd.DataFrame({"LSOA code": ["E01000001"] * 5 + ["E01000002"] * 3, "Crime type": "Drugs"})
-    assert apply_bridge(rows, LOOKUP, integer=True)["count"].sum() == 8
+    assert apply_bridge(rows, LOOKUP, integer=True).frame["count"].sum() == 8
 
 
 def test_apply_bridge_reports_unmatched_lsoas():
@@ -199,9 +199,9 @@ def test_apply_bridge_reports_unmatched_lsoas():
                            "referrals": [1, 1]})
     with pytest.warns(BridgeWarning, match="1 LSOA code.*not in the lookup.*reports 2 of 7"):
         out = apply_bridge(counts, LOOKUP, columns=["reports", "referrals"])
-    t = out.attrs["totals"]["reports"]
+    t = out.totals["reports"]
     assert t == {"in": 7.0, "out": 5.0, "unmatched": 2.0}
-    assert out.attrs["unmatched"]["lsoa_code"].tolist() == ["E01009999"]
+    assert out.unmatched["lsoa_code"].tolist() == ["E01009999"]
     with pytest.raises(InputError, match="negative"):
         apply_bridge(pd.DataFrame({"lsoa_code": ["E01000001"], "count": [-1]}), LOOKUP)
     with pytest.raises(ConfigError, match="weight"):
@@ -219,28 +219,29 @@ def test_interpolate_exact_case():
     tgt = grid(["T1", "T2"], [(0, 0, 500, 2000), (500, 0, 2000, 2000)])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = interpolate_counts(src, tgt, ["n", "m"])
+        res = interpolate_counts(src, tgt, ["n", "m"])
+        out = res.frame
         # Another CRS is converted to EPSG:27700; the round trip costs only rounding.
-        again = interpolate_counts(src.to_crs(4326), tgt.to_crs(4326), "n")
+        again = interpolate_counts(src.to_crs(4326), tgt.to_crs(4326), "n").frame
     assert again["n"].tolist() == pytest.approx([4.0, 12.0], rel=1e-5)
     assert out["ward_code"].tolist() == ["T1", "T2"]
     assert out["n"].tolist() == pytest.approx([4.0, 12.0], abs=1e-6)
     assert out["m"].tolist() == pytest.approx([0.25, 0.75], abs=1e-6)
-    assert out.attrs["uncovered_share"] == pytest.approx(0, abs=1e-9) and out.attrs["uncovered"].empty
-    assert out.attrs["totals"]["n"]["source"] == 16 and out.attrs["totals"]["n"]["target"] == pytest.approx(16)
+    assert res.uncovered_share == pytest.approx(0, abs=1e-9) and res.uncovered.empty
+    assert res.totals["n"]["source"] == 16 and res.totals["n"]["target"] == pytest.approx(16)
 
 
 def test_interpolate_partial_cover_reports_and_renormalises():
     src = grid(["S1", "S2"], [(0, 0, 2000, 1000), (0, 1000, 2000, 2000)], n=[10, 6])
     tgt = grid(["T1"], [(0, 0, 1500, 2000)])
     with pytest.warns(BridgeWarning, match="25.00% of the source area.*4.0 of 16 n"):
-        out = interpolate_counts(src, tgt, "n")
-    assert out["n"].tolist() == pytest.approx([12.0])
-    assert out.attrs["uncovered_share"] == pytest.approx(0.25)
-    assert out.attrs["uncovered"]["share_uncovered"].tolist() == pytest.approx([0.25, 0.25])
+        res = interpolate_counts(src, tgt, "n")
+    assert res.frame["n"].tolist() == pytest.approx([12.0])
+    assert res.uncovered_share == pytest.approx(0.25)
+    assert res.uncovered["share_uncovered"].tolist() == pytest.approx([0.25, 0.25])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        full = interpolate_counts(src, tgt, "n", renormalise=True)
+        full = interpolate_counts(src, tgt, "n", renormalise=True).frame
     assert full["n"].tolist() == pytest.approx([16.0])
 
 
@@ -282,7 +283,7 @@ def test_real_lsoa_path_agrees_with_point_path(real):
     by_point = placed.loc[placed["status"] == "matched"].groupby("ward_code").size()
     rows = placed.rename(columns={"lsoa_code": "LSOA code"})[["LSOA code"]]
     with pytest.warns(BridgeWarning, match="29 LSOA code"):
-        by_lsoa = apply_bridge(rows, lookup, integer=True).set_index("ward_code")["count"]
+        by_lsoa = apply_bridge(rows, lookup, integer=True).frame.set_index("ward_code")["count"]
     # The same 6,335 rows are placed both ways (35 are outside the county either way).
     assert by_lsoa.sum() == by_point.sum() == real["report"].matched == 6335
 
@@ -299,7 +300,7 @@ def test_real_lsoa_path_agrees_with_point_path(real):
     area_lookup, area_rep = lsoa_to_ward(real["lsoas"], wards, method="area")
     assert area_rep.split > 100
     with pytest.warns(BridgeWarning):
-        by_area = apply_bridge(rows, area_lookup).set_index("ward_code")["count"]
+        by_area = apply_bridge(rows, area_lookup).frame.set_index("ward_code")["count"]
     assert by_area.sum() == pytest.approx(6335)
     cmp["area"] = by_area.reindex(cmp.index).fillna(0)
     assert cmp.corr(method="spearman").loc["point", "area"] > 0.97
@@ -308,7 +309,7 @@ def test_real_lsoa_path_agrees_with_point_path(real):
 @pytest.mark.realdata
 def test_real_unmatched_lsoa_codes_are_recognised(real):
     codes = real["police"].data["lsoa_code"].drop_duplicates()
-    _, report = gangmap.join(real["wards"], reports=pd.DataFrame({"ward_code": codes}))
+    _, report = gangmap.join(real["wards"], reports=pd.DataFrame({"ward_code": codes}), allow_unmatched=True)
     g = detect_vintage(report.sections["reports"].unmatched_rows["value"], real["wards"])
     assert g.kind == "lsoa11" and g.count == g.total == codes.nunique()
 
@@ -322,11 +323,12 @@ def test_real_interpolation_conserves_totals(real):
 
     # Old wards -> the seven districts they make up: exact, every ward fully covered.
     districts = gangmap.io.boundaries.districts(wards)
-    out = interpolate_counts(src, districts, "reports", target_code="lad_code")
+    res = interpolate_counts(src, districts, "reports", target_code="lad_code")
+    out = res.frame
     assert out["reports"].sum() == pytest.approx(total, rel=1e-9)
     direct = src.groupby("lad_code")["reports"].sum()
     assert out.set_index("lad_code")["reports"].to_dict() == pytest.approx(direct.to_dict(), rel=1e-6)
-    assert out.attrs["uncovered_share"] < 1e-9
+    assert res.uncovered_share < 1e-9
 
     # Old wards -> a synthetic re-division: 4 km squares covering the county.
     x0, y0, x1, y1 = wards.total_bounds
@@ -334,6 +336,6 @@ def test_real_interpolation_conserves_totals(real):
     cells = [shapely.box(x, y, x + 4000, y + 4000) for x in xs for y in ys]
     new = gpd.GeoDataFrame({"ward_code": [f"N{i:05d}" for i in range(len(cells))]}, geometry=cells,
                            crs=27700)
-    out2 = interpolate_counts(src, new, "reports")
+    out2 = interpolate_counts(src, new, "reports").frame
     assert out2["reports"].sum() == pytest.approx(total, rel=1e-9)
     assert (out2["reports"] > 0).sum() > 100

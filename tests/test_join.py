@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import geopandas as gpd
@@ -14,7 +15,11 @@ import gangmap
 from gangmap.errors import InputError
 from gangmap.io import intake
 from gangmap.io.boundaries import read_wards
-from gangmap.joining import JoinReport, SourceReport, join, normalise_name, period_label
+from gangmap.joining import JoinReport, SourceReport, join, normalise_name
+from gangmap.table import AreaTable
+
+#: The join with rows left unplaced allowed (the tests of bad rows).
+join_all = functools.partial(join, allow_unmatched=True)
 
 CODES = ["E05100001", "E05100002", "E05100003", "E05100004", "E05100005", "E05100006"]
 
@@ -43,7 +48,8 @@ def assert_balanced(sec: SourceReport, *, matched, unmatched=0, outside=0, rejec
 def test_every_ward_present_zero_where_none(square_wards):
     reports = pd.DataFrame({"ward_code": ["E05100002", "E05100005", "E05100002"], "count": [3, 4, 1]})
     table, rep = join(square_wards, reports=reports)
-    assert isinstance(table, gpd.GeoDataFrame) and isinstance(rep, JoinReport)
+    assert isinstance(table, AreaTable) and isinstance(rep, JoinReport)
+    assert isinstance(table.frame, gpd.GeoDataFrame)
     assert list(table.columns) == ["ward_code", "ward_name", "lad_code", "lad_name", "geometry", "reports"]
     assert table["ward_code"].tolist() == CODES
     assert table["reports"].tolist() == [0, 4, 0, 0, 4, 0]
@@ -91,7 +97,7 @@ def test_wards_from_file_and_canonical(square_wards, tmp_path):
     t1, _ = join(path, reports=reports)
     t2, _ = join(read_wards(path), reports=reports)
     assert t1["reports"].tolist() == t2["reports"].tolist() == [0, 0, 7, 0, 0, 0]
-    assert t1.attrs["source"] == str(path)
+    assert t1.schema.sources[0] == str(path)
 
 
 def test_input_not_modified(square_wards):
@@ -116,7 +122,7 @@ def test_balance_codes_with_bad_rows(square_wards, tmp_path):
                     "E05100006,0\n"       # matched, zero
                     "E05100005,2.5\n"     # rejected: fraction
                     "E0510002,9\n")       # unmatched (typo)
-    table, rep = join(square_wards, reports=path)
+    table, rep = join_all(square_wards, reports=path)
     sec = rep.sections["reports"]
     assert sec.rows_read == 8
     assert_balanced(sec, matched=3, unmatched=2, rejected=3)
@@ -131,7 +137,7 @@ def test_balance_names_with_bad_rows(square_wards):
     reports = pd.DataFrame({"ward_name": ["st crispin AND kingsthorpe", "Castel", "Abbey", "Eastfield",
                                           "", "Delapre", "  EASTFIELD  "],
                             "count": ["2", "1", "6", "4", "3", "x", "1"]})
-    table, rep = join(square_wards, reports=reports)
+    table, rep = join_all(square_wards, reports=reports)
     assert_balanced(rep.sections["reports"], matched=3, unmatched=2, rejected=2)
     assert table["reports"].tolist() == [2, 0, 0, 0, 0, 5]
 
@@ -144,10 +150,10 @@ def test_balance_points_with_filter(square_wards):
     df = pd.DataFrame({"Longitude": lon, "Latitude": lat,
                        "Crime type": ["Drugs", "Drugs", "Robbery", "Drugs", "Drugs", "Drugs", "Burglary"],
                        "Month": ["2018-03"] * 7})
-    table, rep = join(square_wards, reports=df, category="drugs")
+    table, rep = join_all(square_wards, reports=df, category="drugs")
     assert_balanced(rep.sections["reports"], matched=2, outside=1, rejected=2, filtered=2)
     assert table["reports"].tolist() == [2, 0, 0, 0, 0, 0]
-    table, rep = join(square_wards, reports=df)
+    table, rep = join_all(square_wards, reports=df)
     assert_balanced(rep.sections["reports"], matched=4, outside=1, rejected=2)
     assert table["reports"].tolist() == [2, 0, 0, 1, 0, 1]
     assert rep.sections["reports"].outside_rows["row"].tolist() == [4]
@@ -157,13 +163,13 @@ def test_balance_eastings_with_period_filter(square_wards):
     df = pd.DataFrame({"Easting": [centre(1)[0], centre(1)[0], 700_000, centre(4)[0], "", centre(4)[0]],
                        "Northing": [centre(1)[1], centre(1)[1], 100_000, centre(4)[1], "1", centre(4)[1]],
                        "date": ["2018-03-15", "15/04/2018", "March 2018", "Mar 2018", "2018-03-20", "2018-04-20"]})
-    table, rep = join(square_wards, reports=df, period="2018-03")
+    table, rep = join_all(square_wards, reports=df, period="2018-03")
     assert_balanced(rep.sections["reports"], matched=2, outside=1, rejected=1, filtered=2)
     assert table["reports"].tolist() == [0, 1, 0, 0, 1, 0]
-    assert table.attrs["periods"] == ["2018-03"]
-    table, rep = join(square_wards, reports=df, period=["2018-03", "2018-04"])
+    assert table.schema.periods == ("2018-03",)
+    table, rep = join_all(square_wards, reports=df, period=["2018-03", "2018-04"])
     assert_balanced(rep.sections["reports"], matched=4, outside=1, rejected=1)
-    assert table.attrs["periods"] == ["2018-03", "2018-04"]
+    assert table.schema.periods == ("2018-03", "2018-04")
 
 
 def test_points_on_shared_edges_counted_once(square_wards):
@@ -218,7 +224,7 @@ def test_ward_column_holding_names(square_wards):
 
 def test_unmatched_names_listed_with_closest(square_wards):
     reports = pd.DataFrame({"ward_name": ["Castel", "Castel", "Delaprey", "Zzyzx"], "count": [1, 2, 3, 4]})
-    _, rep = join(square_wards, reports=reports)
+    _, rep = join_all(square_wards, reports=reports)
     sec = rep.sections["reports"]
     assert_balanced(sec, matched=0, unmatched=4)
     um = sec.unmatched_rows
@@ -234,7 +240,7 @@ def test_unmatched_names_listed_with_closest(square_wards):
 
 
 def test_unmatched_codes_listed_with_closest(square_wards):
-    _, rep = join(square_wards, reports=pd.DataFrame({"ward_code": ["E05100007"], "count": [1]}))
+    _, rep = join_all(square_wards, reports=pd.DataFrame({"ward_code": ["E05100007"], "count": [1]}))
     um = rep.unmatched_rows
     assert um["value"].tolist() == ["E05100007"]
     closest = um["closest"].iloc[0].split(", ")
@@ -242,7 +248,7 @@ def test_unmatched_codes_listed_with_closest(square_wards):
 
 
 def test_ambiguous_name_without_district(square_wards):
-    table, rep = join(square_wards, reports=pd.DataFrame({"ward_name": ["Abbey"], "count": [5]}))
+    table, rep = join_all(square_wards, reports=pd.DataFrame({"ward_name": ["Abbey"], "count": [5]}))
     assert table["reports"].sum() == 0
     sec = rep.sections["reports"]
     assert_balanced(sec, matched=0, unmatched=1)
@@ -265,7 +271,7 @@ def test_ambiguous_name_resolved_by_district(square_wards, col, district, expect
 
 def test_ambiguous_name_wrong_district_unmatched(square_wards):
     df = pd.DataFrame({"ward_name": ["Abbey"], "district": ["Westshire"], "count": [5]})
-    table, rep = join(square_wards, reports=df)
+    table, rep = join_all(square_wards, reports=df)
     assert table["reports"].sum() == 0
     assert_balanced(rep.sections["reports"], matched=0, unmatched=1)
 
@@ -285,7 +291,7 @@ def test_category_filter_case_insensitive(square_wards, cat):
     table, rep = join(square_wards, reports=_categorised(), category=cat)
     assert table["reports"].tolist() == [1, 2, 0, 16, 0, 0]
     assert_balanced(rep.sections["reports"], matched=3, filtered=2)
-    assert table.attrs["category"] == cat
+    assert table.schema.categories == (cat,)
 
 
 def test_category_and_period_filters_combined(square_wards):
@@ -315,7 +321,7 @@ def test_filter_without_category_column(square_wards):
 
 def test_infinite_count_does_not_reach_the_table(square_wards):
     """Regression: count 'inf' used to reach the table as -9223372036854775808."""
-    table, rep = join(square_wards, reports=pd.DataFrame({"ward_code": ["E05100001", "E05100002"],
+    table, rep = join_all(square_wards, reports=pd.DataFrame({"ward_code": ["E05100001", "E05100002"],
                                                           "count": ["inf", "2"]}))
     assert table["reports"].tolist() == [0, 2, 0, 0, 0, 0]
     assert_balanced(rep.sections["reports"], matched=1, rejected=1)
@@ -349,7 +355,7 @@ def test_filter_with_bad_rows_still_balanced(square_wards):
     df.loc[5] = ["E05999999", "Drugs", "2018-03", 3]    # unmatched
     df.loc[6] = ["E05100005", "Drugs", "2018-03", -3]   # rejected
     df.loc[7] = ["E05999999", "Robbery", "2018-03", 3]  # unmatched but filtered out
-    table, rep = join(square_wards, reports=df, category="drugs")
+    table, rep = join_all(square_wards, reports=df, category="drugs")
     assert_balanced(rep.sections["reports"], matched=3, unmatched=1, rejected=1, filtered=3)
     assert table["reports"].tolist() == [1, 2, 0, 16, 0, 0]
 
@@ -374,14 +380,14 @@ def schools():
 def test_referrals_by_urn_through_schools(square_wards, schools):
     referrals = pd.DataFrame({"URN": ["100001", "100002", "100003", "100004", "999999", "100005", "100001"],
                               "referrals": [1, 2, 4, 8, 16, 32, 64]})
-    table, rep = join(square_wards, referrals=referrals, schools=schools)
+    table, rep = join_all(square_wards, referrals=referrals, schools=schools)
     assert table["referrals"].tolist() == [0, 0, 65, 0, 2 + 8, 4]
     sec = rep.sections["referrals"]
     assert sec.key == "urn"
     assert_balanced(sec, matched=5, unmatched=2)
     um = sec.unmatched_rows.set_index("row")
     assert um.loc[5, "value"] == "999999" and um.loc[5, "closest"] == "URN not in schools file"
-    assert um.loc[6, "value"] == "100005" and um.loc[6, "closest"] == ""
+    assert um.loc[6, "value"] == "100005" and um.loc[6, "closest"] == "school outside every ward"
     assert "reports" not in table.columns
 
 
@@ -389,10 +395,10 @@ def test_referrals_by_urn_from_files(square_wards, schools, tmp_path):
     schools.to_csv(tmp_path / "schools.csv", index=False)
     (tmp_path / "referrals.csv").write_text("URN,period,referrals\n100001,2018-03,3\n100004,2018-03,x\n"
                                             "100002,2018-09,1\n")
-    table, rep = join(square_wards, referrals=tmp_path / "referrals.csv", schools=tmp_path / "schools.csv")
+    table, rep = join_all(square_wards, referrals=tmp_path / "referrals.csv", schools=tmp_path / "schools.csv")
     assert table["referrals"].tolist() == [0, 0, 3, 0, 1, 0]
     assert_balanced(rep.sections["referrals"], matched=2, rejected=1)
-    table, rep = join(square_wards, referrals=tmp_path / "referrals.csv", schools=tmp_path / "schools.csv",
+    table, rep = join_all(square_wards, referrals=tmp_path / "referrals.csv", schools=tmp_path / "schools.csv",
                       period="2018-03")
     assert table["referrals"].tolist() == [0, 0, 3, 0, 0, 0]
     assert_balanced(rep.sections["referrals"], matched=1, rejected=1, filtered=1)
@@ -405,7 +411,7 @@ def test_referrals_by_urn_need_schools(square_wards):
 
 def test_referrals_by_home_ward(square_wards):
     referrals = pd.DataFrame({"ward_code": ["E05100002", "E05100002", "E05100009"], "referrals": [1, 2, 3]})
-    table, rep = join(square_wards, referrals=referrals)
+    table, rep = join_all(square_wards, referrals=referrals)
     assert table["referrals"].tolist() == [0, 3, 0, 0, 0, 0]
     assert_balanced(rep.sections["referrals"], matched=2, unmatched=1)
 
@@ -429,7 +435,7 @@ def test_reports_referrals_population_together(square_wards, schools):
 def test_population_duplicates_rejected(square_wards):
     population = pd.DataFrame({"ward_code": ["E05100001", "E05100002", "E05100001", "E05109999", "E05100003"],
                                "population": ["900", "800", "950", "500", "x"]})
-    table, rep = join(square_wards, population=population)
+    table, rep = join_all(square_wards, population=population)
     sec = rep.sections["population"]
     assert_balanced(sec, matched=2, unmatched=1, rejected=2)
     assert table["population"].tolist()[:2] == [900.0, 800.0]
@@ -437,7 +443,7 @@ def test_population_duplicates_rejected(square_wards):
     rej = dict(zip(sec.rejected_rows["row"], sec.rejected_rows["reason"]))
     assert sorted(rej) == [3, 5]
     assert rej[3] == "second population row for ward E05100001"
-    assert "4 ward(s) have no population" in sec.summary()
+    assert "4 wards have no population" in sec.summary()
 
 
 def test_population_not_filtered(square_wards):
@@ -470,7 +476,7 @@ def test_summary_mentions_each_count(square_wards):
     pts = inside[:7] + [(450_000, 250_000), (451_000, 250_000)] + [("", "")] * 3 + inside[7:]
     cat = ["Drugs"] * 12 + ["Robbery"] * 4
     df = pd.DataFrame({"easting": [p[0] for p in pts], "northing": [p[1] for p in pts], "category": cat})
-    _, rep = join(square_wards, reports=df, category="Drugs")
+    _, rep = join_all(square_wards, reports=df, category="Drugs")
     s = rep.summary()
     assert s.splitlines()[0] == "6 wards"
     assert "16 rows read, by point" in s
@@ -478,13 +484,16 @@ def test_summary_mentions_each_count(square_wards):
             _line_count(s, "rejected"), _line_count(s, "filtered")) == (7, 0, 2, 3, 4)
     assert "WARNING" not in s
     assert s.count("row ") >= 3 and "no usable coordinates" in s
-    assert str(rep) == s and "<pre>" in rep._repr_html_()
+    assert str(rep) == s
+    page = rep._repr_html_()
+    assert "<pre>" not in page and page.count("<table") == 2  # counts per status, rejected rows
+    assert "no usable coordinates" in page and "5 rows (total 2) not placed" in page
 
 
 def test_summary_unmatched_and_rejected(square_wards):
     df = pd.DataFrame({"ward_code": ["E05100001"] * 5 + ["E05999999"] * 11 + [""] * 12,
                        "count": [1] * 28})
-    _, rep = join(square_wards, reports=df)
+    _, rep = join_all(square_wards, reports=df)
     s = rep.summary()
     assert (_line_count(s, "matched"), _line_count(s, "unmatched"), _line_count(s, "rejected")) == (5, 11, 12)
     assert "total count 5" in s
@@ -493,10 +502,14 @@ def test_summary_unmatched_and_rejected(square_wards):
     assert "filtered" not in s
 
 
-def test_period_label():
-    assert period_label([]) == "period not given"
-    assert period_label(["2018-03"]) == "2018-03"
-    assert period_label(["2018-06", "2018-01", "2018-03"]) == "2018-01 to 2018-06"
+def test_period_label_comes_from_the_schema(square_wards):
+    """joining no longer has period_label: the table's schema says which months it covers."""
+    import gangmap.joining
+    assert not hasattr(gangmap.joining, "period_label")
+    df = _categorised()
+    assert join(square_wards, reports=df)[0].schema.period_label == "2018-03 to 2018-04"
+    assert join(square_wards, reports=df, period="2018-04")[0].schema.period_label == "2018-04"
+    assert join(square_wards, reports=df.drop(columns="period"))[0].schema.period_label == "period not given"
 
 
 # --------------------------------------------------------------------------- real data
@@ -516,7 +529,7 @@ def test_real_police_march_2018(shared_data):
     assert report.matched + report.outside == 6370
     assert table["reports"].sum() == report.matched
     assert report.balanced
-    assert table.attrs["periods"] == ["2018-03"]
+    assert table.schema.periods == ("2018-03",)
     # Outside rows are the cross-border ones (e.g. Aylesbury Vale LSOAs), not Northamptonshire LSOAs.
     assert (table["reports"] > 0).sum() > 130
 
@@ -554,7 +567,7 @@ def test_lsoa_coded_counts_are_bridged_to_wards(shared_data, tmp_path):
     wards = shared_data / "boundaries" / "northamptonshire_wards_2013.geojson"
     with pytest.raises(InputError, match="--lsoa"):
         join(wards, reports=path)
-    table, rep = join(wards, reports=path, lsoa=shared_data / "boundaries" / "northamptonshire_lsoa_2011.geojson")
+    table, rep = join_all(wards, reports=path, lsoa=shared_data / "boundaries" / "northamptonshire_lsoa_2011.geojson")
     sec = rep.sections["reports"]
     assert sec.key == "lsoa_code" and sec.balanced
     assert sec.matched + sec.unmatched == len(counts)

@@ -1,0 +1,228 @@
+"""The area cube: every input read and placed once, then counted by area × period × category.
+
+A map pack draws the same inputs many times: all reports, each category,
+each month, a time series per area. Reading and placing the rows again for
+every view is most of the work, so :func:`build_cube` reads and places each
+input once and keeps
+
+* the matched rows aggregated to (area, period, category): number of rows and
+  total count;
+* the rows that were not placed (unmatched, outside every area), row by row,
+  with their period and category, so that a filtered report still lists
+  exactly the rows it left out;
+* the rejected rows and the notes.
+
+:meth:`AreaCube.table` and :meth:`AreaCube.report` then give, for any
+category/period filter, the same table and report as :func:`gangmap.join`
+with that filter (rows outside the filter are counted as filtered), without
+touching the input again; :meth:`AreaCube.series` gives monthly or quarterly
+series frames.
+
+Months with no data
+-------------------
+A series frame has a column for every month from the input's first month to
+its last. A month in that span for which the input has *no row at all* (of
+any category, placed or not) is taken as not published: its column is NaN,
+never 0, unless the caller says the source covered it
+(``covered_periods=["2018-05"]``: then it is 0 wherever nothing was placed).
+A month the input has rows for is published: an area without rows that month
+is 0. A quarter is the sum of its three months, and NaN unless all three are
+published (a quarter only partly inside the input's span is NaN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..geography import Geography
+from ..io.intake import Intake
+from ..table import AreaTable
+from .match import check_filter, looks_like_month
+from .place import Placement
+from .report import SourceReport
+
+__all__ = ["KindCube", "month_span"]
+
+_KEYS = ("period", "category")
+
+
+def _wanted(values) -> list[str] | None:
+    if values is None:
+        return None
+    return [values] if isinstance(values, str) else [str(v) for v in values]
+
+
+def month_span(months) -> list[str]:
+    """Every month (``YYYY-MM``) from the first to the last of ``months``, in order."""
+    months = sorted(set(months))
+    if not months:
+        return []
+    return pd.period_range(months[0], months[-1], freq="M").strftime("%Y-%m").tolist()
+
+
+@dataclass
+class KindCube:
+    """One count input (reports or referrals) placed and aggregated (see the module docstring)."""
+
+    kind: str
+    source: str
+    key: str
+    rows_read: int
+    geography: Geography
+    n_areas: int
+    groups: pd.DataFrame
+    unplaced: pd.DataFrame
+    rejected: pd.DataFrame
+    has: tuple[str, ...]
+    available: dict[str, list[str]]
+    published: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+    hint: str | None = None
+    agreement: object = None
+
+    @property
+    def strict(self) -> bool:
+        """A filter that cannot apply is an error for the reports, a note for the referrals."""
+        return self.kind == "reports"
+
+    @classmethod
+    def build(cls, intake: Intake, areas: AreaTable, placement: Placement, *, hint=None,
+              agreement=None) -> KindCube:
+        """Aggregate the placed rows of ``intake`` (see :func:`gangmap.joining.place.assign`)."""
+        data = intake.data
+        has = tuple(k for k in _KEYS if k in data)
+        cols = {k: data[k].astype("string").to_numpy() for k in has}
+        count = pd.to_numeric(data["count"]).to_numpy()
+        matched = placement.status == "matched"
+        groups = _aggregate(placement.pos[matched], {k: v[matched] for k, v in cols.items()}, count[matched])
+        unplaced = pd.DataFrame({"row": data["row"].to_numpy()[~matched], "status": placement.status[~matched],
+                                 "value": placement.value.to_numpy()[~matched],
+                                 "closest": placement.closest.to_numpy()[~matched],
+                                 "count": count[~matched].astype("float64"),
+                                 **{k: v[~matched] for k, v in cols.items()}})
+        available = {k: sorted(pd.Series(cols[k]).dropna().unique().tolist()) for k in has}
+        published = tuple(sorted(p for p in available.get("period", []) if looks_like_month(pd.Series([p])).all()))
+        notes = list(placement.notes) + _duplicate_note(groups, placement.by, areas, has)
+        return cls(intake.kind, intake.source, placement.key, intake.rows_read, areas.geography, len(areas), groups,
+                   unplaced, intake.rejected.copy(), has, available, published, notes, hint, agreement)
+
+    # ------------------------------------------------------------------ filters
+    def validate(self, category=None, period=None) -> list[str]:
+        """Check a filter against the input: raise for the reports, notes for the referrals."""
+        notes: list[str] = []
+        for column, wanted in (("category", _wanted(category)), ("period", _wanted(period))):
+            if wanted is None:
+                continue
+            if column not in self.has:
+                if self.strict:
+                    raise InputError(f"{self.source}: cannot filter by {column}: the input has no {column} "
+                                     "column. Remove the filter or add the column.")
+                notes.append(f"no {column} column, so the {column} filter was not applied to this input")
+                continue
+            check_filter(column, wanted, self.available[column], strict=self.strict, source=self.source,
+                         notes=notes)
+        return notes
+
+    def keep(self, frame: pd.DataFrame, category=None, period=None) -> np.ndarray:
+        """Rows of ``frame`` (groups or unplaced rows) inside the filter."""
+        keep = np.ones(len(frame), dtype=bool)
+        for column, wanted in (("category", _wanted(category)), ("period", _wanted(period))):
+            if wanted is None or column not in self.has:
+                continue
+            want = {w.casefold() for w in wanted}
+            keep &= frame[column].astype("string").str.casefold().isin(want).fillna(False).to_numpy(dtype=bool)
+        return keep
+
+    # ------------------------------------------------------------------ results
+    def sums(self, category=None, period=None) -> np.ndarray:
+        """Total count per area (row position), for the filter."""
+        g = self.groups[self.keep(self.groups, category, period)]
+        return np.bincount(g["pos"].to_numpy(), weights=g["count"].to_numpy(dtype="float64"), minlength=self.n_areas)
+
+    def periods(self, category=None, period=None) -> list[str]:
+        """Periods of the matched rows inside the filter."""
+        g = self.groups[self.keep(self.groups, category, period)]
+        return sorted(g["period"].dropna().astype(str).unique().tolist()) if "period" in g else []
+
+    def report(self, category=None, period=None) -> SourceReport:
+        """The :class:`SourceReport` of this input under the filter."""
+        notes = self.validate(category, period)
+        g_keep = self.keep(self.groups, category, period)
+        u_keep = self.keep(self.unplaced, category, period)
+        kept = self.unplaced[u_keep]
+        um = kept[kept["status"] == "unmatched"]
+        out = kept[kept["status"] == "outside"]
+        matched_rows = int(self.groups.loc[g_keep, "rows"].sum())
+        rep = SourceReport(kind=self.kind, source=self.source, key=self.key, rows_read=self.rows_read,
+                           geography=self.geography, matched=matched_rows,
+                           total=float(self.groups.loc[g_keep, "count"].sum()),
+                           unmatched_rows=um[["row", "value", "closest", "count"]].reset_index(drop=True),
+                           outside_rows=out[["row", "count"]].reset_index(drop=True),
+                           rejected_rows=self.rejected.reset_index(drop=True),
+                           filtered=int(self.groups.loc[~g_keep, "rows"].sum() + (~u_keep).sum()),
+                           notes=self.notes + notes, agreement=self.agreement)
+        if self.hint and len(out) > matched_rows:
+            rep.hint = self.hint
+        return rep
+
+    def series(self, category=None, freq: str = "M", covered=()) -> pd.DataFrame:
+        """Counts per area (rows, by position) and period (columns); see the module docstring."""
+        if "period" not in self.has:
+            raise InputError(f"{self.source}: the {self.kind} have no period/month column, so no time series can "
+                             "be made. Add a period column (YYYY-MM).")
+        self.validate(category, None)
+        g = self.groups[self.keep(self.groups, category, None)]
+        months = g["period"].astype("string")
+        bad = months.isna() | ~looks_like_month(months)
+        if bad.any():
+            shown = sorted(set(months[bad].fillna("(blank)").astype(str)))[:5]
+            raise InputError(f"{self.source}: {int(g.loc[bad.to_numpy(), 'rows'].sum())} placed rows have a period "
+                             f"that is not a month (e.g. {shown}); fix the period column (YYYY-MM) to make a "
+                             "time series.")
+        published = set(self.published) | {str(c) for c in covered}
+        span = month_span(published)
+        col = pd.Index(span).get_indexer(months.to_numpy())
+        values = np.zeros((self.n_areas, len(span)))
+        np.add.at(values, (g["pos"].to_numpy(), col), g["count"].to_numpy(dtype="float64"))
+        frame = pd.DataFrame(values, columns=pd.Index(span, name="period"))
+        frame.loc[:, [m not in published for m in span]] = np.nan
+        return frame if freq == "M" else _quarters(frame)
+
+
+def _aggregate(pos: np.ndarray, keys: dict[str, np.ndarray], count: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame({"pos": pos.astype("int64"), **keys, "count": count})
+    by = ["pos", *keys]
+    g = frame.groupby(by, dropna=False, sort=True)["count"].agg(["size", "sum"]).reset_index()
+    return g.rename(columns={"size": "rows", "sum": "count"})
+
+
+def _duplicate_note(groups: pd.DataFrame, by: str, areas: AreaTable, has) -> list[str]:
+    """Counts by code or name with two rows for one area (same period and category) are summed, and said so."""
+    if by not in ("code", "name") or groups.empty:
+        return []
+    dup = groups[groups["rows"] > 1]
+    if dup.empty:
+        return []
+    geo = areas.geography
+    codes = areas.codes.to_numpy()[np.unique(dup["pos"].to_numpy())]
+    same = " and ".join(has) if has else ""
+    verb = "appears" if len(codes) == 1 else "appear"
+    return [f"{geo.count_of(len(codes))} {verb} in more than one row{' with the same ' + same if same else ''} "
+            f"({', '.join(map(str, codes[:5]))}{' ...' if len(codes) > 5 else ''}): their counts were summed"]
+
+
+def _quarters(frame: pd.DataFrame) -> pd.DataFrame:
+    """Monthly columns summed to quarters ``YYYY-Qn``; NaN unless all three months have data."""
+    if frame.shape[1] == 0:
+        return frame
+    first = pd.Period(frame.columns[0], "M").asfreq("Q").asfreq("M", "start")
+    last = pd.Period(frame.columns[-1], "M").asfreq("Q").asfreq("M", "end")
+    full = frame.reindex(columns=pd.period_range(first, last, freq="M").strftime("%Y-%m"))
+    quarter = [str(pd.Period(m, "M").asfreq("Q")).replace("Q", "-Q") for m in full.columns]
+    out = full.T.groupby(quarter, sort=True).sum(min_count=3).T
+    out.columns.name = "period"
+    return out

@@ -1,0 +1,319 @@
+"""Reports that account for every input row of a join, in the words of the areas' geography.
+
+For each input, :class:`SourceReport` holds how many rows were matched to an
+area, unmatched (a code or name that fits no area, an ambiguous name, a URN
+or LSOA the bridge does not know), outside (coordinates outside every area),
+rejected (unreadable) and filtered (left out on purpose by a category or
+period filter): ``matched + unmatched + outside + rejected + filtered ==
+rows_read``. A row that is not placed is never a zero: a join with unmatched
+or rejected rows fails (:class:`NotPlacedError`) unless the caller allows it,
+and then :attr:`JoinReport.not_placed` is the one line ("12 rows (total 30)
+not placed") that every output built from the table carries in its footer.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from ..geography import WARD, Geography
+
+__all__ = ["SourceReport", "JoinReport", "NotPlacedError", "REASON_PREFIXES"]
+
+#: Unmatched hints that are reasons, not candidate names.
+REASON_PREFIXES = ("ambiguous:", "LSOA not", "URN not", "school ")
+_SHOW = 15
+
+
+def _frame(columns: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+
+
+def _unmatched_frame() -> pd.DataFrame:
+    return _frame({"row": "int64", "value": "object", "closest": "object", "count": "float64"})
+
+
+def _outside_frame() -> pd.DataFrame:
+    return _frame({"row": "int64", "count": "float64"})
+
+
+def _rejected_frame() -> pd.DataFrame:
+    return _frame({"row": "int64", "reason": "object"})
+
+
+def _plural(n: int, word: str = "row") -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _hint(closest: str) -> str:
+    if not closest:
+        return ""
+    if closest.startswith(REASON_PREFIXES):
+        return f" -> {closest}"
+    return f" -> did you mean {closest}?"
+
+
+@dataclass
+class SourceReport:
+    """How the rows of one input were placed on the areas.
+
+    ``unmatched_rows`` has ``row`` (1-based data row), ``value`` (the code,
+    name, URN or LSOA given), ``closest`` (candidates, or the reason) and
+    ``count``; ``outside_rows`` has ``row`` and ``count``; ``rejected_rows``
+    has ``row`` and ``reason``. ``hint`` says what is probably wrong when most
+    coordinates fall outside every area. ``agreement`` compares the LSOA path
+    with the point path when the rows were placed by LSOA code and also carry
+    coordinates.
+    """
+
+    kind: str
+    source: str
+    key: str
+    rows_read: int
+    geography: Geography = WARD
+    matched: int = 0
+    total: float = 0
+    unmatched_rows: pd.DataFrame = field(default_factory=_unmatched_frame)
+    outside_rows: pd.DataFrame = field(default_factory=_outside_frame)
+    rejected_rows: pd.DataFrame = field(default_factory=_rejected_frame)
+    filtered: int = 0
+    notes: list[str] = field(default_factory=list)
+    hint: str | None = None
+    agreement: Any = None
+
+    @property
+    def unmatched(self) -> int:
+        """Rows whose code, name, school or LSOA matched no area (or two: ambiguous)."""
+        return len(self.unmatched_rows)
+
+    @property
+    def outside(self) -> int:
+        """Rows whose coordinates fall outside every area."""
+        return len(self.outside_rows)
+
+    @property
+    def rejected(self) -> int:
+        """Rows that could not be read (bad count, blank code, no coordinates...)."""
+        return len(self.rejected_rows)
+
+    @property
+    def balanced(self) -> bool:
+        """True when every row read is accounted for exactly once."""
+        return self.matched + self.unmatched + self.outside + self.rejected + self.filtered == self.rows_read
+
+    @property
+    def not_placed_rows(self) -> int:
+        """Rows kept by the filters that are on no area: unmatched, outside or rejected."""
+        return self.unmatched + self.outside + self.rejected
+
+    @property
+    def not_placed_total(self) -> float:
+        """Total count of the unmatched and outside rows (rejected rows have no readable count)."""
+        return float(self.unmatched_rows["count"].sum() + self.outside_rows["count"].sum())
+
+    @property
+    def not_placed(self) -> str:
+        """``"N rows (total X) not placed"``, or ``""`` when every row kept is on an area."""
+        if not self.not_placed_rows:
+            return ""
+        return f"{_plural(self.not_placed_rows)} (total {self.not_placed_total:,.0f}) not placed"
+
+    @property
+    def blocking(self) -> bool:
+        """True when the join must fail unless allowed: unmatched or rejected rows, or most
+        coordinates outside every area (``hint``)."""
+        return bool(self.unmatched or self.rejected or self.hint)
+
+    def unmatched_values(self) -> pd.DataFrame:
+        """One row per distinct unmatched value: ``value``, ``rows``, ``total``, ``closest``, ``first_rows``."""
+        um = self.unmatched_rows
+        if um.empty:
+            return pd.DataFrame(columns=["value", "rows", "total", "closest", "first_rows"])
+        g = um.groupby("value", sort=True, dropna=False)
+        out = pd.DataFrame({"rows": g.size(), "total": g["count"].sum(), "closest": g["closest"].first(),
+                            "first_rows": g["row"].apply(lambda r: ", ".join(map(str, r.head(5))))})
+        return out.reset_index().sort_values(["rows", "value"], ascending=[False, True], kind="stable")
+
+    def summary(self) -> str:
+        """A plain-text account of every row of this input."""
+        geo = self.geography
+        lines = [f"{self.kind} ({self.source}): {self.rows_read:,} rows read, by {self.key}",
+                 f"  matched   {self.matched:>8,}   (total count {self.total:,.0f})",
+                 f"  unmatched {self.unmatched:>8,}",
+                 f"  outside   {self.outside:>8,}   (coordinates outside every {geo.label})",
+                 f"  rejected  {self.rejected:>8,}"]
+        if self.filtered:
+            lines.append(f"  filtered  {self.filtered:>8,}   (left out by category/period filter)")
+        if not self.balanced:  # pragma: no cover - guarded by tests
+            lines.append("  WARNING: rows do not add up; please report this as a bug")
+        if self.not_placed:
+            lines.append(f"  not placed: {self.not_placed}")
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        lines += self._unmatched_lines() + self._rejected_lines()
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def _unmatched_lines(self) -> list[str]:
+        if not self.unmatched:
+            return []
+        values = self.unmatched_values()
+        lines = [f"  unmatched values (closest {self.geography.label} names/codes):"]
+        for _, v in values.head(_SHOW).iterrows():
+            lines.append(f"    {v['value']!s} ({_plural(int(v['rows']))}){_hint(str(v['closest'] or ''))}")
+        if len(values) > _SHOW:
+            lines.append(f"    ... and {len(values) - _SHOW} more values (see report.unmatched_rows)")
+        return lines
+
+    def _rejected_lines(self) -> list[str]:
+        if not self.rejected:
+            return []
+        lines = ["  rejected rows:"]
+        for r, why in zip(self.rejected_rows["row"].head(10), self.rejected_rows["reason"].head(10)):
+            lines.append(f"    row {r}: {why}")
+        if self.rejected > 10:
+            lines.append(f"    ... and {self.rejected - 10} more (see report.rejected_rows)")
+        return lines
+
+    def problems(self, limit: int = 10) -> list[str]:
+        """Lines naming what was not placed: each unmatched value (rows, total, candidates), rejected rows."""
+        out = []
+        for _, v in self.unmatched_values().head(limit).iterrows():
+            out.append(f"unmatched {v['value']!r}: {_plural(int(v['rows']))} (row {v['first_rows']}"
+                       f"{' ...' if v['rows'] > 5 else ''}), total {v['total']:,.0f}{_hint(str(v['closest'] or ''))}")
+        if self.unmatched_values().shape[0] > limit:
+            out.append(f"... and {self.unmatched_values().shape[0] - limit} more unmatched values")
+        for r, why in zip(self.rejected_rows["row"].head(limit), self.rejected_rows["reason"].head(limit)):
+            out.append(f"rejected row {r}: {why}")
+        if self.rejected > limit:
+            out.append(f"... and {self.rejected - limit} more rejected rows")
+        if self.hint:
+            out.append(f"{_plural(self.outside)} outside every {self.geography.label}: {self.hint}")
+        return out
+
+    def html(self) -> str:
+        """This input as HTML: the unmatched values and rejected rows as tables, and the notes."""
+        e = html.escape
+        parts = [f"<h4>{e(self.kind)} <small>({e(self.source)}, by {e(self.key)})</small></h4>"]
+        if self.not_placed:
+            parts.append(f"<p><b>Not placed:</b> {e(self.not_placed)}</p>")
+        if self.hint:
+            parts.append(f"<p><b>Hint:</b> {e(self.hint)}</p>")
+        if self.unmatched:
+            vals = self.unmatched_values().rename(columns={"first_rows": "first rows"})
+            parts.append("<p>Unmatched values</p>" + vals.head(50).to_html(index=False, border=0, escape=True))
+        if self.rejected:
+            parts.append("<p>Rejected rows</p>" + self.rejected_rows.head(50).to_html(index=False, border=0,
+                                                                                      escape=True))
+        if self.notes:
+            parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in self.notes) + "</ul>")
+        return "".join(parts)
+
+
+class NotPlacedError(InputError):
+    """A join left rows on no area (unmatched, ambiguous, rejected) and that was not allowed.
+
+    ``error.report`` is the :class:`JoinReport`, with every row listed.
+    """
+
+    def __init__(self, message: str, report: JoinReport):
+        super().__init__(message)
+        self.report = report
+
+
+_COUNTS = ("rows_read", "matched", "unmatched", "outside", "rejected", "filtered", "unmatched_rows",
+           "outside_rows", "rejected_rows", "balanced", "total", "hint", "agreement")
+
+
+@dataclass
+class JoinReport:
+    """What a join did with every input row.
+
+    ``report.sections`` maps ``"reports"``, ``"referrals"`` and
+    ``"population"`` to a :class:`SourceReport`. The attributes
+    ``rows_read``, ``matched``, ``unmatched``, ``outside``, ``rejected`` ...
+    are those of the first section (normally the reports).
+    """
+
+    areas: int
+    geography: Geography = WARD
+    sections: dict[str, SourceReport] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def wards(self) -> int:
+        """The number of areas (the name from when every join was onto wards)."""
+        return self.areas
+
+    def _first(self) -> SourceReport:
+        if not self.sections:
+            raise AttributeError("no inputs were joined")
+        return next(iter(self.sections.values()))
+
+    def __getattr__(self, name):
+        if name in _COUNTS:
+            return getattr(self._first(), name)
+        raise AttributeError(name)
+
+    @property
+    def not_placed(self) -> str:
+        """One line for footers: ``"12 rows (total 30) not placed"`` per input that has any, or ``""``."""
+        parts = [(k, s.not_placed) for k, s in self.sections.items() if s.not_placed]
+        if len(parts) == 1 and parts[0][0] == next(iter(self.sections)):
+            return parts[0][1]
+        return "; ".join(f"{k}: {text}" for k, text in parts)
+
+    @property
+    def balanced(self) -> bool:
+        return all(s.balanced for s in self.sections.values()) if self.sections else True
+
+    def summary(self) -> str:
+        """A plain-text account of every input row, for the console or a notebook."""
+        lines = [self.geography.count_of(self.areas)] + [s.summary() for s in self.sections.values()]
+        return "\n".join(lines + [f"note: {n}" for n in self.notes])
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def check(self, allow_unmatched: bool = False) -> JoinReport:
+        """Raise :class:`NotPlacedError` when rows were not placed and that is not allowed."""
+        blocking = {k: s for k, s in self.sections.items() if s.blocking}
+        if allow_unmatched or not blocking:
+            return self
+        raise NotPlacedError(self._failure(blocking), self)
+
+    def _failure(self, blocking: dict[str, SourceReport]) -> str:
+        lines = []
+        for kind, s in blocking.items():
+            lines.append(f"{s.source}: {s.not_placed} ({kind} rows on no {self.geography.label} of "
+                         f"{self.geography.count_of(self.areas)}):")
+            lines += [f"  {p}" for p in s.problems()]
+        lines.append(f"Fix these values (a {self.geography.parent_label} column resolves ambiguous names), or pass "
+                     "allow_unmatched=True (CLI --allow-unmatched) to go on: outputs then carry the line "
+                     "'N rows (total X) not placed'. error.report lists every row.")
+        return "\n".join(lines)
+
+    def counts_table(self) -> pd.DataFrame:
+        """Rows per status for each input (one row per input)."""
+        rows = []
+        for kind, s in self.sections.items():
+            rows.append({"input": kind, "source": s.source, "by": s.key, "rows read": s.rows_read,
+                         "matched": s.matched, "unmatched": s.unmatched, "outside": s.outside,
+                         "rejected": s.rejected, "filtered": s.filtered, "total count": s.total,
+                         "balanced": s.balanced})
+        return pd.DataFrame(rows)
+
+    def _repr_html_(self) -> str:  # notebooks (issue 13: tables, not <pre> text)
+        e = html.escape
+        head = f"<div><b>JoinReport</b>: {e(self.geography.count_of(self.areas))}"
+        if self.not_placed:
+            head += f"; <b>not placed</b>: {e(self.not_placed)}"
+        body = self.counts_table().to_html(index=False, border=0, escape=True) if self.sections else \
+            "<p>no inputs were joined</p>"
+        notes = "".join(f"<li>{e(n)}</li>" for n in self.notes)
+        return head + body + "".join(s.html() for s in self.sections.values()) + \
+            (f"<ul>{notes}</ul>" if notes else "") + "</div>"
