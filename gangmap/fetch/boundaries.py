@@ -559,9 +559,9 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     """Add ``gangmap boundaries fetch`` (the old spelling) to the ``gangmap`` command's subparsers.
 
     Kept so that ``gangmap/cli.py`` works unchanged until it calls
-    :func:`gangmap.fetch.add_cli` (the ``gangmap fetch ...`` family, which
-    has ``gangmap fetch boundaries``). Sets ``func`` on the parsed arguments:
-    ``args.func(args) -> int``.
+    :func:`gangmap.fetch.add_cli` itself: this delegates to it, so the
+    ``gangmap fetch {boundaries,police,population,schools}`` family is
+    registered too. Sets ``func`` on the parsed arguments: ``args.func(args) -> int``.
 
     Examples
     --------
@@ -579,6 +579,9 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="boundaries_command", metavar="ACTION")
     p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
     add_fetch_parser(actions, "fetch")
+    from .cli import add_cli as add_family
+
+    add_family(subparsers)
     return p
 
 
