@@ -132,6 +132,19 @@ def _shift(month: str, k: int) -> str:
     return f"{n // 12:04d}-{n % 12 + 1:02d}"
 
 
+def _archive_month(last: str | None, month: str) -> str:
+    """The archive month for ``month``: ``last`` (the request's end), or 36, 72... months before it.
+
+    Archives are chosen from the end of the request backwards, so that a rerun
+    which only needs a few months reads the same (cached) archive again.
+    """
+    if last is None:
+        return month
+    (y, m), (y2, m2) = _month(last, "month"), _month(month, "month")
+    back = (y * 12 + m) - (y2 * 12 + m2)
+    return _shift(last, -ARCHIVE_MONTHS * (back // ARCHIVE_MONTHS))
+
+
 def archive_for(month: str) -> str:
     """The archive named for ``month`` (it holds the 36 months up to and including it)."""
     _month(month, "month")
@@ -148,7 +161,7 @@ def _forces(forces) -> list[str]:
         forces = [forces]
     out = []
     for f in forces or []:
-        out += [x for x in re.split(r"[\s,]+", str(f).strip().lower()) if x]
+        out += [x.strip() for x in str(f).strip().lower().split(",") if x.strip()]
     bad = [f for f in out if not _FORCE_RE.match(f)]
     if not out or bad:
         raise ConfigError(f"force ids {bad or out} are not data.police.uk ids; give ids such as "
@@ -294,7 +307,7 @@ def fetch_police(forces, start: str, end: str, out_dir, *, source: str = "archiv
         if source == "archive":
             run = _ArchiveRun(client, out, Path(cache_dir) if cache_dir else default_cache_dir(), base_url,
                               refresh)
-            got, missing = run.collect(todo, archive)
+            got, missing = run.collect(todo, archive, months[-1])
         else:
             if area is None:
                 raise ConfigError("--source api needs --area FILE (the boundaries whose outline is "
@@ -352,13 +365,13 @@ class _ArchiveRun:
         self.base = base_url.rstrip("/") + "/"
         self.refresh = refresh
 
-    def collect(self, todo, archive=None) -> tuple[dict, list]:
+    def collect(self, todo, archive=None, last: str | None = None) -> tuple[dict, list]:
         got: dict = {}
         missing: list = []
         seen: dict = {}
         remaining = sorted(todo, key=lambda fm: fm[1])
         while remaining:
-            name, url, path = self._locate(archive, max(m for _, m in remaining))
+            name, url, path = self._locate(archive, _archive_month(last, max(m for _, m in remaining)))
             with self._open(path, url) as zf:
                 covered, members = _index(zf)
                 seen[name] = {f for _, f in members}
