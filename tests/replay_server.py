@@ -116,3 +116,18 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+
+def block_network(monkeypatch) -> None:
+    """Make any connection to an address other than 127.0.0.1/::1 fail at once (tests stay offline)."""
+    import socket
+
+    real = socket.socket.connect
+
+    def connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise OSError(f"test tried to reach {host}: no test touches the network")
+        return real(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
