@@ -45,7 +45,8 @@ def test_open_schools_of_the_las_with_gias_columns(gias, tmp_path):
     assert sorted(out["URN"]) == expected(gias.rows, {"928", "940", "941"})
     assert res.by_la == {"928": 0, "940": (out["LA (code)"] == "940").sum(), "941": (out["LA (code)"] == "941").sum()}
     # cp1252 in, UTF-8 out, characters intact
-    assert out["EstablishmentName"].str.contains("St Mary’s").any() and out["EstablishmentName"].str.contains("Café").any()
+    names = out["EstablishmentName"]
+    assert names.str.contains("St Mary’s").any() and names.str.contains("Café").any()
     side = json.loads(sidecar_path(tmp_path / "schools.csv").read_text())
     assert side["source_encoding"] == "cp1252" and side["licence"] == "Open Government Licence v3.0"
     assert side["source_url"].endswith("/edubasealldata20240105.csv") and side["empty_las"] == ["928"]
