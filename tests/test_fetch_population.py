@@ -146,3 +146,18 @@ def test_cli_fetch_population(tmp_path, capsys):
         assert args.func(args) == 0
     out = capsys.readouterr().out
     assert "from lsoa estimates (NM_2010_1)" in out and "Open Government Licence" in out
+
+
+def test_area_bridge_gives_every_ward_a_share_and_conserves_the_total(tmp_path, lsoa_oracle):
+    to_ward, ward_codes = lsoa_oracle
+    with lsoa_server() as srv:
+        res = fetch_population(WARDS_2013, tmp_path / "pop.csv", year=2020, lsoa=LSOA_2011, bridge="area",
+                               base_url=srv.base_url, **FAST)
+    out = pd.read_csv(tmp_path / "pop.csv", dtype={"ward_code": str})
+    assert sorted(out["ward_code"]) == ward_codes and not res.missing
+    total = sum(estimate(code, a, 2020) for code in shared_areas(LSOA_2011, "LSOA11CD", "LSOA11NM")
+                for a in AGES)
+    assert out["population"].sum() == pytest.approx(total, abs=0.01 * len(out))  # rounded to 2 decimals
+    assert res.meta["bridge"]["method"] == "area" and res.meta["bridge"]["split"] > 0
+    with pytest.raises(ConfigError, match="--bridge"):
+        fetch_population(WARDS_2013, tmp_path / "p.csv", year=2020, lsoa=LSOA_2011, bridge="nearest")

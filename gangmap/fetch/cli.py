@@ -109,6 +109,9 @@ def _population_parser(actions) -> None:
     f.add_argument("--out", required=True, metavar="FILE", help="CSV to write (ward_code,population)")
     f.add_argument("--lsoa", metavar="FILE", help="LSOA boundaries, for the LSOA route (best-fit bridge)")
     f.add_argument("--lookup", metavar="FILE", help="ONS LSOA-to-ward best-fit lookup CSV (LSOA route)")
+    f.add_argument("--bridge", choices=["best-fit", "area"], default="best-fit",
+                   help="with --lsoa: each LSOA wholly to one ward (best-fit, default; a small ward may get "
+                        "none) or split by overlapping area (every ward gets a share)")
     f.add_argument("--dataset", default=DATASET, help=f"Nomis dataset (default {DATASET})")
     f.add_argument("--base-url", default=NOMIS_URL, metavar="URL", help="Nomis API root")
     network_args(f)
@@ -120,7 +123,7 @@ def cmd_population(args) -> int:
     from .population import ATTRIBUTION, fetch_population
 
     res = fetch_population(args.wards, args.out, ages=args.age, year=args.year, lsoa=args.lsoa,
-                           lookup=args.lookup, dataset=args.dataset, base_url=args.base_url,
+                           lookup=args.lookup, bridge=args.bridge, dataset=args.dataset, base_url=args.base_url,
                            timeout=args.timeout, retries=args.retries)
     print(res.summary())
     print(f"  {ATTRIBUTION}")

@@ -184,13 +184,17 @@ def _value(row: dict, url: str) -> float:
                             "number; the estimate may be withheld: use another year.") from None
 
 
-def _bridge(wards, lsoa, lookup):
+#: ``bridge=`` values and the :func:`gangmap.joining.lsoa_to_ward` method each uses.
+BRIDGES = {"best-fit": "centroid", "area": "area"}
+
+
+def _bridge(wards, lsoa, lookup, bridge: str):
     """An LSOA-to-ward table (``lsoa_code``, ``ward_code``, ``weight``) and its report."""
     from ..joining import lsoa_to_ward
 
     if lookup is not None:
         return lsoa_to_ward(lsoa, wards, lookup=lookup)
-    return lsoa_to_ward(lsoa, wards, method="centroid")
+    return lsoa_to_ward(lsoa, wards, method=BRIDGES[bridge])
 
 
 def _straddle(rep) -> dict:
@@ -203,7 +207,7 @@ def _straddle(rep) -> dict:
 
 
 def fetch_population(wards, out_file, *, ages="10-17", year: int = 2020, lsoa=None, lookup=None,
-                     dataset: str = DATASET, base_url: str = NOMIS_URL, timeout: float = 60,
+                     bridge: str = "best-fit", dataset: str = DATASET, base_url: str = NOMIS_URL, timeout: float = 60,
                      retries: int = 3, backoff: float = 1.0, session=None) -> PopulationFetch:
     """Population aged ``ages`` in mid-``year`` for each area of ``wards``; write ``out_file``.
 
@@ -224,6 +228,12 @@ def fetch_population(wards, out_file, *, ages="10-17", year: int = 2020, lsoa=No
         not fit the boundaries.
     lookup : path or DataFrame, optional
         An ONS LSOA-to-ward best-fit lookup instead (wins over ``lsoa``).
+    bridge : {"best-fit", "area"}
+        With ``lsoa``: each LSOA wholly to the area holding its representative
+        point (best fit, as ONS lookups do; a small area may then get no LSOA,
+        and so no population), or split between areas by overlapping area
+        (every area overlapping an LSOA gets a share; assumes people spread
+        evenly over the LSOA). The sidecar reports the LSOAs split or straddling.
     dataset, base_url : str
         The Nomis dataset and API root.
     timeout, retries, backoff, session
@@ -240,6 +250,8 @@ def fetch_population(wards, out_file, *, ages="10-17", year: int = 2020, lsoa=No
     from ..io.boundaries import read_wards
 
     lo, hi = parse_ages(ages)
+    if bridge not in BRIDGES:
+        raise ConfigError(f"--bridge must be one of {', '.join(BRIDGES)}, not {bridge!r}.")
     refuse_input(out_file, [p for p in (wards, lsoa, lookup) if isinstance(p, (str, Path))])
     areas = read_wards(wards)
     codes = sorted(areas["ward_code"].astype(str))
@@ -257,19 +269,26 @@ def fetch_population(wards, out_file, *, ages="10-17", year: int = 2020, lsoa=No
             meta.update(method="ward", note="ward estimates for every area of the boundaries")
             bridge_text = ""
         else:
-            table, bridge_text = _via_lsoa(nomis, areas, codes, by_ward, lsoa, lookup, meta, wards)
+            table, bridge_text = _via_lsoa(nomis, areas, codes, by_ward, (lsoa, lookup, bridge), meta, wards)
         meta["queries"] = nomis.queries
     return _write(out_file, table, codes, meta, bridge_text)
 
 
-def _via_lsoa(nomis: _Nomis, areas, codes, by_ward, lsoa, lookup, meta: dict, wards_src):
+_BRIDGE_NOTES = {
+    "best-fit": "gangmap's best-fit bridge (each LSOA wholly to the area holding its representative point)",
+    "area": "gangmap's area bridge (each LSOA split between the areas it overlaps, by area)",
+}
+
+
+def _via_lsoa(nomis: _Nomis, areas, codes, by_ward, how: tuple, meta: dict, wards_src):
+    lsoa, lookup, bridge = how
     if lsoa is None and lookup is None:
         raise ConfigError(
             f"{wards_src}: Nomis has {nomis.year} ward estimates for {len(by_ward)} of the {len(codes)} "
             "areas (the boundaries are another vintage): pass --lsoa FILE (LSOA boundaries; gangmap's "
             "best-fit bridge) or --lookup FILE (an ONS LSOA-to-ward best-fit lookup from "
             "https://geoportal.statistics.gov.uk/) to use LSOA estimates instead.")
-    lk, rep = _bridge(areas, lsoa, lookup)
+    lk, rep = _bridge(areas, lsoa, lookup, bridge)
     lsoa_codes = sorted(set(lk["lsoa_code"].astype(str)))
     by_lsoa, _ = nomis.totals(lsoa_codes)
     lost = [c for c in lsoa_codes if c not in by_lsoa]
@@ -282,8 +301,7 @@ def _via_lsoa(nomis: _Nomis, areas, codes, by_ward, lsoa, lookup, meta: dict, wa
                 lsoas_without_estimate=lost,
                 note=(f"Nomis has {nomis.year} ward estimates for {len(by_ward)} of {len(codes)} areas, so "
                       "LSOA estimates were assigned to the areas through "
-                      + ("the given lookup" if lookup is not None else "gangmap's best-fit bridge "
-                         "(each LSOA wholly to the area holding its representative point)")))
+                      + ("the given lookup" if lookup is not None else _BRIDGE_NOTES[bridge])))
     text = rep.summary()
     if lost:
         text += (f"\n{len(lost)} LSOA(s) have no {nomis.year} estimate in {meta['dataset']} (another LSOA "
