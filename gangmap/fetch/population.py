@@ -309,13 +309,26 @@ def _via_lsoa(nomis: _Nomis, areas, codes, by_ward, how: tuple, meta: dict, ward
     return table, text
 
 
+def _largest_remainder(values):
+    """Whole numbers summing to round(sum(values)), each the floor or ceiling of its value."""
+    import numpy as np
+
+    floor = np.floor(values)
+    short = int(round(values.sum() - floor.sum()))
+    order = np.argsort(-(values - floor), kind="stable")
+    floor[order[:short]] += 1
+    return floor
+
+
 def _write(out_file, table: pd.DataFrame, codes, meta: dict, bridge_text: str) -> PopulationFetch:
     out = Path(out_file)
     if out.is_dir():
         raise ConfigError(f"--out {out} is a folder; give a file name such as population_10-17.csv.")
-    whole = bool((table["population"] % 1 == 0).all())
-    table = table.assign(population=table["population"].round(0).astype("int64") if whole
-                         else table["population"].round(2))
+    if not bool((table["population"] % 1 == 0).all()):
+        # The population reader takes whole people; round so that the total is kept exactly.
+        table = table.assign(population=_largest_remainder(table["population"].to_numpy(dtype=float)))
+        meta["rounding"] = "shares of LSOAs rounded to whole people by largest remainder (total kept)"
+    table = table.assign(population=table["population"].round(0).astype("int64"))
     missing = [c for c in codes if c not in set(table["ward_code"])]
     meta.update(areas=len(table), missing_areas=missing, total=float(table["population"].sum()),
                 columns={"ward_code": "area code of the boundaries", "population": f"people aged "
