@@ -119,8 +119,9 @@ def test_timeouts_and_offline_are_one_line_naming_the_manual_page(srv, tmp_path)
     port = s.getsockname()[1]
     s.close()
     with fc.DownloadClient(**dict(FAST, retries=0)) as c:
-        with pytest.raises(DownloadError, match=rf"^cannot reach 127.0.0.1:{port}: .*offline \(1 attempt\); "
-                                                "download it from https://example.org/by-hand.$"):
+        offline = (rf"^cannot reach 127.0.0.1:{port} \(http://127.0.0.1:{port}/x\): .*offline \(1 attempt\); "
+                   "download it from https://example.org/by-hand.$")
+        with pytest.raises(DownloadError, match=offline):
             c.download(f"http://127.0.0.1:{port}/x", tmp_path / "x", what="x")
 
 

@@ -270,13 +270,13 @@ class DownloadClient:
     def _gave_up(self, url: str, what: str, last: str, attempts: int) -> DownloadError:
         host = urlsplit(url).netloc or url
         if last == "unreachable":
-            return DownloadError(f"cannot reach {host}: the network is unreachable or the machine is "
-                                 f"offline ({_plural(attempts)}); {self.manual}.")
+            return DownloadError(f"cannot reach {host} ({url}): the network is unreachable or the machine "
+                                 f"is offline ({_plural(attempts)}); {self.manual}.")
         if last == "timeout":
-            return DownloadError(f"{host} did not answer within {self.timeout:g} s ({_plural(attempts)}) "
+            return DownloadError(f"{url} did not answer within {self.timeout:g} s ({_plural(attempts)}) "
                                  f"while getting the {what}; try again later or with a longer --timeout, "
                                  f"or {self.manual}.")
-        return DownloadError(f"{host} kept failing ({last}, {_plural(attempts)}) while getting the {what}; "
+        return DownloadError(f"{url} kept failing ({last}, {_plural(attempts)}) while getting the {what}; "
                              f"try again later, or {self.manual}.")
 
     def _check_status(self, resp, url: str, what: str, allow, hint404: str | None):
