@@ -108,6 +108,18 @@ def test_corrupted_cached_archive_is_downloaded_again(police, tmp_path):
     assert res.cached == 0 and len(res.files) == 23
 
 
+def test_a_narrower_rerun_removes_the_months_no_longer_asked_for(police, tmp_path):
+    run(police, tmp_path)
+    mine = tmp_path / "police" / "notes.txt"
+    mine.write_text("the analyst's own file")
+    res = fetch_police("northamptonshire", "2018-01", "2018-06", tmp_path / "police", base_url=police.archive_url,
+                       cache_dir=tmp_path / "cache", **FAST)
+    csvs = sorted(p.relative_to(tmp_path / "police").as_posix() for p in (tmp_path / "police").rglob("*.csv"))
+    assert csvs == [f"{m}/{m}-northamptonshire-street.csv" for m in months_between("2018-01", "2018-06")]
+    assert res.cached == 6 and mine.is_file()  # files gangmap did not write are left alone
+    assert sorted(p.name for p in (tmp_path / "police").iterdir() if p.is_dir()) == months_between("2018-01", "2018-06")
+
+
 def test_ranges_longer_than_one_archive_use_two(police, tmp_path):
     res = fetch_police(["northamptonshire"], "2015-01", "2019-02", tmp_path / "p", base_url=police.archive_url,
                        cache_dir=tmp_path / "c", **FAST)

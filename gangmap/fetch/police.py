@@ -315,7 +315,31 @@ def fetch_police(forces, start: str, end: str, out_dir, *, source: str = "archiv
             got, missing = _ApiRun(client, out, api_url, area).collect(todo)
         urls = sorted({e.get("source_url", "") for e in got.values()} - {""})
     entries = {**keep, **got}
-    return _write_manifest(out, force_list, months, source, entries, missing, len(keep), urls)
+    stale = _stale(out, entries)
+    res = _write_manifest(out, force_list, months, source, entries, missing, len(keep), urls)
+    for p in stale:  # files an earlier run wrote for months or forces no longer asked for
+        p.unlink()
+        if p.parent != out and not any(p.parent.iterdir()):
+            p.parent.rmdir()
+    return res
+
+
+def _stale(out: Path, entries: dict) -> list[Path]:
+    """Files listed in the previous manifest, unchanged since, that the new one will not list.
+
+    They are removed once the new manifest is written, so that a folder read
+    as a whole (``gangmap.io.read_police``) holds exactly the months asked for.
+    Files gangmap did not write, or that were edited, are left alone.
+    """
+    if not (out / MANIFEST).is_file():
+        return []
+    try:
+        old = read_manifest(out)
+    except DownloadError:
+        return []
+    keep = {e["path"] for e in entries.values()}
+    return [out / e["path"] for e in old.get("files", []) if e.get("path") not in keep
+            and (out / e["path"]).is_file() and sha256_file(out / e["path"]) == e.get("sha256")]
 
 
 def _write_manifest(out: Path, forces, months, source, entries: dict, missing: list, reused: int,
