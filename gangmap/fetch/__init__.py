@@ -33,3 +33,10 @@ from .client import DownloadClient, cached, default_cache_dir, sha256_file  # no
 from .police import PoliceFetch, combine_police, fetch_police, months_between, read_manifest  # noqa: F401
 from .population import PopulationFetch, fetch_population  # noqa: F401
 from .schools import SchoolsFetch, fetch_schools  # noqa: F401
+
+__all__ = ["add_cli", "DownloadClient", "cached", "default_cache_dir", "sha256_file", "sidecar_path",
+           "fetch_wards", "read_source", "attribution", "layer_url", "service_name", "output_path",
+           "normalise_lad_codes", "fetch_police", "PoliceFetch", "months_between", "read_manifest",
+           "combine_police", "fetch_population", "PopulationFetch", "fetch_schools", "SchoolsFetch",
+           "DEFAULT_BASE_URL", "KNOWN_SERVICES", "LICENCE", "LICENCE_URL", "PORTAL_URL", "RESOLUTIONS",
+           "USER_AGENT", "cmd_fetch"]

@@ -48,8 +48,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
-
 from ..errors import ConfigError, DownloadError
 
 __all__ = ["DownloadClient", "USER_AGENT", "LICENCE", "LICENCE_URL", "sidecar_path", "read_sidecar",
@@ -208,6 +206,8 @@ class DownloadClient:
 
     def __init__(self, *, timeout: float = 30, retries: int = 3, backoff: float = 1.0, manual: str = "",
                  session=None, user_agent: str = USER_AGENT):
+        import requests  # here, not at import time: `gangmap --version` stays fast
+
         self.timeout = float(timeout)
         self.retries = max(0, int(retries))
         self.backoff = max(0.0, float(backoff))
@@ -242,6 +242,8 @@ class DownloadClient:
 
     def _attempts(self, url: str, what: str, once: Callable[[], object]):
         """Run ``once`` until it returns something other than a retry reason (a str)."""
+        import requests
+
         attempts = self.retries + 1
         last = ""
         for attempt in range(attempts):
@@ -295,7 +297,7 @@ class DownloadClient:
         return None
 
     def get(self, url: str, params=None, *, what: str, allow=(), hint404: str | None = None,
-            stream: bool = False) -> requests.Response:
+            stream: bool = False):
         """GET ``url`` with retries; return the response (2xx/3xx, or a status in ``allow``)."""
         def once():
             resp = self.session.get(url, params=params, timeout=self.timeout, stream=stream)
@@ -357,6 +359,8 @@ class DownloadClient:
         return self._attempts(url, what, once).value
 
     def _save(self, resp, dest: Path, url: str):
+        import requests
+
         expected = resp.headers.get("Content-Length")
         h = hashlib.sha256()
         size = 0

@@ -60,8 +60,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import ConfigError, DownloadError
 from .client import LICENCE, LICENCE_URL, DownloadClient, atomic_path, one_line, refuse_input, utc_now, write_sidecar
 
@@ -197,12 +195,15 @@ def _bridge(wards, lsoa, lookup, bridge: str):
     return lsoa_to_ward(lsoa, wards, method=BRIDGES[bridge])
 
 
+def _rounded(x: float) -> float | None:
+    return None if x != x else round(float(x), 4)  # NaN (no geometry) -> None
+
+
 def _straddle(rep) -> dict:
     return {"method": rep.method, "lsoas": rep.lsoas, "assigned": rep.assigned,
             "unassigned": list(rep.unassigned), "split": rep.split, "straddling": rep.straddling,
             "straddling_tolerance": rep.tolerance, "over_10pct": rep.over_10pct,
-            "median_share_outside": None if pd.isna(rep.median_outside) else round(rep.median_outside, 4),
-            "max_share_outside": None if pd.isna(rep.max_outside) else round(rep.max_outside, 4),
+            "median_share_outside": _rounded(rep.median_outside), "max_share_outside": _rounded(rep.max_outside),
             "unknown_wards": list(rep.unknown_wards), "notes": list(rep.notes)}
 
 
@@ -247,6 +248,8 @@ def fetch_population(wards, out_file, *, ages="10-17", year: int = 2020, lsoa=No
     DownloadError
         Network failures or an answer that is not Nomis CSV (one line).
     """
+    import pandas as pd
+
     from ..io.boundaries import read_wards
 
     lo, hi = parse_ages(ages)
@@ -281,6 +284,8 @@ _BRIDGE_NOTES = {
 
 
 def _via_lsoa(nomis: _Nomis, areas, codes, by_ward, how: tuple, meta: dict, wards_src):
+    import pandas as pd
+
     lsoa, lookup, bridge = how
     if lsoa is None and lookup is None:
         raise ConfigError(
@@ -320,7 +325,7 @@ def _largest_remainder(values):
     return floor
 
 
-def _write(out_file, table: pd.DataFrame, codes, meta: dict, bridge_text: str) -> PopulationFetch:
+def _write(out_file, table, codes, meta: dict, bridge_text: str) -> PopulationFetch:
     out = Path(out_file)
     if out.is_dir():
         raise ConfigError(f"--out {out} is a folder; give a file name such as population_10-17.csv.")

@@ -48,8 +48,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import ConfigError, DownloadError
 from .client import (
     LICENCE,
@@ -155,7 +153,10 @@ def _get_extract(client: DownloadClient, cache: Path, day, base_url: str, days_b
                         f"{base_url}; give --date YYYYMMDD, or {MANUAL}.")
 
 
-def _read_extract(path: Path, source: str) -> tuple[pd.DataFrame, str]:
+def _read_extract(path: Path, source: str):
+    """The extract as a frame of strings, and the encoding it was in."""
+    import pandas as pd
+
     text, encoding = decode_extract(path.read_bytes(), source)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
