@@ -212,6 +212,10 @@ def test_api_splits_busy_areas_and_keeps_only_crimes_inside(tmp_path):
     assert read_manifest(res.out_dir)["as_published"] is False
     with pytest.raises(ConfigError, match="--area"):
         fetch_police("northamptonshire", "2018-03", "2018-03", tmp_path / "x", source="api")
+    with PoliceServer() as srv, pytest.raises(ConfigError, match="forces has no force northants; ids there: "
+                                                                 "leicestershire, northamptonshire"):
+        fetch_police("northants", "2018-03", "2018-03", tmp_path / "x", source="api", api_url=srv.api_url,
+                     area=WARDS_2013, **FAST)
 
 
 def cli(argv):

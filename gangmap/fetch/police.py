@@ -492,6 +492,12 @@ class _ApiRun:
         self.outline = _outline(area)
 
     def collect(self, todo) -> tuple[dict, list]:
+        forces = self.client.get_json(self.api + "forces", what="list of forces (API)")
+        known = {f.get("id") for f in forces if isinstance(f, dict)}
+        unknown = sorted({f for f, _ in todo} - known)
+        if unknown:
+            raise ConfigError(f"{self.api}forces has no force {', '.join(unknown)}; ids there: "
+                              f"{', '.join(sorted(known)[:12])}{' ...' if len(known) > 12 else ''}.")
         dates = self.client.get_json(self.api + "crimes-street-dates", what="months available (API)")
         available = {d.get("date") for d in dates if isinstance(d, dict)}
         got, missing = {}, []
