@@ -40,17 +40,26 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
-import time
+import time  # noqa: F401  (tests patch time.sleep through this module)
 import warnings
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
-
-import requests
+from urllib.parse import urlencode
 
 from ..errors import BoundaryError, ConfigError, DownloadError
+from .client import (
+    LICENCE,
+    LICENCE_URL,
+    DownloadClient,
+    atomic_path,
+    cached,
+    one_line,
+    read_sidecar,
+    sidecar_path,
+    utc_now,
+    write_sidecar,
+)
 
 #: ArcGIS REST services root of the ONS Open Geography Portal.
 DEFAULT_BASE_URL = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
@@ -69,12 +78,20 @@ KNOWN_SERVICES = {
     (2019, "BGC"): "Wards_December_2019_Boundaries_UK_BGC_2022",
     (2019, "BFC"): "Wards_December_2019_Boundaries_UK_BFC_v2",
 }
-LICENCE = "Open Government Licence v3.0"
-LICENCE_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 USER_AGENT = "gangmap (ward boundaries fetch; +https://geoportal.statistics.gov.uk/)"
 
 _LAD_RE = re.compile(r"^[ENSW]\d{8}$")
 _MAX_PAGES = 10_000
+_COLUMN_PATTERNS = {
+    "ward_code": re.compile(r"^wd\d{2}cd$", re.I),
+    "ward_name": re.compile(r"^wd\d{2}nm$", re.I),
+    "lad_code": re.compile(r"^lad\d{2}cd$", re.I),
+    "lad_name": re.compile(r"^lad\d{2}nm$", re.I),
+}
+__all__ = ["DEFAULT_BASE_URL", "KNOWN_SERVICES", "LICENCE", "LICENCE_URL", "PORTAL_URL", "RESOLUTIONS",
+           "USER_AGENT", "add_cli", "add_fetch_parser", "attribution", "cmd_fetch", "fetch_wards",
+           "layer_url", "normalise_lad_codes", "output_path", "read_source", "service_name",
+           "sidecar_path"]
 
 
 def attribution(year: int) -> str:
@@ -82,8 +99,10 @@ def attribution(year: int) -> str:
 
     Examples
     --------
-    >>> attribution(2024)
-    'Source: Office for National Statistics licensed under the Open Government Licence v3.0. Contains OS data © Crown copyright and database right 2024'
+    >>> attribution(2024)[:56]
+    'Source: Office for National Statistics licensed under th'
+    >>> attribution(2024)[-56:]
+    'ntains OS data © Crown copyright and database right 2024'
     """
     return ("Source: Office for National Statistics licensed under the Open Government Licence "
             f"v3.0. Contains OS data © Crown copyright and database right {int(year)}")
@@ -179,12 +198,6 @@ def output_path(lad_codes, year: int = 2024, resolution: str = "BGC",
     return Path(out_dir) / f"wards_{year}_{res}_{tag}.geojson"
 
 
-def sidecar_path(path) -> Path:
-    """The provenance file beside a downloaded boundary file: ``<file>.source.json``."""
-    path = Path(path)
-    return path.with_name(path.name + ".source.json")
-
-
 def read_source(path) -> dict:
     """Read the sidecar ``<file>.source.json`` of a downloaded boundary file.
 
@@ -193,141 +206,51 @@ def read_source(path) -> dict:
     DownloadError
         The sidecar is missing or not valid JSON.
     """
-    side = sidecar_path(path)
-    try:
-        return json.loads(side.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DownloadError(f"{side}: provenance file not found; fetch the boundaries again "
-                            "with `gangmap boundaries fetch --refresh`.") from None
-    except (ValueError, OSError) as exc:
-        raise DownloadError(f"{side}: cannot read the provenance file ({exc}); fetch the "
-                            "boundaries again with `gangmap boundaries fetch --refresh`.") from None
+    return read_sidecar(path, fix="fetch the boundaries again with `gangmap fetch boundaries --refresh`")
 
 
-def _one_line(text, limit: int = 300) -> str:
-    s = " ".join(str(text).split())
-    return s if len(s) <= limit else s[: limit - 3] + "..."
+def _arcgis_check(url: str, what: str, manual: str):
+    """A ``check`` for :meth:`DownloadClient.get_json`: ArcGIS reports errors with HTTP 200."""
+    def check(data):
+        err = data.get("error") if isinstance(data, dict) else None
+        if err is None:
+            return None
+        ecode = err.get("code") if isinstance(err, dict) else None
+        if isinstance(ecode, int) and (ecode == 429 or ecode >= 500):
+            return f"ArcGIS error {ecode}"
+        raise DownloadError(_arcgis_message(err, url, what, manual))
+    return check
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _arcgis_message(err, url, what, manual) -> str:
+    if not isinstance(err, dict):
+        return f"the ArcGIS server at {url} returned an error for the {what}: {one_line(err)}."
+    code = err.get("code")
+    msg = one_line(err.get("message") or "no message")
+    details = [d for d in (err.get("details") or []) if d and one_line(d) != msg]
+    more = f" ({one_line('; '.join(map(str, details)), 200)})" if details else ""
+    if what == "layer metadata":
+        fix = ("no such layer: the service name may differ for this year; find the layer on the "
+               "portal and pass its .../FeatureServer/0 URL with --service-url, or " + manual)
+    elif code in (400, 404):
+        fix = "check the service (--service-url) and that the districts are given as that year's codes"
+    else:
+        fix = "check the request"
+    return f"the ArcGIS server at {url} returned error {code} for the {what}: {msg}{more}; {fix}."
 
 
-class _Client:
-    """GET JSON from ArcGIS with timeouts, retries and one-line errors."""
+class _ArcGis:
+    """JSON from one ArcGIS layer through the shared :class:`DownloadClient`."""
 
-    def __init__(self, session, *, timeout, retries, backoff, manual):
-        self.session = session
-        self.timeout = timeout
-        self.retries = max(0, int(retries))
-        self.backoff = max(0.0, float(backoff))
-        self.manual = manual
-        self.requests = 0
+    HINT404 = ("the service name may be wrong for this year: find the layer on the portal and pass "
+               "--service-url")
+
+    def __init__(self, client: DownloadClient):
+        self.client = client
 
     def get_json(self, url: str, params: dict, what: str) -> dict:
-        host = urlsplit(url).netloc or url
-        attempts = self.retries + 1
-        last = ""
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(self._delay(attempt, last))
-            self.requests += 1
-            try:
-                resp = self.session.get(url, params=params, timeout=self.timeout)
-            except requests.exceptions.ConnectTimeout:
-                last = "unreachable"
-                continue
-            except requests.exceptions.Timeout:
-                last = "timeout"
-                continue
-            except requests.exceptions.ConnectionError:
-                last = "unreachable"
-                continue
-            except requests.exceptions.RequestException as exc:
-                raise DownloadError(f"request to {host} for the {what} failed "
-                                    f"({_one_line(exc, 150)}); {self.manual}.") from None
-            code = resp.status_code
-            if code == 429 or code >= 500:
-                last = f"HTTP {code}"
-                self._retry_after = resp.headers.get("Retry-After")
-                continue
-            if code >= 400:
-                hint = ("the service name may be wrong for this year: find the layer on the portal "
-                        "and pass --service-url" if code == 404 else "the request was refused")
-                raise DownloadError(f"HTTP {code} from {url} ({what}): {hint}; {self.manual}.")
-            try:
-                data = resp.json()
-            except ValueError:
-                raise DownloadError(f"{host} did not answer with JSON for the {what} (a proxy or "
-                                    f"login page?): {_one_line(resp.text, 80)!r}; {self.manual}.") from None
-            err = data.get("error") if isinstance(data, dict) else None
-            if err is not None:
-                ecode = err.get("code") if isinstance(err, dict) else None
-                if isinstance(ecode, int) and (ecode == 429 or ecode >= 500):
-                    last = f"ArcGIS error {ecode}"
-                    self._retry_after = None
-                    continue
-                raise DownloadError(self._arcgis_message(err, url, what, self.manual))
-            return data
-        if last == "unreachable":
-            raise DownloadError(f"cannot reach {host}: the network is unreachable or the machine is "
-                                f"offline ({attempts} attempt{'s' if attempts > 1 else ''}); "
-                                f"{self.manual}.")
-        if last == "timeout":
-            raise DownloadError(f"{host} did not answer within {self.timeout:g} s ({attempts} "
-                                f"attempt{'s' if attempts > 1 else ''}) while getting the {what}; try "
-                                f"again later or with a longer --timeout, or {self.manual}.")
-        raise DownloadError(f"{host} kept failing ({last}, {attempts} attempt"
-                            f"{'s' if attempts > 1 else ''}) while getting the {what}; try again later, "
-                            f"or {self.manual}.")
-
-    _retry_after = None
-
-    def _delay(self, attempt: int, last: str) -> float:
-        delay = self.backoff * 2 ** (attempt - 1)
-        try:
-            if self._retry_after is not None:
-                delay = max(delay, min(float(self._retry_after), 60.0))
-        except ValueError:
-            pass
-        return delay
-
-    @staticmethod
-    def _arcgis_message(err, url, what, manual) -> str:
-        if not isinstance(err, dict):
-            return f"the ArcGIS server at {url} returned an error for the {what}: {_one_line(err)}."
-        code = err.get("code")
-        msg = _one_line(err.get("message") or "no message")
-        details = [d for d in (err.get("details") or []) if d and _one_line(d) != msg]
-        more = f" ({_one_line('; '.join(map(str, details)), 200)})" if details else ""
-        if what == "layer metadata":
-            fix = ("no such layer: the service name may differ for this year; find the layer on the "
-                   "portal and pass its .../FeatureServer/0 URL with --service-url, or " + manual)
-        elif code in (400, 404):
-            fix = "check the service (--service-url) and that the districts are given as that year's codes"
-        else:
-            fix = "check the request"
-        return f"the ArcGIS server at {url} returned error {code} for the {what}: {msg}{more}; {fix}."
-
-
-def _cached(path: Path, layer: str, where: str) -> dict | None:
-    """The sidecar of a usable cached download made with the same query, else None."""
-    side = sidecar_path(path)
-    if not (path.is_file() and side.is_file()):
-        return None
-    try:
-        meta = json.loads(side.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
-        return None
-    if meta.get("service_url") != layer or meta.get("query", {}).get("where") != where:
-        return None
-    if meta.get("sha256") and meta["sha256"] != _sha256(path):
-        return None
-    return meta
+        return self.client.get_json(url, params, what=what, hint404=self.HINT404,
+                                    check=_arcgis_check(url, what, self.client.manual))
 
 
 def _is_limited(page: dict) -> bool:
@@ -419,110 +342,117 @@ def fetch_wards(lad_codes, *, year: int = 2024, resolution: str = "BGC", out_dir
                   session=session, refresh=refresh)[0]
 
 
-def _fetch(lad_codes, *, year, resolution, out_dir, base_url, service_url, timeout, retries, backoff,
-           session, refresh) -> tuple[Path, bool, dict]:
-    """:func:`fetch_wards`, also returning whether the cache was used and the sidecar."""
+@dataclass
+class _Query:
+    """What one boundaries fetch asks for, and where it goes."""
+
+    year: int
+    res: str
+    codes: list
+    layer: str
+    service: str
+    where: str
+    path: Path
+
+    @property
+    def yy(self) -> str:
+        return f"{self.year % 100:02d}"
+
+    @property
+    def manual(self) -> str:
+        return (f"download the wards by hand from {PORTAL_URL} (search \"Wards December {self.year} "
+                "Boundaries\") and pass the file to --wards")
+
+
+def _query(lad_codes, year, resolution, out_dir, base_url, service_url) -> _Query:
     year, res = _check_year_resolution(year, resolution)
     codes = normalise_lad_codes(lad_codes)
-    yy = f"{year % 100:02d}"
     layer = service_url.rstrip("/") if service_url else layer_url(year, res, base_url)
     if layer.endswith("/query"):
         layer = layer[: -len("/query")]
     service = service_name(year, res) if not service_url else _service_from_url(layer)
-    where = f"LAD{yy}CD IN (" + ",".join(f"'{c}'" for c in codes) + ")"
-    path = output_path(codes, year, res, out_dir)
+    where = f"LAD{year % 100:02d}CD IN (" + ",".join(f"'{c}'" for c in codes) + ")"
+    return _Query(year, res, codes, layer, service, where, output_path(codes, year, res, out_dir))
 
+
+def _fetch(lad_codes, *, year, resolution, out_dir, base_url, service_url, timeout, retries, backoff,
+           session, refresh) -> tuple[Path, bool, dict]:
+    """:func:`fetch_wards`, also returning whether the cache was used and the sidecar."""
+    q = _query(lad_codes, year, resolution, out_dir, base_url, service_url)
     if not refresh:
-        meta = _cached(path, layer, where)
-        if meta is not None:
-            return path, True, meta
-
-    manual = (f"download the wards by hand from {PORTAL_URL} (search \"Wards December {year} "
-              f"Boundaries\") and pass the file to --wards")
-    own = session is None
-    if own:
-        session = requests.Session()
-        session.headers["User-Agent"] = USER_AGENT
-    try:
-        client = _Client(session, timeout=timeout, retries=retries, backoff=backoff, manual=manual)
-        info = client.get_json(layer, {"f": "json"}, "layer metadata")
+        meta = cached(q.path)
+        if meta is not None and meta.get("service_url") == q.layer \
+                and meta.get("query", {}).get("where") == q.where:
+            return q.path, True, meta
+    with DownloadClient(timeout=timeout, retries=retries, backoff=backoff, manual=q.manual,
+                        session=session, user_agent=USER_AGENT) as client:
+        api = _ArcGis(client)
+        info = api.get_json(q.layer, {"f": "json"}, "layer metadata")
         try:
-            page_size = int(info.get("maxRecordCount") or 1000)
+            page_size = max(1, int(info.get("maxRecordCount") or 1000))
         except (TypeError, ValueError):
             page_size = 1000
-        page_size = max(1, page_size)
         oid = info.get("objectIdField")
-        query = {"where": where, "outFields": "*", "outSR": "4326", "f": "geojson"}
+        query = {"where": q.where, "outFields": "*", "outSR": "4326", "f": "geojson"}
         if oid:
             query["orderByFields"] = oid
-        query_url = f"{layer}/query"
-
-        server_count = _count(client, query_url, where)
+        server_count = _count(api, f"{q.layer}/query", q.where)
         if server_count == 0:
             raise DownloadError(
-                f"no wards found for {where} in {service}: check the codes are {year} district "
-                f"codes (LAD{yy}CD; Northamptonshire's seven districts became E06000061 and "
+                f"no wards found for {q.where} in {q.service}: check the codes are {q.year} district "
+                f"codes (LAD{q.yy}CD; Northamptonshire's seven districts became E06000061 and "
                 "E06000062 in 2021) and the year is right.")
+        features, pages = _pages(api, q, query, page_size, oid)
+        _check_total(q, features, server_count)
+        first_url = f"{q.layer}/query?{urlencode(dict(query, resultOffset=0, resultRecordCount=page_size))}"
+        meta = {
+            "source_url": first_url, "service": q.service, "service_url": q.layer, "query": query,
+            "page_size": page_size, "pages": pages, "requests": client.requests,
+            "fetched_utc": utc_now(), "feature_count": len(features), "server_count": server_count,
+            "year": q.year, "resolution": q.res, "lad_codes": q.codes,
+            "licence": LICENCE, "licence_url": LICENCE_URL, "attribution": attribution(q.year),
+            "manual_download": f"{PORTAL_URL} (search \"Wards December {q.year} Boundaries\")",
+        }
+    _write(q.path, features, meta, q.service, q.year)
+    return q.path, False, meta
 
-        features: list[dict] = []
-        seen: set = set()
-        offset = 0
-        pages = 0
-        while True:
-            params = dict(query, resultOffset=offset, resultRecordCount=page_size)
-            page = client.get_json(query_url, params, f"wards (offset {offset})")
-            pages += 1
-            if page.get("type") != "FeatureCollection" or not isinstance(page.get("features"), list):
-                raise DownloadError(f"{query_url} did not return GeoJSON features (keys: "
-                                    f"{', '.join(sorted(page))[:120]}); check the service URL; {manual}.")
-            new = 0
-            for feat in page["features"]:
-                key = _feature_key(feat, oid)
-                if key in seen:
-                    continue
+
+def _pages(api: _ArcGis, q: _Query, query: dict, page_size: int, oid) -> tuple[list, int]:
+    """Every feature of the query, page by page (``resultOffset``), without duplicates."""
+    query_url = f"{q.layer}/query"
+    features: list[dict] = []
+    seen: set = set()
+    offset = pages = 0
+    while True:
+        params = dict(query, resultOffset=offset, resultRecordCount=page_size)
+        page = api.get_json(query_url, params, f"wards (offset {offset})")
+        pages += 1
+        if page.get("type") != "FeatureCollection" or not isinstance(page.get("features"), list):
+            raise DownloadError(f"{query_url} did not return GeoJSON features (keys: "
+                                f"{', '.join(sorted(page))[:120]}); check the service URL; {q.manual}.")
+        new = 0
+        for feat in page["features"]:
+            key = _feature_key(feat, oid)
+            if key not in seen:
                 seen.add(key)
                 features.append(feat)
                 new += 1
-            offset += len(page["features"])
-            if not _is_limited(page):
-                break
-            if new == 0 or pages >= _MAX_PAGES:
-                raise DownloadError(f"{query_url} kept saying exceededTransferLimit but returned no new "
-                                    f"wards after {len(features)} (does the layer support paging?); "
-                                    f"{manual}.")
-        if server_count is not None and len(features) != server_count:
-            raise DownloadError(f"{query_url}: the server counts {server_count} wards for {where} but "
-                                f"{len(features)} were downloaded; try again (or with --refresh), or {manual}.")
-        if not features:
-            raise DownloadError(f"no wards found for {where} in {service}: check the codes are {year} "
-                                f"district codes (LAD{yy}CD) and the year is right.")
+        offset += len(page["features"])
+        if not _is_limited(page):
+            return features, pages
+        if new == 0 or pages >= _MAX_PAGES:
+            raise DownloadError(f"{query_url} kept saying exceededTransferLimit but returned no new "
+                                f"wards after {len(features)} (does the layer support paging?); "
+                                f"{q.manual}.")
 
-        first_url = f"{query_url}?{urlencode(dict(query, resultOffset=0, resultRecordCount=page_size))}"
-        fetched = datetime.now(UTC).isoformat(timespec="seconds")
-        meta = {
-            "source_url": first_url,
-            "service": service,
-            "service_url": layer,
-            "query": query,
-            "page_size": page_size,
-            "pages": pages,
-            "requests": client.requests,
-            "fetched_utc": fetched,
-            "feature_count": len(features),
-            "server_count": server_count,
-            "year": year,
-            "resolution": res,
-            "lad_codes": codes,
-            "licence": LICENCE,
-            "licence_url": LICENCE_URL,
-            "attribution": attribution(year),
-            "manual_download": f"{PORTAL_URL} (search \"Wards December {year} Boundaries\")",
-        }
-        _write(path, features, meta, service, year)
-        return path, False, meta
-    finally:
-        if own:
-            session.close()
+
+def _check_total(q: _Query, features: list, server_count: int | None) -> None:
+    if server_count is not None and len(features) != server_count:
+        raise DownloadError(f"{q.layer}/query: the server counts {server_count} wards for {q.where} but "
+                            f"{len(features)} were downloaded; try again (or with --refresh), or {q.manual}.")
+    if not features:
+        raise DownloadError(f"no wards found for {q.where} in {q.service}: check the codes are {q.year} "
+                            f"district codes (LAD{q.yy}CD) and the year is right.")
 
 
 def _service_from_url(layer: str) -> str:
@@ -530,11 +460,11 @@ def _service_from_url(layer: str) -> str:
     return m.group(1) if m else layer
 
 
-def _count(client: _Client, query_url: str, where: str) -> int | None:
+def _count(api: _ArcGis, query_url: str, where: str) -> int | None:
     """The server's feature count for ``where``, or None if it does not support counting."""
     try:
-        data = client.get_json(query_url, {"where": where, "returnCountOnly": "true", "f": "json"},
-                               "ward count")
+        data = api.get_json(query_url, {"where": where, "returnCountOnly": "true", "f": "json"},
+                            "ward count")
     except DownloadError as exc:
         # An unsupported count is not fatal; a real query error shows up again on the data query.
         if "returned error" in str(exc):
@@ -546,46 +476,46 @@ def _count(client: _Client, query_url: str, where: str) -> int | None:
     return int(count) if isinstance(count, (int, float)) else None
 
 
+def _columns_used(features: list) -> dict:
+    """The ONS columns holding ward/district codes and names (``WD24CD`` ...), from the properties."""
+    props = features[0].get("properties") or {} if features else {}
+    used = {}
+    for role, pattern in _COLUMN_PATTERNS.items():
+        hit = next((k for k in props if pattern.match(str(k))), None)
+        if hit is not None:
+            used[role] = hit
+    return used
+
+
 def _write(path: Path, features: list, meta: dict, service: str, year: int) -> None:
     """Write the GeoJSON and sidecar atomically after checking read_wards accepts them."""
     from ..io.boundaries import BoundaryWarning, read_wards
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f".{path.stem}.part.geojson")
-    side_part = path.with_name(f".{path.stem}.part.source.json")
-    try:
+    with atomic_path(path) as part:
         with open(part, "w", encoding="utf-8") as f:
             json.dump({"type": "FeatureCollection", "name": service, "features": features}, f,
                       ensure_ascii=False, separators=(",", ":"))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", BoundaryWarning)
             try:
-                wards = read_wards(part)
+                read_wards(part)
             except BoundaryError as exc:
-                raise DownloadError(f"the downloaded wards cannot be used: {_one_line(str(exc))} "
+                raise DownloadError(f"the downloaded wards cannot be used: {one_line(str(exc))} "
                                     f"(from {meta['source_url']}).") from None
-        used = wards.attrs.get("columns_used", {})
+        used = _columns_used(features)
         meta["columns"] = used
-        meta["notes"] = [_one_line(w.message) for w in caught if issubclass(w.category, BoundaryWarning)]
+        meta["notes"] = [one_line(w.message) for w in caught if issubclass(w.category, BoundaryWarning)]
         expected = f"WD{year % 100:02d}CD"
         if str(used.get("ward_code", "")).upper() != expected:
             meta["notes"].append(f"ward codes read from {used.get('ward_code')!r}, not {expected}: "
                                  "the layer may be another vintage than the year asked for")
-        meta["sha256"] = _sha256(part)
-        meta["file"] = path.name
-        side_part.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(part, path)
-        os.replace(side_part, sidecar_path(path))
-    finally:
-        for p in (part, side_part):
-            if p.exists():
-                p.unlink()
+    write_sidecar(path, meta)
 
 
 # --------------------------------------------------------------------------- CLI
 
 _FETCH_EPILOG = (
-    "Example: gangmap boundaries fetch --lad E06000061 E06000062 --year 2024. "
+    "Example: gangmap fetch boundaries --lad E06000061 E06000062 --year 2024. "
     "The file is written as wards_<year>_<resolution>_<codes>.geojson with a .source.json sidecar "
     "recording the source, date and licence; running the same command again uses that copy "
     "without the network (--refresh downloads again). Without a network, download the wards from "
@@ -593,28 +523,12 @@ _FETCH_EPILOG = (
 )
 
 
-def add_cli(subparsers) -> argparse.ArgumentParser:
-    """Add ``gangmap boundaries fetch`` to the ``gangmap`` command's subparsers.
+def add_fetch_parser(subparsers, name: str = "boundaries") -> argparse.ArgumentParser:
+    """Add the boundaries download command (``gangmap fetch boundaries``) to ``subparsers``."""
+    from .options import network_args
 
-    Sets ``func`` on the parsed arguments: ``args.func(args) -> int``.
-
-    Examples
-    --------
-    >>> parser = argparse.ArgumentParser(prog="gangmap")
-    >>> _ = add_cli(parser.add_subparsers(dest="command"))
-    >>> args = parser.parse_args(["boundaries", "fetch", "--lad", "E06000061"])
-    >>> args.year, args.resolution, args.func.__name__
-    (2024, 'BGC', 'cmd_fetch')
-    """
-    p = subparsers.add_parser(
-        "boundaries", help="download ward boundaries (ONS Open Geography Portal)",
-        description="Ward boundaries: download them from the ONS Open Geography Portal.",
-        epilog="Run `gangmap boundaries fetch --help` for the options.")
-    actions = p.add_subparsers(dest="boundaries_command", metavar="ACTION")
-    p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
-
-    f = actions.add_parser(
-        "fetch", help="download the wards of some districts as GeoJSON",
+    f = subparsers.add_parser(
+        name, help="ward boundaries of some districts (ONS Open Geography Portal), as GeoJSON",
         description="Download the electoral wards of the given local authority districts from the "
                     "ONS Open Geography Portal's ArcGIS service (Wards December <year> Boundaries UK), "
                     "check them, and write them with a provenance sidecar. Prints the path written, "
@@ -636,25 +550,48 @@ def add_cli(subparsers) -> argparse.ArgumentParser:
     f.add_argument("--service-url", metavar="URL",
                    help="the ward layer URL (.../FeatureServer/0) when the default service name "
                         "for the year is not found")
-    f.add_argument("--timeout", type=float, default=30, metavar="SECONDS",
-                   help="seconds to wait for each answer (default 30)")
-    f.add_argument("--retries", type=int, default=3,
-                   help="extra attempts after network errors, timeouts and server errors (default 3)")
-    f.add_argument("--refresh", action="store_true", help="download again even if a copy exists")
+    network_args(f)
     f.set_defaults(func=cmd_fetch)
+    return f
+
+
+def add_cli(subparsers) -> argparse.ArgumentParser:
+    """Add ``gangmap boundaries fetch`` (the old spelling) to the ``gangmap`` command's subparsers.
+
+    Kept so that ``gangmap/cli.py`` works unchanged until it calls
+    :func:`gangmap.fetch.add_cli` itself: this delegates to it, so the
+    ``gangmap fetch {boundaries,police,population,schools}`` family is
+    registered too. Sets ``func`` on the parsed arguments: ``args.func(args) -> int``.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="gangmap")
+    >>> _ = add_cli(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["boundaries", "fetch", "--lad", "E06000061"])
+    >>> args.year, args.resolution, args.func.__name__
+    (2024, 'BGC', 'cmd_fetch')
+    """
+    p = subparsers.add_parser(
+        "boundaries", help="download ward boundaries (same as `gangmap fetch boundaries`)",
+        description="Ward boundaries: download them from the ONS Open Geography Portal "
+                    "(`gangmap fetch boundaries` is the same command).",
+        epilog="Run `gangmap boundaries fetch --help` for the options.")
+    actions = p.add_subparsers(dest="boundaries_command", metavar="ACTION")
+    p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
+    add_fetch_parser(actions, "fetch")
+    from .cli import add_cli as add_family
+
+    add_family(subparsers)
     return p
 
 
 def cmd_fetch(args) -> int:
-    """Run ``gangmap boundaries fetch``; print the path (or ``cached: path``)."""
-    path, cached, meta = _fetch(args.lad, year=args.year, resolution=args.resolution, out_dir=args.out,
-                                base_url=args.base_url, service_url=args.service_url,
-                                timeout=args.timeout, retries=args.retries, backoff=1.0, session=None,
-                                refresh=args.refresh)
-    if cached:
-        print(f"cached: {path}")
-    else:
-        print(str(path))
+    """Run ``gangmap fetch boundaries``; print the path (or ``cached: path``)."""
+    path, was_cached, meta = _fetch(args.lad, year=args.year, resolution=args.resolution,
+                                    out_dir=args.out, base_url=args.base_url,
+                                    service_url=args.service_url, timeout=args.timeout,
+                                    retries=args.retries, backoff=1.0, session=None, refresh=args.refresh)
+    print(f"cached: {path}" if was_cached else str(path))
     print(f"  {meta.get('feature_count')} wards from {meta.get('service')}, fetched "
           f"{meta.get('fetched_utc')}; {meta.get('attribution')}")
     return 0
