@@ -274,8 +274,8 @@ def emerging_hotspots(table: Any, count: str, series: pd.DataFrame, *, w: Any = 
                            trend_alpha=trend_alpha, test_islands=test_islands, n_jobs=n_jobs,
                            max_permutations=max_permutations, exclude=exclude)
     left = s.mask(exclude)
-    hot = cube.hot.sum(axis=1).to_numpy(dtype=float)
-    cold = cube.cold.sum(axis=1).to_numpy(dtype=float)
+    hot = cube.hot.sum(axis=1).to_numpy(dtype=float).copy()
+    cold = cube.cold.sum(axis=1).to_numpy(dtype=float).copy()
     hot[left], cold[left] = np.nan, np.nan
     new = {f"{count}_ehsa": pd.array(cube.categories.to_numpy(), dtype="object"),
            f"{count}_ehsa_trend_z": cube.trend["mk_z"].to_numpy(),

@@ -226,12 +226,16 @@ class PoissonTrend:
 def _irls(y: np.ndarray, t: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     X = np.column_stack([np.ones_like(t), t - t.mean()])
     beta = np.array([np.log(y.mean()) - offset.mean(), 0.0])
+    info = np.eye(2)
     for _ in range(100):
         mu = np.exp(X @ beta + offset)
         info = X.T @ (X * mu[:, None])
-        step = np.linalg.solve(info, X.T @ (y - mu))
+        try:
+            step = np.linalg.solve(info, X.T @ (y - mu))
+        except np.linalg.LinAlgError:
+            return beta, info, False
         beta = beta + step
-        if abs(beta[1]) > 50:  # separated data: all counts at one end, no finite slope
+        if not np.all(np.isfinite(beta)) or abs(beta[1]) > 50:  # separated: all counts at one end
             return beta, info, False
         if np.max(np.abs(step)) < 1e-10:
             mu = np.exp(X @ beta + offset)
@@ -394,9 +398,9 @@ def area_trend(table: Any, count: str, series: pd.DataFrame, *, alpha: float = 0
                          "same areas (AreaCube.series(...)).")
     tr = trend(frame.reindex(codes), alpha=alpha)
     skip = s.mask(exclude)
-    direction = tr["direction"].to_numpy(dtype=object)
+    direction = tr["direction"].to_numpy(dtype=object).copy()
     direction[skip] = None
-    rr, p = tr["rate_ratio"].to_numpy(dtype=float), tr["mk_p"].to_numpy(dtype=float)
+    rr, p = tr["rate_ratio"].to_numpy(dtype=float).copy(), tr["mk_p"].to_numpy(dtype=float).copy()
     rr[skip], p[skip] = np.nan, np.nan
     notes = {"measure": "trend", "base": count, "alpha": float(alpha), "periods": [str(c) for c in frame.columns],
              "method": "Mann-Kendall direction; quasi-Poisson rate ratio per year", "left_out": int(skip.sum())}
