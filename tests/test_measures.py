@@ -460,10 +460,10 @@ def test_local_moran_does_not_mutate_weights_or_global_rng():
     nb, wt = copy.deepcopy(dict(w.neighbors)), copy.deepcopy(dict(w.weights))
     np.random.seed(7)
     state = np.random.get_state()
-    for given in (weights, w):  # a Weights and a plain libpysal W
-        measures.local_moran(g, "reports", w=given, permutations=199)
-        measures.getis_ord(g, "reports", w=given, permutations=199, fdr=True)
-        measures.eb_spatial(g, "reports", "population", w=given)
+    for supplied in (weights, w):  # a Weights and a plain libpysal W
+        measures.local_moran(g, "reports", w=supplied, permutations=199)
+        measures.getis_ord(g, "reports", w=supplied, permutations=199, fdr=True)
+        measures.eb_spatial(g, "reports", "population", w=supplied)
     assert w.transform == "B"
     assert dict(w.neighbors) == nb and dict(w.weights) == wt
     after = np.random.get_state()
