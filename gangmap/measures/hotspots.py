@@ -71,7 +71,7 @@ def prepare(s: Subject, w: Any, test_islands: bool, skip: np.ndarray, func: str 
     if len(analysed) < 3:
         raise InputError(f"measures.{func or s.func}: fewer than 3 {s.geography.plural} have neighbours; hotspot "
                          "statistics need more areas.")
-    w_copy, _ = subgraph(wt, s, analysed)
+    w_copy = sub if not unconnected else subgraph(wt, s, analysed)[0]
     isl = set(wt.islands) | set(wt.unconnected)
     reported = [c for c in order if c in unconnected or (c in isl and not test_islands)]
     return Setup(wt, w_copy, analysed, sorted(isl, key=str), reported, skip)
@@ -100,6 +100,12 @@ def _arrays(w_copy: Any, row_standardise: bool) -> tuple[list, list]:
         nbrs.append(np.array([where[j] for j in w_copy.neighbors[c]], dtype=int))
         wts.append(wv)
     return nbrs, wts
+
+
+def _simulator(values: np.ndarray, w_copy: Any, row_standardise: bool, statistic):
+    """Conditional permutations of one area at a time, for re-testing at the floor (FDR only)."""
+    nbrs, wts = _arrays(w_copy, row_standardise)
+    return lag_simulator(values, nbrs, wts, statistic)
 
 
 @dataclass(frozen=True)
@@ -141,8 +147,7 @@ def gi_star(y: np.ndarray, w_copy: Any, *, tested: np.ndarray | None = None, per
     p, upper = pseudo_p(gi.Gs, gi.rGs, alternative)
     perms = np.full(len(y), int(permutations))
     tested = np.ones(len(y), bool) if tested is None else np.asarray(tested, bool)
-    nbrs, wts = _arrays(w_bin, row_standardise=False)
-    sim = lag_simulator(np.asarray(y, float), nbrs, wts, lambda i, lags: y[i] + lags)
+    sim = _simulator(np.asarray(y, float), w_bin, False, lambda i, lags: y[i] + lags) if fdr else None
     d = decide(p, upper, perms, tested, alpha=alpha, fdr=fdr, alternative=alternative, simulate=sim, seed=seed,
                max_permutations=max_permutations, what=f"measures.{what}")
     return GiResult(np.asarray(gi.Zs, float), p, upper, perms, d.significant, d.threshold, d.refined,
@@ -247,8 +252,7 @@ def local_moran(table: Any, column: str, *, w: Any = None, permutations: int = 9
     isl_mask = st.island_mask(s)
     tested_a = ~isl_mask[st.analysed]
     zs = (ya - ya.mean()) / ya.std() if ya.std() > 0 else np.zeros_like(ya)
-    nbrs, wts = _arrays(st.w, row_standardise=True)
-    sim = lag_simulator(zs, nbrs, wts, lambda i, lags: zs[i] * lags)
+    sim = _simulator(zs, st.w, True, lambda i, lags: zs[i] * lags) if fdr else None
     d = decide(p_a, upper_a, perms_a, tested_a, alpha=alpha, fdr=fdr, alternative=alternative, simulate=sim,
                seed=seed, max_permutations=max_permutations, what="measures.local_moran")
     p = _scatter(n, st.analysed, p_a)
