@@ -223,3 +223,22 @@ def test_recompute_needs_a_recipe(table):
         measures.recompute(table, "reports")
     with pytest.raises(ConfigError, match="AreaTable"):
         measures.recompute(table.frame, "reports_rate")
+
+
+def test_recompute_all_runs_every_recipe_inputs_first(computed):
+    hidden = np.zeros(len(computed), bool)
+    hidden[[5, 6, 12]] = True
+    frame = computed.frame.copy()
+    frame.loc[hidden, ["reports", "referrals"]] = np.nan
+    frame["reports"] = (frame["reports"] / 5).round() * 5  # safe, rounded counts
+    safe = AreaTable(frame, computed.schema)
+    everything = measures.recompute_all(safe)
+    by_hand = safe
+    for col in ("reports_rate", "referrals_rate", "reports_eb", "reports_seb", "reports_excess", "reports_funnel",
+                "reports_lisa", "reports_gi", "reports_rate_gi", "need_index"):
+        by_hand = measures.recompute(by_hand, col)
+    derived = [c for c in computed.columns if computed.schema.role(c) == "derived"]
+    pd.testing.assert_frame_equal(pd.DataFrame(everything.frame[derived]), pd.DataFrame(by_hand.frame[derived]))
+    assert everything["need_index"][hidden].isna().all() and everything["reports_rate_gi"][hidden].isna().all()
+    np.testing.assert_allclose(everything["reports_rate"][~hidden],
+                               (frame["reports"] / frame["population"] * 1000)[~hidden])

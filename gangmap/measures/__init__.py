@@ -53,6 +53,7 @@ from .registry import (
     ensure_all,
     is_categorical,
     recompute,
+    recompute_all,
     title,
 )
 from .series import (
@@ -88,6 +89,6 @@ __all__ = [
     "county_trend", "trend_chart", "area_trend", "MannKendall", "PoissonTrend", "CountyTrend", "TREND_LABELS",
     "emerging_hotspots", "space_time_cube", "classify_ehsa", "SpaceTimeCube", "EHSA_LABELS",
     # registry
-    "REGISTRY", "Measure", "MissingInput", "ensure", "ensure_all", "available", "title", "recompute",
+    "REGISTRY", "Measure", "MissingInput", "ensure", "ensure_all", "available", "title", "recompute", "recompute_all",
     "is_categorical", "categories", "derived_sources",
 ]

@@ -20,7 +20,8 @@ ask the registry:
   table's *current* values. The disclosure stage uses it to compute
   published figures from safe, rounded counts: areas given in ``exclude=``
   and areas whose inputs are NaN (suppressed) get NaN and are never pooled
-  into any other area's estimate.
+  into any other area's estimate. :func:`recompute_all` re-runs every
+  recorded recipe, inputs before what is built on them.
 
 Layer names: a count (``reports``); a count with ``_rate``, ``_eb``,
 ``_seb``, ``_excess`` or ``_funnel``; a count or any of the first four with
@@ -51,8 +52,8 @@ from .series import TREND_LABELS, area_trend
 from .smoothing import eb_global, eb_spatial, excess_risk
 from .weights import as_weights, weights
 
-__all__ = ["Measure", "Options", "REGISTRY", "ensure", "ensure_all", "available", "title", "recompute", "resolve",
-           "is_categorical", "categories", "MissingInput", "KNOWN_COUNTS"]
+__all__ = ["Measure", "Options", "REGISTRY", "ensure", "ensure_all", "available", "title", "recompute",
+           "recompute_all", "resolve", "is_categorical", "categories", "MissingInput", "KNOWN_COUNTS"]
 
 #: Count columns gangmap's joins make; a layer on one of them that the table lacks is a missing input.
 KNOWN_COUNTS = ("reports", "referrals")
@@ -316,7 +317,7 @@ def _options(population, per, seed, w, series, on_zero, exclude, settings) -> Op
 
 
 def ensure(table: Any, name: str, *, population: str = "population", per: float = 1000,
-           seed: int | None = DEFAULT_SEED, w: Any = None, series: Any = None, on_zero: str = "raise",
+           seed: int | None = DEFAULT_SEED, w: Any = None, series: Any = None, on_zero: str = "exclude",
            exclude: Any = None, **settings: Any):
     """``table`` with layer ``name`` (and whatever it builds on) computed, unless already there.
 
@@ -336,8 +337,11 @@ def ensure(table: Any, name: str, *, population: str = "population", per: float 
         Spatial weights (default: queen contiguity of the table, built once).
     series : DataFrame, mapping or AreaCube, optional
         Monthly series for ``_trend`` and ``_ehsa`` layers.
-    on_zero, exclude
-        As in :func:`~gangmap.measures.rate`.
+    on_zero : {"exclude", "raise"}, default "exclude"
+        Areas with no population get no rate (NaN, listed in the note), as a
+        join with a partial population table promises; ``"raise"`` stops.
+    exclude : mask or codes, optional
+        Areas left out (see :func:`~gangmap.measures.rate`).
     **settings
         Measure settings such as ``permutations``, ``alpha``, ``fdr``,
         ``components`` or ``method``.
@@ -354,7 +358,7 @@ def ensure(table: Any, name: str, *, population: str = "population", per: float 
 
 def ensure_all(table: Any, names: Iterable[str], *, missing: str = "raise", population: str = "population",
                per: float = 1000, seed: int | None = DEFAULT_SEED, w: Any = None, series: Any = None,
-               on_zero: str = "raise", exclude: Any = None, **settings: Any):
+               on_zero: str = "exclude", exclude: Any = None, **settings: Any):
     """:func:`ensure` each of ``names`` in turn (spatial weights built once).
 
     With ``missing="skip"``, names that need an input the table lacks (a
@@ -501,3 +505,45 @@ def recompute(table: AreaTable, column: str, *, exclude: Any = None, w: Any = No
                 seed=note.get("seed", DEFAULT_SEED), w=as_weights(w), series=series, on_zero="exclude",
                 exclude=skip, params=dict(note))
     return m.compute(table, note.get("base"), o)
+
+
+def _recipes(table: AreaTable) -> list[tuple[str, dict, set]]:
+    """One (representative column, note, columns) per recipe recorded in the notes."""
+    out: list[tuple[str, dict, set]] = []
+    for col in table.columns:
+        note = table.schema.notes.get(col)
+        if not note or note.get("measure") not in REGISTRY:
+            continue
+        note = dict(note)
+        for _, other, cols in out:
+            if other == note:
+                cols.add(col)
+                break
+        else:
+            out.append((col, note, {col}))
+    return out
+
+
+def recompute_all(table: AreaTable, *, exclude: Any = None, w: Any = None, series: Any = None):
+    """:func:`recompute` every measure recorded in the notes, inputs before what is built on them.
+
+    For the disclosure stage: replace the counts by their safe values
+    (suppressed cells NaN), then recompute every published figure from them.
+    """
+    if not isinstance(table, AreaTable):
+        raise ConfigError("recompute_all needs an AreaTable: a plain frame carries no recipes.")
+    pending = _recipes(table)
+    cache: dict[str, Any] = {}
+    while pending:
+        made = set().union(*(cols for _, _, cols in pending))
+        ready = [r for r in pending if not (set(_inputs(REGISTRY[r[1]["measure"]], r[1])) & (made - r[2]))]
+        if not ready:
+            raise ConfigError(f"the recipes of {', '.join(r[0] for r in pending)} depend on each other.")
+        col, note, _ = ready[0]
+        kind = note.get("weights")
+        ww = w
+        if ww is None and "weights" in REGISTRY[note["measure"]].needs and kind in ("queen", "rook"):
+            ww = cache.setdefault(kind, weights(table, kind))
+        table = recompute(table, col, exclude=exclude, w=ww, series=series)
+        pending.remove(ready[0])
+    return table

@@ -127,7 +127,7 @@ def _check_geometry(s: Subject, kind: str, ids: str) -> list:
     return codes
 
 
-def _contiguity(frame: pd.DataFrame, codes: list, kind: str, k: int, threshold: float | None, label: str):
+def _contiguity(frame: pd.DataFrame, codes: list, kind: str, k: int, threshold: float | None, plural: str):
     import libpysal
 
     with warnings.catch_warnings():
@@ -139,7 +139,7 @@ def _contiguity(frame: pd.DataFrame, codes: list, kind: str, k: int, threshold: 
         if kind == "knn":
             if int(k) < 1 or int(k) >= len(frame):
                 raise GangmapError(f"measures.weights: k={k!r} must be between 1 and {len(frame) - 1} "
-                                   f"(the number of {label}s minus one).")
+                                   f"(the number of {plural} minus one).")
             return libpysal.weights.KNN.from_dataframe(frame, k=int(k), ids=codes, silence_warnings=True)
         if threshold is None or not float(threshold) > 0:
             raise GangmapError("measures.weights: kind='distance' needs threshold=<metres>, e.g. threshold=2000.")
@@ -220,7 +220,7 @@ def weights(table: Any, kind: str = "queen", *, k: int = 5, threshold: float | N
     kind = check_choice(str(kind).lower(), KINDS, "kind", "weights")
     check_choice(islands, ISLAND_POLICIES, "islands", "weights")
     codes = _check_geometry(s, kind, ids)
-    w0 = _contiguity(s.frame, codes, kind, k, threshold, s.geography.label)
+    w0 = _contiguity(s.frame, codes, kind, k, threshold, s.geography.plural)
     neighbors = {c: [j for j in w0.neighbors[c] if j != c] for c in codes}
     island_codes = [c for c in codes if not neighbors[c]]
     if island_codes and islands == "nearest":
