@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import box
 
 from gangmap import measures
-from gangmap.errors import ConfigError
+from gangmap.errors import ConfigError, InputError
 from gangmap.measures import registry
 from gangmap.table import AreaTable, from_frame
 
@@ -242,3 +242,17 @@ def test_recompute_all_runs_every_recipe_inputs_first(computed):
     assert everything["need_index"][hidden].isna().all() and everything["reports_rate_gi"][hidden].isna().all()
     np.testing.assert_allclose(everything["reports_rate"][~hidden],
                                (frame["reports"] / frame["population"] * 1000)[~hidden])
+
+
+def test_ensure_leaves_out_areas_with_no_data_instead_of_reading_zero(table):
+    frame = table.frame.copy()
+    frame["reports"] = frame["reports"].astype(float)
+    frame.loc[[3, 4], "reports"] = np.nan  # no data for two areas
+    t = AreaTable(frame, table.schema)
+    out = measures.ensure_all(t, ["reports_eb", "reports_gi", "reports_rate_lisa"], permutations=99)
+    for col in ("reports_eb", "reports_rate", "reports_gi", "reports_rate_lisa"):
+        assert out[col].iloc[[3, 4]].isna().all(), col
+    shown = measures.eb_global(pd.DataFrame(frame.drop(index=[3, 4])), "reports", "population")
+    np.testing.assert_allclose(out["reports_eb"].drop(index=[3, 4]), shown["reports_eb"])
+    with pytest.raises(InputError, match="missing"):
+        measures.eb_global(t, "reports", "population")  # called directly, a gap is an error to fix

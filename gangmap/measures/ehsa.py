@@ -215,13 +215,14 @@ def space_time_cube(table: Any, series: pd.DataFrame, *, w: Any = None, permutat
 
 def _cube(s: Subject, st, frame, Z, P, H, C, isl, trend_alpha, notes) -> SpaceTimeCube:
     codes = [str(c) for c in s.ids]
+    analysed = set(st.analysed)
     rows, cats = [], []
     for i in range(len(codes)):
         mk = mann_kendall(Z[i])
         rows.append({"mk_s": mk.s, "mk_z": mk.z, "mk_p": mk.p, "tau": mk.tau})
         if st.skip[i]:
             cats.append(None)
-        elif isl[i] or i not in set(st.analysed):
+        elif isl[i] or i not in analysed:
             cats.append("island")
         else:
             cats.append(classify_ehsa(H[i], C[i], mk.z, mk.p, alpha=trend_alpha))

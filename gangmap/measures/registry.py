@@ -308,7 +308,17 @@ def _ensure(table: Any, name: str, o: Options) -> tuple[Any, Options]:
             table, o = _ensure(table, comp, o)
     if "weights" in m.needs and o.w is None:
         o = replace(o, w=weights(table))
-    return m.compute(table, base, o), o
+    return m.compute(table, base, _no_data_left_out(table, base, o)), o
+
+
+def _no_data_left_out(table: Any, base: str | None, o: Options) -> Options:
+    """Areas whose base value is missing (no data, or suppressed) are left out, never read as 0."""
+    if base is None or base not in _columns(table):
+        return o
+    missing = pd.to_numeric(table[base], errors="coerce").isna().to_numpy()
+    if not missing.any():
+        return o
+    return replace(o, exclude=subject(table, "ensure").mask(o.exclude) | missing)
 
 
 def _options(population, per, seed, w, series, on_zero, exclude, settings) -> Options:
@@ -341,7 +351,8 @@ def ensure(table: Any, name: str, *, population: str = "population", per: float 
         Areas with no population get no rate (NaN, listed in the note), as a
         join with a partial population table promises; ``"raise"`` stops.
     exclude : mask or codes, optional
-        Areas left out (see :func:`~gangmap.measures.rate`).
+        Areas left out (see :func:`~gangmap.measures.rate`). Areas whose base
+        value is missing (no data) are always left out: NaN, never 0.
     **settings
         Measure settings such as ``permutations``, ``alpha``, ``fdr``,
         ``components`` or ``method``.
