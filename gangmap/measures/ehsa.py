@@ -216,7 +216,8 @@ def space_time_cube(table: Any, series: pd.DataFrame, *, w: Any = None, permutat
 def _cube(s: Subject, st, frame, Z, P, H, C, isl, trend_alpha, notes) -> SpaceTimeCube:
     codes = [str(c) for c in s.ids]
     analysed = set(st.analysed)
-    rows, cats = [], []
+    rows: list[dict] = []
+    cats: list[str | None] = []
     for i in range(len(codes)):
         mk = mann_kendall(Z[i])
         rows.append({"mk_s": mk.s, "mk_z": mk.z, "mk_p": mk.p, "tau": mk.tau})

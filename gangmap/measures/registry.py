@@ -130,7 +130,7 @@ class Measure:
     base: str
     outputs: tuple[str, ...]
     title: str
-    compute: Callable[[Any, str | None, Options], Any]
+    compute: Callable[..., Any]
     categorical: bool = False
     categories: tuple[str, ...] = ()
 
@@ -195,7 +195,7 @@ MEASURES = (
 #: Every measure by registry name.
 REGISTRY: Mapping[str, Measure] = MappingProxyType({m.name: m for m in MEASURES})
 _VALUE = ("rate", "eb", "seb", "excess")
-_BY_SUFFIX = sorted((m for m in MEASURES if m.suffix), key=lambda m: -len(m.suffix))
+_BY_SUFFIX = sorted((m for m in MEASURES if m.suffix), key=lambda m: -len(m.suffix or ""))
 
 
 # ---------------------------------------------------------------------- names
@@ -223,8 +223,9 @@ def _parse(name: str) -> tuple[Measure | None, str | None]:
     if name == "need_index":
         return REGISTRY["need_index"], None
     for m in _BY_SUFFIX:
-        if name.endswith(m.suffix) and len(name) > len(m.suffix):
-            return m, name[: -len(m.suffix)]
+        suffix = m.suffix or ""
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return m, name[: -len(suffix)]
     return None, name
 
 
@@ -232,6 +233,29 @@ def _root(name: str) -> str:
     """The count at the bottom of a layer name (``reports_rate_lisa`` -> ``reports``)."""
     m, base = _parse(name)
     return name if m is None or base is None else _root(base)
+
+
+def _value_layer(table: Any, name: str) -> bool:
+    """A count, or a count with a value suffix (``_rate``, ``_eb``, ``_seb``, ``_excess``)."""
+    if _is_count(table, name):
+        return True
+    m, base = _parse(name)
+    return m is not None and m.name in _VALUE and base is not None and _is_count(table, base)
+
+
+def _valid(m: Measure, base: str | None, table: Any) -> bool:
+    if m.base == "none":
+        return True
+    if base is None:
+        return False
+    return _is_count(table, base) if m.base == "count" else _value_layer(table, base)
+
+
+def _well_formed(name: str) -> bool:
+    """Whether ``name`` spells a layer on one of gangmap's count names, whatever the table has."""
+    known = pd.DataFrame({c: [0] for c in KNOWN_COUNTS})
+    m, base = _parse(name)
+    return _is_count(known, name) or (m is not None and _valid(m, base, known))
 
 
 def resolve(name: str, table: Any) -> tuple[Measure | None, str | None]:
@@ -242,20 +266,14 @@ def resolve(name: str, table: Any) -> tuple[Measure | None, str | None]:
     :class:`~gangmap.errors.ConfigError`, listing the valid names, for an
     unknown one.
     """
-    m, base = _parse(str(name))
+    name = str(name)
+    m, base = _parse(name)
     if m is None and _is_count(table, name):
         return None, name
-    ok = m is not None and (m.base == "none" or
-                            (m.base == "count" and _is_count(table, base)) or
-                            (m.base == "value" and (_is_count(table, base) or
-                                                    (_parse(base)[0] is not None and _parse(base)[0].name in _VALUE
-                                                     and _is_count(table, _parse(base)[1])))))
-    if ok:
+    if m is not None and _valid(m, base, table):
         return m, base
-    root = _root(str(name))
-    well_formed = root in KNOWN_COUNTS and (m is None or m.base != "value" or _parse(base)[0] is None or
-                                            _parse(base)[0].name in _VALUE)
-    if well_formed:
+    if _well_formed(name):
+        root = _root(name)
         raise MissingInput(f"layer {name!r} needs the count {root!r}, which this table does not have (counts: "
                            f"{', '.join(_counts(table)) or 'none'}); join it first (e.g. gangmap.join(..., "
                            f"{root}=FILE)).")
@@ -290,7 +308,7 @@ def _check_needs(m: Measure, base: str | None, layer: str, table: Any, o: Option
     if "weights" in m.needs and not _spatial(table, o):
         raise MissingInput(f"layer {layer!r} needs spatial weights: the table has no geometry; join onto "
                            "boundaries or pass w=measures.weights(areas).")
-    if "series" in m.needs:
+    if "series" in m.needs and base is not None:
         _series_or_raise(o, base, layer)
 
 
@@ -301,7 +319,7 @@ def _ensure(table: Any, name: str, o: Options) -> tuple[Any, Options]:
     if m is None:
         return table, o
     _check_needs(m, base, name, table, o)
-    if m.base in ("count", "value"):
+    if m.base in ("count", "value") and base is not None:
         table, o = _ensure(table, base, o)
     if m.name == "need_index":
         for comp in (o.get("components") or DEFAULT_INDEX_WEIGHTS):
@@ -322,7 +340,8 @@ def _no_data_left_out(table: Any, base: str | None, o: Options) -> Options:
 
 
 def _options(population, per, seed, w, series, on_zero, exclude, settings) -> Options:
-    return Options(population=population, per=per, seed=seed, w=as_weights(w), series=series, on_zero=on_zero,
+    return Options(population=population, per=per, seed=seed, w=None if w is None else as_weights(w), series=series,
+                   on_zero=on_zero,
                    exclude=exclude, params=dict(settings))
 
 
@@ -513,7 +532,8 @@ def recompute(table: AreaTable, column: str, *, exclude: Any = None, w: Any = No
             raise ConfigError(f"recomputing {column!r} needs its spatial weights ({kind}): pass w=.")
         w = weights(table, kind)
     o = Options(population=note.get("population", "population"), per=note.get("per", 1000),
-                seed=note.get("seed", DEFAULT_SEED), w=as_weights(w), series=series, on_zero="exclude",
+                seed=note.get("seed", DEFAULT_SEED), w=None if w is None else as_weights(w), series=series,
+                on_zero="exclude",
                 exclude=skip, params=dict(note))
     return m.compute(table, note.get("base"), o)
 

@@ -93,9 +93,9 @@ class Weights:
                 f"islands_policy={self.islands_policy!r})")
 
 
-def as_weights(w: Any) -> Weights | None:
+def as_weights(w: Any) -> Weights:
     """``w`` as :class:`Weights` (a plain libpysal ``W`` is read as user weights)."""
-    if w is None or isinstance(w, Weights):
+    if isinstance(w, Weights):
         return w
     if not hasattr(w, "neighbors") or not hasattr(w, "id_order"):
         raise GangmapError(f"spatial weights must be gangmap.measures.Weights or a libpysal W, not "
