@@ -64,7 +64,8 @@ def prepare(s: Subject, w: Any, test_islands: bool, skip: np.ndarray, func: str 
     neighbour, and decide which areas are reported as islands."""
     wt = as_weights(w) if w is not None else weights(s.table if s.table is not None else s.frame)
     pos = positions(wt, s)
-    candidates = [pos[c] for c in wt.id_order if not skip[pos[c]]]
+    candidates = sorted(pos[c] for c in wt.id_order if not skip[pos[c]])  # table order: results do not
+    # depend on the order of the weights' ids
     sub, order = subgraph(wt, s, candidates)
     unconnected = {c for c in order if len(sub.neighbors[c]) == 0}
     analysed = [pos[c] for c in order if c not in unconnected]
