@@ -10,6 +10,7 @@ hand calculations written out in comments.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from shapely.geometry import box
 
 from gangmap import measures
 from gangmap.errors import GangmapError, InputError
+from gangmap.measures.inference import bh_threshold
+from gangmap.table import AreaTable, from_frame
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -59,6 +62,13 @@ def _grid(n: int = 6, values=None, detached_value=None, detached_at=(-3000, 0)):
         geometry=geoms,
         crs=27700,
     )
+
+
+def _table(df, counts=(), context=(), derived=None) -> AreaTable:
+    """``df`` as an AreaTable with the roles given (an ``area_code`` from the index when it has no code)."""
+    if not any(c.endswith("_code") for c in df.columns):
+        df = df.assign(area_code=[f"A{i}" for i in range(len(df))])
+    return from_frame(df, counts=list(counts), context=list(context), derived=derived)
 
 
 def _libpysal_example(name: str) -> str:
@@ -150,11 +160,13 @@ def test_poisson_ci_rejects_bad_level(level):
         measures.poisson_ci(3, level)
 
 
-def test_rate_columns_values_and_attrs():
+def test_rate_columns_values_and_lineage():
     t = pd.DataFrame(
         {
             "ward_code": ["E05000001", "E05000002", "E05000003"],
             "reports": [3, 65, 0],
+            "referrals": [1, 2, 3],
+            "something_else": [0.1, 0.2, 0.3],
             "population": [1000.0, 10000.0, 500.0],
         }
     )
@@ -162,9 +174,10 @@ def test_rate_columns_values_and_attrs():
     before = t.copy(deep=True)
     attrs_before = copy.deepcopy(t.attrs)
     out = measures.rate(t, "reports", "population")
-    # input untouched (values, columns and attrs)
+    # input untouched (values, columns and attrs); a plain frame gives a plain frame, no lineage
     pd.testing.assert_frame_equal(t, before)
     assert t.attrs == attrs_before
+    assert out.attrs == {} and not isinstance(out, AreaTable)
     cols = ["reports_rate", "reports_rate_lo95", "reports_rate_hi95", "reports_rate_lo998", "reports_rate_hi998"]
     assert all(c in out.columns for c in cols)
     assert out["reports_rate"].tolist() == [3.0, 6.5, 0.0]
@@ -177,10 +190,16 @@ def test_rate_columns_values_and_attrs():
     # 0 events in 500: upper 3.6889 / 500 * 1000
     assert out.loc[2, "reports_rate_hi95"] == pytest.approx(3.6889 * 2, abs=1e-3)
     assert (out["reports_rate_lo998"] <= out["reports_rate_lo95"]).all()
-    derived = out.attrs["gangmap_derived"]
-    assert derived["something_else"] == ["referrals"]
+    # an AreaTable gives an AreaTable: the same values, the lineage in the schema, the old roles kept
+    table = from_frame(t, counts=["reports", "referrals"], derived={"something_else": ["referrals"]},
+                       context=["population"])
+    res = measures.rate(table, "reports", "population")
+    assert isinstance(res, AreaTable) and "reports_rate" not in table
+    pd.testing.assert_frame_equal(res.frame[cols], out[cols])
+    assert res.schema.derived["something_else"] == ("referrals",)
     for c in cols:
-        assert derived[c] == ["reports"]
+        assert res.schema.derived[c] == ("reports",)
+        assert res.schema.notes[c]["measure"] == "rate" and res.schema.notes[c]["base"] == "reports"
 
 
 def test_rate_per_and_name():
@@ -188,7 +207,10 @@ def test_rate_per_and_name():
     out = measures.rate(t, "referrals", "pop", per=100_000, name="ref_r")
     assert out.loc[0, "ref_r"] == pytest.approx(200.0)
     assert "ref_r_hi998" in out.columns and "referrals_rate" not in out.columns
-    assert out.attrs["gangmap_derived"]["ref_r_lo95"] == ["referrals"]
+    res = measures.rate(_table(t, counts=["referrals"], context=["pop"]), "referrals", "pop", per=100_000,
+                        name="ref_r")
+    assert res.schema.derived["ref_r_lo95"] == ("referrals",)
+    assert res.schema.notes["ref_r"]["per"] == 100_000 and res.schema.notes["ref_r"]["name"] == "ref_r"
 
 
 def test_rate_zero_population_error_lists_wards():
@@ -214,10 +236,10 @@ def test_rate_zero_population_exclude():
             "population": [100.0, 0.0, 50.0],
         }
     )
-    out = measures.rate(t, "reports", "population", on_zero="exclude")
-    assert np.isnan(out.loc[1, "reports_rate"]) and np.isnan(out.loc[1, "reports_rate_hi998"])
-    assert out.loc[2, "reports_rate"] == pytest.approx(60.0)
-    assert out.attrs["gangmap_notes"]["reports_rate"]["excluded"] == ["E05000002"]
+    out = measures.rate(_table(t, ["reports"], ["population"]), "reports", "population", on_zero="exclude")
+    assert np.isnan(out["reports_rate"].iloc[1]) and np.isnan(out["reports_rate_hi998"].iloc[1])
+    assert out["reports_rate"].iloc[2] == pytest.approx(60.0)
+    assert out.schema.notes["reports_rate"]["excluded"] == ["E05000002"]
 
 
 @pytest.mark.parametrize(
@@ -254,18 +276,19 @@ def test_excess_risk_matches_esda_reference(sids):
         [0.453433, 0.000000, 0.775871, 0.973810, 3.133190],
         rtol=1e-5,  # esda's tolerance (libpysal.common.RTOL); its 3.133190 is 3.1331885
     )
-    assert out.attrs["gangmap_derived"]["SID74_excess"] == ["SID74"]
+    lineage = measures.excess_risk(_table(sids, ["SID74"], ["BIR74"]), "SID74", "BIR74")
+    assert lineage.schema.derived["SID74_excess"] == ("SID74",)
 
 
 def test_eb_global_matches_esda_reference_sids(sids):
     # esda/tests/test_smoothing.py, TestSRate.eb (Empirical_Bayes on SID74 / BIR74)
-    out = measures.eb_global(sids, "SID74", "BIR74", per=1)
+    out = measures.eb_global(_table(sids, ["SID74"], ["BIR74"]), "SID74", "BIR74", per=1)
     np.testing.assert_allclose(
         out["SID74_eb"].to_numpy()[:5],
         [0.0016973, 0.0017054, 0.0017731, 0.0020129, 0.0035349],
         rtol=1e-4,
     )
-    assert out.attrs["gangmap_notes"]["SID74_eb"]["clamped"] is False
+    assert out.schema.notes["SID74_eb"]["clamped"] is False
 
 
 def test_eb_global_matches_esda_reference_stl(stl):
@@ -297,7 +320,7 @@ def test_eb_spatial_matches_esda_reference_and_leaves_w_alone(stl):
     w.transform = "r"  # caller's choice; esda would overwrite it
     neighbours_before = copy.deepcopy(dict(w.neighbors))
     weights_before = copy.deepcopy(dict(w.weights))
-    out = measures.eb_spatial(table, "HC7984", "PO7984", w=w, per=1)
+    out = measures.eb_spatial(_table(table, ["HC7984"], ["PO7984"]), "HC7984", "PO7984", w=w, per=1)
     expected = [
         4.01485749e-05, 3.62437513e-05, 4.93034844e-05, 5.09387329e-05, 3.72735210e-05,
         3.69333797e-05, 5.40245456e-05, 2.99806055e-05, 3.73034109e-05, 3.47270722e-05,
@@ -310,7 +333,7 @@ def test_eb_spatial_matches_esda_reference_and_leaves_w_alone(stl):
 
     esda_r = Spatial_Empirical_Bayes(table["HC7984"], table["PO7984"], copy.deepcopy(w)).r.ravel()
     np.testing.assert_allclose(out["HC7984_seb"].to_numpy(), esda_r, rtol=1e-10)
-    assert out.attrs["gangmap_derived"]["HC7984_seb"] == ["HC7984"]
+    assert out.schema.derived["HC7984_seb"] == ("HC7984",)
 
 
 def test_eb_global_negative_variance_is_clamped():
@@ -323,9 +346,9 @@ def test_eb_global_negative_variance_is_clamped():
     #   and -1.5 per 1,000 for the third ward (a negative rate).
     # Clamped (GeoDa): A = 0, C = 0, every ward gets m = 5 per 1,000.
     t = pd.DataFrame({"ward_code": ["A", "B", "C"], "reports": [4, 5, 6], "population": [1000.0] * 3})
-    out = measures.eb_global(t, "reports", "population")
+    out = measures.eb_global(_table(t, ["reports"], ["population"]), "reports", "population")
     np.testing.assert_allclose(out["reports_eb"], [5.0, 5.0, 5.0], rtol=1e-12)
-    note = out.attrs["gangmap_notes"]["reports_eb"]
+    note = out.schema.notes["reports_eb"]
     assert note["clamped"] is True
     assert note["between_variance"] == pytest.approx(-4.3333e-6, rel=1e-4)
     from esda.smoothing import Empirical_Bayes
@@ -346,10 +369,10 @@ def test_eb_spatial_default_weights_and_exclude():
     g.loc[4, "population"] = 0.0
     with pytest.raises(InputError, match="E05000004"):
         measures.eb_spatial(g, "reports", "population")
-    out = measures.eb_spatial(g, "reports", "population", on_zero="exclude")
-    assert np.isnan(out.loc[4, "reports_seb"])
+    out = measures.eb_spatial(_table(g, ["reports"], ["population"]), "reports", "population", on_zero="exclude")
+    assert np.isnan(out["reports_seb"].iloc[4])
     assert np.isfinite(out["reports_seb"].drop(index=4)).all()
-    assert out.attrs["gangmap_notes"]["reports_seb"]["excluded"] == ["E05000004"]
+    assert out.schema.notes["reports_seb"]["excluded"] == ["E05000004"]
 
 
 # ---------------------------------------------------------------------------
@@ -388,14 +411,17 @@ def test_weights_duplicate_codes():
 def test_weights_islands_nearest_and_exclude():
     g = _grid(4, detached_value=1)
     w = measures.weights(g)
-    assert w.gangmap_islands == ["E05999999"]
-    assert w.gangmap_islands_policy == "nearest"
+    assert isinstance(w, measures.Weights) and w.kind == "queen"
+    assert w.islands == ("E05999999",)
+    assert w.islands_policy == "nearest"
     # the detached square at x = -3000..-2000 is nearest to the square at 0..1000
     assert w.neighbors["E05999999"] == ["E05000000"]
     assert "E05999999" in w.neighbors["E05000000"]
-    assert w.islands == []
+    assert w.w.islands == [] and w.unconnected == ()  # libpysal: nobody is left without a neighbour
     we = measures.weights(g, islands="exclude")
-    assert we.gangmap_islands == ["E05999999"] and we.islands == ["E05999999"]
+    assert we.islands == ("E05999999",) and we.w.islands == ["E05999999"] and we.unconnected == ("E05999999",)
+    # nothing is stuck on the libpysal object
+    assert not [a for a in vars(w.w) if a.startswith("gangmap")]
 
 
 def _island_case():
@@ -407,14 +433,14 @@ def _island_case():
 
 
 def test_island_never_significant_by_default_and_reported():
-    g = _island_case()
+    g = _table(_island_case(), ["reports"], ["population"])
     for fn, col in ((measures.local_moran, "reports_lisa"), (measures.getis_ord, "reports_gi")):
         for alternative in ("two-sided", "directed"):
             out = fn(g, "reports", alternative=alternative)
             assert out[col].iloc[-1] == "island"
             assert np.isnan(out[col + "_p"].iloc[-1])
-            assert out.attrs["gangmap_notes"][col]["islands"] == ["E05999999"]
-            assert out.attrs["gangmap_notes"][col]["reported_as_island"] == ["E05999999"]
+            assert out.schema.notes[col]["islands"] == ["E05999999"]
+            assert out.schema.notes[col]["reported_as_island"] == ["E05999999"]
             # the corner block is still found
             assert (out[col].iloc[:36] != "ns").sum() >= 3
     # with islands excluded from the weights it is also labelled, and takes no part
@@ -428,14 +454,16 @@ def test_island_never_significant_by_default_and_reported():
 
 def test_local_moran_does_not_mutate_weights_or_global_rng():
     g = _grid(5, values=np.arange(25) % 7)
-    w = measures.weights(g)
+    weights = measures.weights(g)
+    w = weights.w
     w.transform = "b"
     nb, wt = copy.deepcopy(dict(w.neighbors)), copy.deepcopy(dict(w.weights))
     np.random.seed(7)
     state = np.random.get_state()
-    measures.local_moran(g, "reports", w=w, permutations=199)
-    measures.getis_ord(g, "reports", w=w, permutations=199)
-    measures.eb_spatial(g, "reports", "population", w=w)
+    for supplied in (weights, w):  # a Weights and a plain libpysal W
+        measures.local_moran(g, "reports", w=supplied, permutations=199)
+        measures.getis_ord(g, "reports", w=supplied, permutations=199, fdr=True)
+        measures.eb_spatial(g, "reports", "population", w=supplied)
     assert w.transform == "B"
     assert dict(w.neighbors) == nb and dict(w.weights) == wt
     after = np.random.get_state()
@@ -527,7 +555,7 @@ def test_ties_with_zeros_are_not_significant():
         assert out.loc[0, "reports_gi"] == "hot"
         assert (out["reports_gi"] == "cold").sum() == 0
     # what esda alone would say about ward 35
-    wb = measures.weights(g)
+    wb = measures.weights(g).w
     from libpysal.weights import fill_diagonal
 
     with warnings.catch_warnings():
@@ -541,21 +569,21 @@ def test_ties_with_zeros_are_not_significant():
 
 def test_hotspots_seed_reproducible_and_seed_matters():
     rng = np.random.default_rng(0)
-    g = _grid(8, values=rng.poisson(5, 64))
+    g = _table(_grid(8, values=rng.poisson(5, 64)), ["reports"], ["population"])
     for fn, col in ((measures.local_moran, "reports_lisa_p"), (measures.getis_ord, "reports_gi_p")):
         a = fn(g, "reports", seed=11)
         b = fn(g, "reports", seed=11)
         c = fn(g, "reports", seed=12)
         np.testing.assert_array_equal(a[col].to_numpy(), b[col].to_numpy())
         assert not np.array_equal(a[col].to_numpy(), c[col].to_numpy())
-        assert a.attrs["gangmap_notes"][col.rsplit("_", 1)[0]]["seed"] == 11
+        assert a.schema.notes[col.rsplit("_", 1)[0]]["seed"] == 11
 
 
 def test_fdr_never_more_significant_than_alpha():
     rng = np.random.default_rng(1)
     vals = rng.poisson(3, 100)
     vals[:30] += 12  # a large cluster along the bottom rows
-    g = _grid(10, values=vals)
+    g = _table(_grid(10, values=vals), ["reports"], ["population"])
     for fn, col in ((measures.local_moran, "reports_lisa"), (measures.getis_ord, "reports_gi")):
         plain = fn(g, "reports")
         fdr = fn(g, "reports", fdr=True)
@@ -563,7 +591,7 @@ def test_fdr_never_more_significant_than_alpha():
         n_fdr = (fdr[col] != "ns").sum()
         assert n_plain > 0
         assert n_fdr <= n_plain
-        assert fdr.attrs["gangmap_notes"][col]["p_threshold"] <= 0.05
+        assert fdr.schema.notes[col]["p_threshold"] <= 0.05
         # every FDR-significant ward is also significant at plain alpha
         assert set(fdr.index[fdr[col] != "ns"]) <= set(plain.index[plain[col] != "ns"])
 
@@ -572,13 +600,13 @@ def test_fdr_removes_noise_findings():
     # Pure Poisson noise: testing 100 wards at alpha = 0.05 finds "hotspots" by
     # chance (3 here for this seed); Benjamini-Hochberg finds none.
     rng = np.random.default_rng(1)
-    g = _grid(10, values=rng.poisson(5, 100))
+    g = _table(_grid(10, values=rng.poisson(5, 100)), ["reports"], ["population"])
     for fn, col in ((measures.local_moran, "reports_lisa"), (measures.getis_ord, "reports_gi")):
         plain = fn(g, "reports")
         fdr = fn(g, "reports", fdr=True)
         assert (plain[col] != "ns").sum() > 0
         assert (fdr[col] != "ns").sum() == 0
-        assert fdr.attrs["gangmap_notes"][col]["p_threshold"] == 0.0
+        assert fdr.schema.notes[col]["p_threshold"] == 0.0
 
 
 def test_bh_threshold_hand_example():
@@ -586,16 +614,17 @@ def test_bh_threshold_hand_example():
     # critical k * .05 / 8: .00625 .0125 .01875 .025 .03125 .0375 .04375 .05
     # largest k with p_(k) <= crit: k = 2 (0.008 <= 0.0125) -> threshold 0.008
     p = np.array([0.041, 0.001, 0.06, 0.008, 0.205, 0.039, 0.042, 0.074])
-    assert measures.core._bh_threshold(p, 0.05) == pytest.approx(0.008)
-    assert measures.core._bh_threshold(np.array([0.5, 0.9]), 0.05) == 0.0
+    assert bh_threshold(p, 0.05) == pytest.approx(0.008)
+    assert bh_threshold(np.array([0.5, 0.9]), 0.05) == 0.0
 
 
 def test_hotspot_outputs_record_sources_chain():
-    g = _grid(4, values=[1, 2, 3, 4] * 4)
+    g = _table(_grid(4, values=[1, 2, 3, 4] * 4), ["reports"], ["population"])
     r = measures.rate(g, "reports", "population")
     out = measures.getis_ord(measures.local_moran(r, "reports_rate"), "reports_rate")
-    d = out.attrs["gangmap_derived"]
-    assert d["reports_rate_lisa"] == ["reports"] and d["reports_rate_gi_z"] == ["reports"]
+    d = out.schema.derived
+    assert d["reports_rate_lisa"] == ("reports",) and d["reports_rate_gi_z"] == ("reports",)
+    assert out.schema.notes["reports_rate_lisa"]["base"] == "reports_rate"
     assert set(out["reports_rate_lisa"]) <= set(measures.LISA_LABELS)
     assert set(out["reports_rate_gi"]) <= set(measures.GI_LABELS)
 
@@ -623,6 +652,7 @@ def test_need_index_contributions_sum_and_range(method):
     g = _grid(5, values=rng.poisson(4, 25))
     g["referrals"] = rng.poisson(2, 25)
     g["population"] = rng.integers(800, 3000, 25).astype(float)
+    g = _table(g, ["reports", "referrals"], ["population"])
     t = measures.rate(measures.rate(g, "reports", "population"), "referrals", "population")
     out = measures.need_index(t, method=method)
     comps = [f"need_index_{c}" for c in measures.DEFAULT_INDEX_WEIGHTS]
@@ -630,10 +660,10 @@ def test_need_index_contributions_sum_and_range(method):
     assert out["need_index"].min() >= -1e-9 and out["need_index"].max() <= 100 + 1e-9
     if method == "zscore":
         assert out["need_index"].min() == pytest.approx(0) and out["need_index"].max() == pytest.approx(100)
-    assert sorted(out.attrs["gangmap_derived"]["need_index"]) == ["referrals", "reports"]
+    assert sorted(out.schema.derived["need_index"]) == ["referrals", "reports"]
     # contributions carry the union too (conservative: the zscore baseline ward
     # depends on every component)
-    assert sorted(out.attrs["gangmap_derived"]["need_index_reports"]) == ["referrals", "reports"]
+    assert sorted(out.schema.derived["need_index_reports"]) == ["referrals", "reports"]
 
 
 def test_need_index_hand_checked_minmax():
@@ -643,7 +673,7 @@ def test_need_index_hand_checked_minmax():
     out = measures.need_index(t, {"a": 3, "b": 1})
     np.testing.assert_allclose(out["need_index"], [0, 62.5, 87.5])
     np.testing.assert_allclose(out["need_index_b"], [0, 25, 12.5])
-    assert out.attrs["gangmap_derived"]["need_index"] == ["a", "b"]
+    assert measures.need_index(_table(t, ["a", "b"]), {"a": 3, "b": 1}).schema.derived["need_index"] == ("a", "b")
     # rank: a ranks 0, .5, 1; b ranks 0, 1, .5 -> same here
     np.testing.assert_allclose(measures.need_index(t, {"a": 3, "b": 1}, method="rank")["need_index"], [0, 62.5, 87.5])
 
@@ -653,9 +683,9 @@ def test_need_index_missing_columns_and_nan():
     with pytest.raises(InputError, match="measures.rate"):
         measures.need_index(t)
     t["x"] = [1.0, np.nan, 3.0]
-    out = measures.need_index(t, {"reports": 1, "x": 1})
-    assert np.isnan(out.loc[1, "need_index"])
-    assert out.attrs["gangmap_notes"]["need_index"]["excluded"] == ["B"]
+    out = measures.need_index(_table(t, ["reports"], ["x"]), {"reports": 1, "x": 1})
+    assert np.isnan(out["need_index"].iloc[1])
+    assert out.schema.notes["need_index"]["excluded"] == ["B"]
     with pytest.raises(GangmapError, match="weight"):
         measures.need_index(t, {"reports": -1})
 
@@ -670,29 +700,51 @@ def _funnel_table():
         {
             "ward_code": [f"W{i}" for i in range(8)],
             "ward_name": list("ABCDEFGH"),
-            "reports": [10, 12, 9, 11, 10, 13, 3, 30],
+            "reports": [10, 12, 9, 11, 10, 13, 2, 30],
             "population": [1000.0] * 8,
         }
     )
 
 
-def test_funnel_labels_hand_checked():
-    # mean = 98 / 8000 -> expected 12.25 per ward (Byar, z = 3.0902):
-    #   lo99.8 = 12.25 (1 - 1/110.25 - 3.0902/(3 sqrt 12.25))^3 = 4.14 -> 3 is below
-    #   hi99.8 = 13.25 (1 - 1/119.25 + 3.0902/(3 sqrt 13.25))^3 = 27.44 -> 30 is above
+def _tails(k: int, mu: float) -> tuple[float, float]:
+    """P(Y <= k) and P(Y >= k) for Y ~ Poisson(mu), by summing the pmf (no scipy)."""
+    pmf, terms = math.exp(-mu), []
+    for j in range(0, k + 400):
+        terms.append(pmf)
+        pmf *= mu / (j + 1)
+    return math.fsum(terms[: k + 1]), 1.0 - math.fsum(terms[:k])
+
+
+def _brute_label(k: int, mu: float) -> str:
+    low, high = _tails(k, mu)
+    for p, name in ((0.001, "99.8%"), (0.025, "95%")):
+        if low < p:
+            return f"below {name}"
+        if high < p:
+            return f"above {name}"
+    return "within"
+
+
+def test_funnel_labels_exact_poisson():
+    # mean = 97 / 8000 -> expected 12.125 per ward. Exact Poisson, pmf summed by hand:
+    #   P(Y <= 2) = e^-12.125 (1 + 12.125 + 73.5) = 4.7e-4 < 0.001 -> 2 is below 99.8%
+    #   P(Y >= 30) < 0.001 -> 30 is above 99.8%; 9..13 are within.
     out = measures.funnel(_funnel_table(), "reports", "population")
     assert out["reports_funnel"].tolist() == ["within"] * 6 + ["below 99.8%", "above 99.8%"]
+    assert out["reports_funnel"].tolist() == [_brute_label(k, 12.125) for k in _funnel_table()["reports"]]
     assert set(out["reports_funnel"]) <= set(measures.FUNNEL_LABELS)
-    assert out.attrs["gangmap_derived"]["reports_funnel"] == ["reports"]
+    lineage = measures.funnel(_table(_funnel_table(), ["reports"], ["population"]), "reports", "population")
+    assert lineage.schema.derived["reports_funnel"] == ("reports",)
 
 
 def test_funnel_labels_95_band():
     # 14 wards of 1,000: total 191 -> expected 191 / 14 = 13.643 each.
-    # Byar at E = 13.643: 95% limits 7.385 .. 23.042, 99.8% limits 4.945 .. 29.403.
-    # 5 -> below 95% only, 24 -> above 95% only, 2 and 40 -> beyond 99.8%.
+    # 5 -> below 95% only, 24 -> above 95% only, 2 and 40 -> beyond 99.8% (exact tails by hand).
     t = pd.DataFrame({"reports": [12] * 10 + [5, 24, 2, 40], "population": [1000.0] * 14})
     out = measures.funnel(t, "reports", "population")
     assert out["reports_funnel"].tolist()[-5:] == ["within", "below 95%", "above 95%", "below 99.8%", "above 99.8%"]
+    assert out["reports_funnel"].tolist() == [_brute_label(k, 191 / 14) for k in t["reports"]]
+    # the rate intervals keep the Fingertips convention (Byar from 10 events)
     lo95, hi95 = measures.poisson_ci(191 / 14, 0.95)
     lo998, hi998 = measures.poisson_ci(191 / 14, 0.998)
     assert [round(v, 3) for v in (lo95, hi95, lo998, hi998)] == [7.385, 23.042, 4.945, 29.403]
@@ -701,7 +753,7 @@ def test_funnel_labels_95_band():
 def test_funnel_limits_shape():
     lim = measures.funnel_limits(_funnel_table(), "reports", "population", points=50)
     assert len(lim) == 50
-    assert np.allclose(lim["mean"], 12.25)
+    assert np.allclose(lim["mean"], 12.125)
     assert (lim["lo998"] <= lim["lo95"]).all() and (lim["lo95"] <= lim["mean"]).all()
     assert (lim["mean"] <= lim["hi95"]).all() and (lim["hi95"] <= lim["hi998"]).all()
     # the funnel narrows as population grows
@@ -758,14 +810,15 @@ def test_real_northamptonshire_hotspots():
     w = measures.weights(wards)
     assert w.n == 146
     for col in ("drugs", "weapons"):
-        lisa = measures.local_moran(wards, col, w=w, seed=2018)
+        lisa = measures.local_moran(from_frame(wards, counts=["drugs", "weapons"]), col, w=w, seed=2018)
         gi = measures.getis_ord(lisa, col, w=w, seed=2018)
+        assert gi.schema.derived[f"{col}_gi"] == (col,) and gi.schema.derived[f"{col}_lisa"] == (col,)
+        gi = gi.frame
         assert len(gi) == 146 and gi["ward_code"].tolist() == wards["ward_code"].tolist()
         assert set(gi[f"{col}_lisa"]) <= set(measures.LISA_LABELS)
         assert set(gi[f"{col}_gi"]) <= set(measures.GI_LABELS)
         p = gi[f"{col}_lisa_p"].dropna()
         assert ((p > 0) & (p <= 1)).all()
-        assert gi.attrs["gangmap_derived"][f"{col}_gi"] == [col]
         # Northampton town centre: drugs offences cluster there
         if col == "drugs":
             assert (gi[f"{col}_gi"] == "hot").sum() >= 1
@@ -789,7 +842,7 @@ def test_funnel_from_safe_table_leaves_out_suppressed_wards_but_keeps_the_county
     drawn = sum(len(c.get_offsets()) for c in ax.collections)
     hidden = int(safe.suppressed["reports"].sum())
     assert hidden > 0 and drawn == len(t) - hidden
-    assert any(f"{hidden} ward(s)" in x.get_text() for x in ax.texts)
+    assert any(f"{hidden} wards with a suppressed count" in x.get_text() for x in ax.texts)
     # Centre line: the county's safe total over all children, not the mean of the wards drawn.
     county = float(safe.totals.loc[safe.totals["level"] == "county", "reports"].iloc[0])
     centre = ax.lines[0].get_ydata()[0]
