@@ -186,13 +186,15 @@ class Schema:
         """Display name of a column (its label, else the column name)."""
         return self.labels.get(column, column)
 
-    def without(self, columns: Iterable[str]) -> Schema:
-        """The schema with ``columns`` forgotten (no role, no label, no note)."""
+    def without(self, columns: Iterable[str], *, keep_words: bool = False) -> Schema:
+        """The schema with ``columns`` forgotten: no role, and (unless ``keep_words``) no label or note."""
         drop = set(columns)
-        return replace(self, counts=tuple(c for c in self.counts if c not in drop),
-                       derived={k: v for k, v in self.derived.items() if k not in drop},
-                       context=tuple(c for c in self.context if c not in drop),
-                       labels={k: v for k, v in self.labels.items() if k not in drop},
+        out = replace(self, counts=tuple(c for c in self.counts if c not in drop),
+                      derived={k: v for k, v in self.derived.items() if k not in drop},
+                      context=tuple(c for c in self.context if c not in drop))
+        if keep_words:
+            return out
+        return replace(out, labels={k: v for k, v in self.labels.items() if k not in drop},
                        notes={k: v for k, v in self.notes.items() if k not in drop})
 
 
@@ -373,7 +375,7 @@ class AreaTable:
         if missing:
             raise SchemaError(f"cannot declare {missing[0]!r}: no such column. Columns are: "
                               f"{_columns_text(self._frame)}.")
-        schema = self._schema.without(every)
+        schema = self._schema.without(every, keep_words=True)  # a new role; the column's label and notes stay
         schema = replace(schema, counts=(*schema.counts, *counts), context=(*schema.context, *context))
         for col, srcs in lineage.items():
             unknown = [s for s in srcs if s not in lineage and schema.role(s) is None]

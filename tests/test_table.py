@@ -154,3 +154,9 @@ def test_every_known_geography_has_distinct_columns():
     assert len(set(codes)) == len(codes)
     assert get_geography("LSOAs").level == "lsoa"
     assert get_geography("ward", gss=False).bad_codes(["N1"]) == []
+
+
+def test_labels_survive_declaring_roles():
+    t = from_frame(_frame(), counts=["reports"], context=["population"],
+                   labels={"population": "children aged 10–17"})
+    assert t.schema.label("population") == "children aged 10–17"
