@@ -21,8 +21,8 @@ and the launch month. Its headline is a robust estimate:
   ``p < 0.1`` makes the evidence weak.
 * **Placebo launches.** The model refitted on the months before the launch
   only, with a pretend launch inside them (three dates by default). A
-  placebo at least as large as the estimate, or one whose interval excludes
-  1, makes the evidence weak.
+  placebo whose interval excludes 1, or (when the estimate shows a change)
+  one at least as far from 1 as the estimate, makes the evidence weak.
 * **Verdict.** Plain words: a clear change, no clear change, or weak
   evidence (with the reasons). A reporting campaign usually *raises*
   reports, so a rise is not harm growing (see :data:`CAVEAT`).
@@ -271,7 +271,7 @@ def _weaknesses(est, pre, plac, n_t, n_o, geo, level) -> list[str]:
         out.append(f"before the launch, targeted {geo.plural} were already trending differently (a ratio of "
                    f"{pre.ratio:.2f} per year, p = {pre.p_value:.3g})")
     for _, r in plac.iterrows():
-        if r["as_large"]:
+        if r["as_large"] and est.excludes_one:  # a placebo as large as a claimed change
             out.append(f"a placebo launch in {r['launch']} (when nothing happened) gives {r['rate_ratio']:.2f}, as "
                        f"far from 1 as the estimate")
         elif r["significant"]:

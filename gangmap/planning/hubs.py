@@ -529,8 +529,8 @@ def _setup(schools, existing_urns, candidates, p, notes) -> _Setup:
                            f"sites than the {len(cols)} available; lower p or add candidates.")
     col_of = {int(r): j for j, r in enumerate(cols)}
     member_of: dict[int, int] = {}
-    for _, rows, site in groups:
-        for r in rows:
+    for name, rows, site in groups:
+        for r in rows if name else ():  # a hub given by its schools keeps them; one given by its site has none
             member_of.setdefault(r, site)
     return _Setup(sch, source, D, groups, cols, [col_of[s] for s in fixed], member_of)
 
