@@ -42,6 +42,19 @@ def some(items: Iterable, limit: int = 10) -> str:
     return ", ".join(items[:limit]) + f" ... and {len(items) - limit} more"
 
 
+def article(word: str) -> str:
+    """``"a ward"``, ``"an LSOA"``, ``"an output area"``: the indefinite article for an area word.
+
+    Examples
+    --------
+    >>> article("ward"), article("LSOA"), article("output area"), article("MSOA")
+    ('a ward', 'an LSOA', 'an output area', 'an MSOA')
+    """
+    first = word[:1]
+    vowel = first.lower() in "aeiou" or (word.split(" ")[0].isupper() and first in "AEFHILMNORSX")
+    return f"{'an' if vowel else 'a'} {word}"
+
+
 def pct(x: float) -> str:
     """``0.613 -> "61%"``."""
     return f"{100 * x:.0f}%"

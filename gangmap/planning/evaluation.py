@@ -46,7 +46,7 @@ from ..errors import ConfigError, GangmapError, InputError
 from ..geography import WARD, Geography, custom
 from ..table import AreaTable, from_frame
 from . import fepoisson
-from .common import as_codes, month, months, publish, some
+from .common import article, as_codes, month, months, publish, some
 from .series import check_series, series_from_reports
 
 __all__ = ["CAVEAT", "CampaignEffect", "DiD", "evaluate", "evaluate_reports", "did", "did_chart",
@@ -321,7 +321,7 @@ def _method(geo: Geography, n_t: int, n_o: int, cols: list[str], disp: float) ->
     return (f"Poisson regression of monthly counts with an effect for each {geo.label} and each month "
             f"({n_t} targeted and {n_o} other {geo.plural}, {cols[0]} to {cols[-1]}); intervals clustered by "
             f"{geo.label} (jackknife, t with {n_t + n_o - 1} df), which allows for over-dispersion (here "
-            f"{disp:.1f}x Poisson) and for correlation within a {geo.label} over time.")
+            f"{disp:.1f}x Poisson) and for correlation within {article(geo.label)} over time.")
 
 
 def _geography(targets: Any, geography: Any) -> Geography:

@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputError
 from ..geography import Geography
 from ..table import AreaTable
-from .common import MONTH_RE, area_table, months, some
+from .common import MONTH_RE, area_table, article, months, some
 
 
 def check_series(series: Any, *, what: str = "planning.evaluate") -> pd.DataFrame:
@@ -87,8 +87,8 @@ def _placed(it, table: AreaTable, category, notes: list) -> pd.DataFrame:
         elif it.key == "point":
             code = pd.Series(locate_points(data["x"], data["y"], table).to_numpy(), index=data.index)
         else:
-            raise InputError(f"{it.source}: these reports are placed by {it.key}; on a {geo.label} table they need "
-                             f"a {geo.code} column or coordinates.")
+            raise InputError(f"{it.source}: these reports are placed by {it.key}; on {article(geo.label)} table they "
+                             f"need a {geo.code} column or coordinates.")
     code = code.where(code.isin(set(table.codes.astype(str))))
     lost = code.isna()
     if lost.any():

@@ -39,6 +39,7 @@ from ..geography import WARD, Geography
 from ..table import AreaTable
 from .common import (
     area_table,
+    article,
     as_codes,
     identifier_columns,
     month,
@@ -214,7 +215,7 @@ def _by_district(values: list[str], a: _Areas, problems: list, matched: list) ->
         if not hit:
             known = sorted({x for x in a.parent_names if x})
             close = difflib.get_close_matches(value, known, n=3, cutoff=0.5)
-            problems.append(f"districts: {value!r} is not a {a.geo.parent_label} name or code of these "
+            problems.append(f"districts: {value!r} is not {article(a.geo.parent_label)} name or code of these "
                             f"{a.geo.plural} (closest: {', '.join(close) or 'none'}; {a.geo.parent_label}s are "
                             f"{some(known)})")
             continue
@@ -242,7 +243,7 @@ def _by_name(values: list[str], key: str, a: _Areas, problems: list, matched: li
         else:
             close = difflib.get_close_matches(normalise_name(value), list(by_name), n=3, cutoff=0.6)
             shown = ", ".join(a.names[by_name[c][0]] for c in close) or "none"
-            problems.append(f"{key}: {value!r} is not a {a.geo.label} name (closest: {shown})")
+            problems.append(f"{key}: {value!r} is not {article(a.geo.label)} name (closest: {shown})")
 
 
 def _by_code(values: list[str], key: str, a: _Areas, problems: list, matched: list) -> None:
@@ -253,7 +254,7 @@ def _by_code(values: list[str], key: str, a: _Areas, problems: list, matched: li
             matched.append((f"{a.geo.label} code", value, [code]))
         else:
             close = difflib.get_close_matches(code, a.codes, n=3, cutoff=0.7)
-            problems.append(f"{key}: {value!r} is not a {a.geo.label} code of these {a.geo.plural} (closest: "
+            problems.append(f"{key}: {value!r} is not {article(a.geo.label)} code of these {a.geo.plural} (closest: "
                             f"{', '.join(close) or 'none'}; are the boundaries the right vintage?)")
 
 
@@ -466,17 +467,17 @@ class Recommendation:
 
         The running ``share`` and ``coverage_after`` columns and the
         ``reason`` text are left out: next to each other, rows either side
-        of a suppressed area would give its value away. When the measure is
+        of a suppressed area would give its value away; ``robustness`` (a
+        label of ``chosen_share``) too. When the measure is
         itself a raw count, ``need`` (a copy of it) is left out too, so the
         count is only shown rounded. Pass ``pattern=`` (the full area
         SafeTable) so this table hides the same cells as the others.
         """
-        drop = ["share", "coverage_after", "reason"] + (["need"] if self.measure in self.counts else [])
+        drop = ["share", "coverage_after", "reason", "robustness"] + (["need"] if self.measure in self.counts else [])
         frame = self.areas.to_frame().drop(columns=drop, errors="ignore")
         schema = self.areas.schema.without(drop)
         table = AreaTable(frame, schema)
-        return publish(table, policy=policy, keep=["order", "touches", "robustness"], what="recommendation",
-                       **options)
+        return publish(table, policy=policy, keep=["touches"], what="recommendation", **options)
 
     def __str__(self) -> str:
         return self.message
@@ -510,7 +511,7 @@ def _rule(measure: str, table: AreaTable, budget, contiguous: bool, jump: float)
             else f"greedy by {measure}")
     if contiguous:
         rule += (", growing the current areas (queen contiguity; strictly contiguous)" if math.isinf(jump) else
-                 f", growing the current areas (queen contiguity; a {table.geography.label} elsewhere is taken "
+                 f", growing the current areas (queen contiguity; {article(table.geography.label)} elsewhere is taken "
                  f"only if it scores at least {jump:g}x the best bordering {table.geography.label})")
     return rule
 
@@ -615,9 +616,9 @@ def recommend(table: Any, targets: Any, measure: str = "need_index", *, k: int |
                              notes=notes) if draws else None
     if unc is not None:
         out = pd.concat([out, unc.for_rows(rows, k=len(rows))], axis=1)
-    derived = ["order", "need", "need_per_1000", "share", "coverage_after", "rank", "rank_lo", "rank_hi",
+    derived = ["need", "need_per_1000", "share", "coverage_after", "rank", "rank_lo", "rank_hi",
                "chosen_share"] + ([measure] if srcs != (measure,) else [])
-    areas = result_table(out, table.geography, sources=srcs, derived=derived, context=[population])
+    areas = result_table(out, table.geography, sources=srcs, derived=derived, context=["order", population])
     message = _recommend_message(table, sel, out, measure, cand, notes, unc, rows)
     return Recommendation(areas=areas, before=sel.before, after=float(out["coverage_after"].iloc[-1]) if len(out)
                           else sel.before, message=message, measure=measure,
