@@ -142,7 +142,7 @@ def series_from_reports(reports: Any, *, areas: Any = None, category: Any = None
     if bad:
         raise InputError(f"{it.source}: period(s) {some(bad)} are not months (YYYY-MM); fix the period column.")
     span = months(periods.min(), periods.max())
-    grid = pd.to_numeric(data["count"]).groupby([data["code"], periods]).sum().unstack(fill_value=0.0)
+    grid = pd.to_numeric(data["count"]).astype(float).groupby([data["code"], periods]).sum().unstack(fill_value=0.0)
     frame = grid.reindex(index=order, columns=span).astype(float).fillna(0.0)
     empty = [m for m in span if m not in set(periods)]
     if empty:

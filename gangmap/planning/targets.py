@@ -679,9 +679,9 @@ class Sensitivity:
     notes: list = field(default_factory=list)
 
     def safe(self, policy: Any = "nhs", **options):
-        """The area table made safe (ranks are suppressed where a source count is)."""
-        return publish(self.areas, policy=policy, keep=["in_top_k", "stable", "robust"],
-                       what="sensitivity table", **options)
+        """The area table made safe (ranks and shares are suppressed where a source count is; ``robust``, a
+        label of ``top_k_share``, is not published)."""
+        return publish(self.areas, policy=policy, keep=["in_top_k", "stable"], what="sensitivity table", **options)
 
 
 def _check_sensitivity(components, delta, k) -> dict:

@@ -233,10 +233,11 @@ def describe_choices(names: Sequence[str], shares: Sequence[float], draws: int,
 
     Examples
     --------
-    >>> print(describe_choices(["A", "B", "C"], [1.0, 0.8, 0.61], 200, [("D", 0.3)]).replace("; ", ";\n"))
-    over 200 resamples of the counts, robust (chosen in at least 90%): A (100%);
-    likely: B (80%);
-    coin-flips (chosen in under 70%): C (61%);
+    >>> for part in describe_choices(["A", "B", "C"], [1.0, 0.8, 0.61], 200, [("D", 0.3)]).split("; "):
+    ...     print(part)
+    over 200 resamples of the counts, robust (chosen in at least 90%): A (100%)
+    likely: B (80%)
+    coin-flips (chosen in under 70%): C (61%)
     next closest: D (30%)
     """
     shares = np.asarray(shares, dtype=float)
