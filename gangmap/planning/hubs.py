@@ -364,9 +364,9 @@ class HubPlan:
                 t[c] = t[c].round().astype("int64")
             return from_frame(t, counts=["need_in_reach", "need_served"], geography=HUB,
                               context=["order", "schools_in_reach", "schools_served", "schools_over_capacity"])
-        return from_frame(t, counts=["schools_in_reach", "schools_served"], geography=HUB, context=["order"],
-                          derived={"need_in_reach": ["schools_in_reach"], "need_served": ["schools_served"]},
-                          ).declare(context=["schools_over_capacity"])
+        return from_frame(t, counts=["schools_in_reach", "schools_served"], geography=HUB,
+                          context=["order", "schools_over_capacity"],
+                          derived={"need_in_reach": ["schools_in_reach"], "need_served": ["schools_served"]})
 
     def safe(self, policy: Any = "nhs", **options):
         """The per-hub table made safe."""
