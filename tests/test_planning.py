@@ -22,6 +22,31 @@ import gangmap
 from gangmap import demo, export, measures, planning
 from gangmap.disclosure import SafeTable, make_safe
 from gangmap.errors import ConfigError, GangmapError, InputError
+from gangmap.table import AreaTable, from_frame
+
+
+def declared(t) -> AreaTable:
+    """The measured table with its roles declared.
+
+    The measures return AreaTables with declared roles once the table model reaches them; until then (a
+    plain frame) the roles are declared here, as an analyst would with from_frame.
+    """
+    if isinstance(t, AreaTable):
+        return t
+    counts = [c for c in ("reports", "referrals") if c in t]
+    derived = {c: [k] for c in t.columns for k in counts if c.startswith(k + "_")}
+    derived.update({c: counts for c in t.columns if c.startswith("need_index")})
+    return from_frame(t, counts=counts, derived=derived, context=[c for c in ("population",) if c in t])
+
+
+def safe_of(table: AreaTable, **options):
+    """make_safe of an AreaTable, whichever make_safe signature is installed (roles come from the schema)."""
+    import inspect
+
+    if "context" in inspect.signature(make_safe).parameters:
+        return make_safe(table, **options)
+    return make_safe(table.to_frame(), list(table.counts), derived={k: list(v) for k, v in table.derived.items()},
+                     keep=[*table.context, *options.pop("keep", [])], **options)
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -32,7 +57,7 @@ def demo_table():
                         population=p["population"])
     t = measures.rate(t, "reports", "population")
     t = measures.rate(t, "referrals", "population")
-    return measures.need_index(t)
+    return declared(measures.need_index(t))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +67,7 @@ def demo_targets(demo_table):
 
 @pytest.fixture(scope="module")
 def kingsford(demo_table):
-    return set(demo_table.loc[demo_table["ward_name"].isin(demo.HOTSPOT_KINGSFORD), "ward_code"])
+    return set(demo_table.frame.loc[demo_table["ward_name"].isin(demo.HOTSPOT_KINGSFORD), "ward_code"])
 
 
 def _grid(n=5, need=None):
@@ -59,14 +84,14 @@ def _grid(n=5, need=None):
 # =========================================================================== targets
 def test_read_targets_demo_campaign(demo_table, demo_targets):
     t = demo_targets
-    wellmere = set(demo_table.loc[demo_table["lad_name"] == "Wellmere", "ward_code"])
-    named = set(demo_table.loc[demo_table["ward_name"].isin(demo.TARGET_WARDS_CASTLEFORD_EAST
+    wellmere = set(demo_table.frame.loc[demo_table["lad_name"] == "Wellmere", "ward_code"])
+    named = set(demo_table.frame.loc[demo_table["ward_name"].isin(demo.TARGET_WARDS_CASTLEFORD_EAST
                                                             + demo.TARGET_WARDS_RUSHBY), "ward_code"])
     assert t.codes == wellmere | named
     assert len(t.codes) == 26
     assert sorted(t.codes)[:3] == ["E05900005", "E05900012", "E05900016"]
     assert t.launch == "2018-03" and t.name == "Demo campaign (launched 2018-03)"
-    assert not (t.codes & set(demo_table.loc[demo_table["ward_name"].isin(demo.HOTSPOT_KINGSFORD), "ward_code"]))
+    assert not (t.codes & set(demo_table.frame.loc[demo_table["ward_name"].isin(demo.HOTSPOT_KINGSFORD), "ward_code"]))
     assert t.mask(demo_table).sum() == 26
     assert set(t.matched["kind"]) == {"district", "ward name"}
 
@@ -126,7 +151,9 @@ def test_coverage_and_rank_small():
     r = planning.rank_untargeted(t, ["D"], "reports")
     assert r["ward_code"].tolist() == ["B", "C", "A"]
     assert r["coverage_if_added"].tolist() == pytest.approx([0.7, 0.9, 1.0])
-    assert r.attrs["gangmap_derived"]["coverage_if_added"] == ["reports"]
+    assert r.schema.role("coverage_if_added") is None  # a plain frame: lineage unknown, so nothing is trusted
+    r = planning.rank_untargeted(from_frame(t, counts=["reports"]), ["D"], "reports")
+    assert r.schema.derived["coverage_if_added"] == ("reports",) and r.schema.role("rank") == "derived"
     with pytest.raises(InputError, match="measure column 'need_index' not found.*need_index\\(table\\)"):
         planning.coverage(t, ["D"])
     with pytest.raises(InputError, match="negative for ward"):
@@ -154,20 +181,20 @@ def test_demo_planted_hotspot_is_recommended(demo_table, demo_targets, kingsford
     assert not {"share", "coverage_after", "reason"} & set(safe.frame.columns)
     out = export.write_table(safe, tmp_path / "next_wards.csv")
     back = pd.read_csv(out, comment="#")
-    assert back["ward_name"].tolist() == rec.wards["ward_name"].tolist()
-    export.write_table(make_safe(ranked, counts=["reports", "referrals"], keep=["rank", "population"],
-                                 hierarchy=()), tmp_path / "ranked.xlsx")
+    assert back["ward_name"].tolist() == rec.areas["ward_name"].tolist()
+    assert isinstance(ranked, AreaTable) and ranked.schema.derived["rank"] == ("reports", "referrals")
+    export.write_table(safe_of(ranked, hierarchy=()), tmp_path / "ranked.xlsx")
 
 
 def test_recommend_contiguous_on_demo_grows_from_targets(demo_table, demo_targets, kingsford):
     rec = planning.recommend(demo_table, demo_targets, k=6, contiguous=True, jump=math.inf)
     assert len(set(rec.codes) & kingsford) >= 3
-    w = measures.weights(demo_table)
+    w = measures.weights(demo_table.frame)
     selected = set(demo_targets.codes)
     for code in rec.codes:  # every addition borders what was selected before it
         assert set(w.neighbors[code]) & selected
         selected.add(code)
-    assert (rec.wards["touches"] != "").all()
+    assert (rec.areas["touches"] != "").all()
 
 
 def _connected(codes: set, neighbours: dict) -> bool:
@@ -198,14 +225,14 @@ def test_recommend_contiguous_on_grid():
     assert strict.codes == ["E05200006", "E05200012", "E05200018"]  # up the diagonal (queen contiguity)
     longer = planning.recommend(g, target, "reports", k=8, contiguous=True, jump=math.inf)
     assert _connected(set(longer.codes) | set(target), nb)
-    assert longer.wards["reason"].eq("borders the current areas").all()
+    assert longer.areas["reason"].eq("borders the current areas").all()
     assert "strictly contiguous" in longer.rule
     # with the default jump (1.5x), the hotspot (100 vs at most 2 on the frontier) starts a new area,
     # and the next picks grow round it (30 next to it beats 2-3 next to the corner by 10x)
     jumpy = planning.recommend(g, target, "reports", k=3, contiguous=True)
-    assert jumpy.codes[0] == "E05200024" and jumpy.wards["reason"].iloc[0].startswith("new area")
+    assert jumpy.codes[0] == "E05200024" and jumpy.areas["reason"].iloc[0].startswith("new area")
     assert set(jumpy.codes[1:]) == {"E05200018", "E05200023"}
-    assert jumpy.wards["touches"].iloc[1] == "W24"
+    assert jumpy.areas["touches"].iloc[1] == "W24"
     # no targets at all: seed at the best ward, then grow
     seeded = planning.recommend(g, [], "reports", k=3, contiguous=True, jump=math.inf)
     assert seeded.codes[0] == "E05200024" and _connected(set(seeded.codes), nb)
@@ -219,7 +246,7 @@ def test_recommend_population_budget():
     # need per person: A 0.01, B 0.04, C 0.03, D 0.04, E 0 -> B, D (ties by order), C; A does not fit
     rec = planning.recommend(t, [], "reports", population_budget=3000)
     assert rec.codes == ["B", "D", "C", "E"]
-    assert rec.wards["population"].sum() <= 3000
+    assert rec.areas["population"].sum() <= 3000
     assert planning.recommend(t, [], "reports", population_budget=3000, k=2).codes == ["B", "D"]
     with pytest.raises(InputError, match="population column 'pop'"):
         planning.recommend(t, [], "reports", population_budget=10, population="pop")
@@ -232,7 +259,7 @@ def test_recommend_population_budget():
 def test_derived_need_is_suppressed_with_its_count(tmp_path):
     t = pd.DataFrame({"ward_code": ["E05000001", "E05000002", "E05000003"], "reports": [40, 3, 25],
                       "population": [1000, 1000, 1000]})
-    t = measures.rate(t, "reports", "population")
+    t = declared(measures.rate(t, "reports", "population"))
     rec = planning.recommend(t, [], "reports_rate", k=3)
     safe = rec.safe()
     row = safe.display.set_index("ward_code").loc["E05000002"]
@@ -247,11 +274,12 @@ def test_derived_need_is_suppressed_with_its_count(tmp_path):
 def test_weight_sensitivity_demo(demo_table, demo_targets, kingsford, tmp_path):
     s = planning.weight_sensitivity(demo_table, k=6, targets=demo_targets)
     assert len(s.scenarios) == 2 * len(measures.DEFAULT_INDEX_WEIGHTS)
-    assert not (set(s.wards["ward_code"]) & set(demo_targets.codes))  # only untargeted wards ranked
-    stable = set(s.wards.loc[s.wards["stable"], "ward_code"])
+    w = s.areas.frame
+    assert not (set(w["ward_code"]) & set(demo_targets.codes))  # only untargeted wards ranked
+    stable = set(w.loc[w["stable"], "ward_code"])
     assert kingsford <= stable  # the planted hotspot survives every ±25% weight change
-    assert (s.wards["best_rank"] <= s.wards["base_rank"]).all()
-    assert (s.wards["base_rank"] <= s.wards["worst_rank"]).all()
+    assert (w["best_rank"] <= w["base_rank"]).all()
+    assert (w["base_rank"] <= w["worst_rank"]).all()
     assert s.scenarios["top_k_kept"].between(0, 6).all()
     assert "of the top 6 wards stay in the top 6" in s.message
     export.write_table(s.safe(), tmp_path / "sensitivity.csv")
@@ -267,7 +295,7 @@ def test_did_demo_detects_planted_uplift(demo_targets, tmp_path):
     assert d.before == ("2017-03", "2018-02") and d.after == ("2018-03", "2019-02")
     assert d.lo > 1.0 and d.lo <= 1.35 <= d.hi
     assert 1.2 < d.ratio < 1.5
-    tb = d.table.set_index("group")
+    tb = d.table.frame.set_index("group")
     reports = pd.read_csv(p["reports"])
     assert tb[["before", "after"]].to_numpy().sum() == reports["count"].sum()
     a, b = tb.loc["targeted", ["before", "after"]]
@@ -285,7 +313,7 @@ def test_did_demo_detects_planted_uplift(demo_targets, tmp_path):
     export.write_table(s22, tmp_path / "did.csv")
     assert "targeted" in (tmp_path / "did.csv").read_text()
     export.write_table(d.result_safe(), tmp_path / "did_result.csv")
-    direct = make_safe(d.table, counts=["before", "after"], keep=["group"], hierarchy=())
+    direct = make_safe(d.table.to_frame(), counts=["before", "after"], keep=["group"], hierarchy=())
     assert direct.totals["level"].tolist() == ["county"]
     monthly = d.monthly_safe()
     fig = planning.did_chart(d, monthly)
@@ -351,7 +379,7 @@ def test_did_places_reports_by_name_with_wards(square_wards):
     r = pd.DataFrame(rows, columns=["ward_name", "period", "count"])
     d = planning.did(r, ["E05100003"], launch="2018-03", wards=wards)
     assert d.ratio == pytest.approx(2.0)
-    assert d.table["wards"].tolist() == [1, 5]
+    assert d.table["areas"].tolist() == [1, 5]
 
 
 # =========================================================================== hubs: exactness
@@ -458,7 +486,7 @@ def test_plan_hubs_errors(tmp_path):
 
 # =========================================================================== hubs: the demo
 def _dist_to_kingsford(demo_table, schools, urn):
-    kg = demo_table[demo_table["ward_name"].isin(demo.HOTSPOT_KINGSFORD)].geometry.union_all()
+    kg = demo_table.frame[demo_table["ward_name"].isin(demo.HOTSPOT_KINGSFORD)].geometry.union_all()
     row = schools.set_index("URN").loc[urn]
     return shapely.Point(row["Easting"], row["Northing"]).distance(kg)
 
@@ -508,9 +536,9 @@ def test_demo_next_hub_lands_near_kingsford(demo_table, kingsford, tmp_path):
     # outputs through make_safe
     export.write_table(plan.safe(), tmp_path / "hubs.csv")
     export.write_table(plan.schools_safe(), tmp_path / "hub_schools.xlsx")
-    wsafe = plan.wards_safe()
+    wsafe = plan.areas_safe()
     assert wsafe.counts == ("need",)
-    assert plan.wards_table()["need"].sum() == plan.need_total
+    assert plan.areas_table()["need"].sum() == plan.need_total
     export.write_table(wsafe, tmp_path / "hub_wards.csv")
     text = (tmp_path / "hubs.csv").read_text()
     assert "Castleford East pilot" in text and "new hub 1" in text
@@ -520,19 +548,19 @@ def test_demo_hub_with_ward_need_index(demo_table, tmp_path):
     p = demo.paths()
     pilot = pd.read_csv(p["pilot_hub"], dtype=str)["URN"].tolist()
     need = planning.school_need(p["schools"], demo_table, "need_index")
-    assert need.attrs["gangmap_derived"]["need"] == ["reports", "referrals"]
+    assert need.sources == ("reports", "referrals") and need.measure == "need_index"
     plan = planning.plan_hubs(p["schools"], need, existing_urns={"pilot": pilot}, p=1, radius_m=6000)
     schools = pd.read_csv(p["schools"], dtype={"URN": str})
     assert _dist_to_kingsford(demo_table, schools, plan.new_sites[0]) <= 5000
     assert not plan.need_is_count and plan.need_sources == ("reports", "referrals")
     # a school repeats its ward's counts, so per-school values go out per ward instead
-    with pytest.raises(GangmapError, match="wards_safe"):
+    with pytest.raises(GangmapError, match="areas_safe"):
         plan.schools_safe()
-    wt = plan.wards_table()
+    wt = plan.areas_table()
     assert wt["ward_code"].is_unique and wt["schools"].sum() == len(plan.assignment)
-    safe = plan.wards_safe()
+    safe = plan.areas_safe()
     assert set(safe.counts) == {"reports", "referrals"} and "need" in safe.derived
-    ref = demo_table.set_index("ward_code").loc[wt["ward_code"], "referrals"].to_numpy()
+    ref = demo_table.frame.set_index("ward_code").loc[wt["ward_code"], "referrals"].to_numpy()
     assert (wt["referrals"].to_numpy() == ref).all()
     export.write_table(safe, tmp_path / "wards_need.csv")
     hub_safe = plan.safe()
@@ -547,11 +575,12 @@ def test_real_northamptonshire_campaign_coverage(shared_data, tmp_path):
     police = shared_data / "police" / "2018-03-northamptonshire-street.csv"
     table, report = gangmap.join(wards, reports=police, category=["Drugs", "Possession of weapons", "Robbery"])
     assert report.balanced and table["reports"].sum() == report.total
-    rushden = table.loc[table["ward_name"].str.startswith("Rushden"), "ward_name"].tolist()
+    table = declared(table)
+    rushden = table.frame.loc[table["ward_name"].str.startswith("Rushden"), "ward_name"].tolist()
     assert len(rushden) == 5
     targets = planning.read_targets({"campaign": {"name": "#gangsruinlives", "launch": "2018-03",
                                                   "districts": ["E07000156"], "ward_names": rushden}}, table)
-    wellingborough = set(table.loc[table["lad_code"] == "E07000156", "ward_code"])
+    wellingborough = set(table.frame.loc[table["lad_code"] == "E07000156", "ward_code"])
     assert wellingborough < targets.codes and len(targets.codes) == len(wellingborough) + 5
     before = planning.coverage(table, targets, "reports")
     assert 0 < before < 1
