@@ -45,7 +45,7 @@ def explorer(tables, measures, *, schemes=SCHEMES_OFFERED, k: int = 5, names: di
     Returns
     -------
     ipywidgets.VBox
-        Its ``.children[-1]`` is the HTML widget holding the map.
+        ``.children[2]`` is the HTML widget holding the map, ``.children[3]`` the note under it.
 
     Examples
     --------
@@ -96,6 +96,6 @@ def explorer(tables, measures, *, schemes=SCHEMES_OFFERED, k: int = 5, names: di
     for w in (category, measure, scheme, classes):
         w.observe(draw, names="value")
     draw()
-    box = widgets.VBox([widgets.HBox([category, measure]), widgets.HBox([scheme, classes]), note, out])
+    box = widgets.VBox([widgets.HBox([category, measure]), widgets.HBox([scheme, classes]), out, note])
     box.add_class("gm-explorer")
     return box

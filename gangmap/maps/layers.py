@@ -295,7 +295,8 @@ def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme:
     code = area_columns(safe)[0]
     return AreaLayer(id=layer_id or f"area-{column}", name=title, visible=visible, column=column,
                      codes=tuple(safe.frame[code].astype(str)), values=tuple(_display(safe, column)),
-                     classes=cls, extra=extra, legend=Legend(title, tuple(items), _legend_note(safe, column, cls, note)))
+                     classes=cls, extra=extra,
+                     legend=Legend(title, tuple(items), _legend_note(safe, column, cls, note)))
 
 
 # --------------------------------------------------------------------------- outlines

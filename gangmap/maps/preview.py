@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import textwrap
 
 import numpy as np
 
@@ -72,6 +73,9 @@ def _legend(blocks: list[dict], x0: float) -> list[str]:
                            'stroke="#777"/>')
             out.append(f'<text x="{x0 + 22:.0f}" y="{y:.0f}">{e(str(it["label"])[:34])}</text>')
             y += 14
+        for line in textwrap.wrap(str(legend.get("note") or ""), 40)[:4]:
+            out.append(f'<text x="{x0:.0f}" y="{y:.0f}" font-size="9" fill="#7a4b00">{e(line)}</text>')
+            y += 11
         y += 8
     return out
 
@@ -115,8 +119,8 @@ def svg_preview(data: dict) -> str | None:
     for ly in shown:
         if ly["kind"] == "outline":
             dash = f' stroke-dasharray="{html.escape(ly["dash"])}"' if ly.get("dash") else ""
-            out.append(f'<path d="{_path(_overlay_rings(data, ly), tr)}" fill="none" stroke="{html.escape(ly["color"])}" '
-                       f'stroke-width="{min(float(ly.get("weight", 2)), 3):.1f}"{dash}/>')
+            out.append(f'<path d="{_path(_overlay_rings(data, ly), tr)}" fill="none" '
+                       f'stroke="{html.escape(ly["color"])}" stroke-width="{min(float(ly.get("weight", 2)), 3):.1f}"{dash}/>')
         elif ly["kind"] == "points":
             for p in ly["points"]:
                 (x, y), = tr([[p[0], p[1]]])
