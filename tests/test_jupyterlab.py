@@ -213,7 +213,8 @@ _STATE = """() => {
               q = m.latLngToContainerPoint(b.getSouthEast());
         if ([p.x, p.y, q.x, q.y].every(Number.isFinite)) {
             finite += 1;
-            union = [Math.min(union[0], p.x), Math.min(union[1], p.y), Math.max(union[2], q.x), Math.max(union[3], q.y)];
+            union = [Math.min(union[0], p.x), Math.min(union[1], p.y),
+                     Math.max(union[2], q.x), Math.max(union[3], q.y)];
         }
     });
     const bad = [...document.querySelectorAll('path')].filter(p => /NaN/.test(p.getAttribute('d') || '')).length;

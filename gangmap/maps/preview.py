@@ -120,7 +120,8 @@ def svg_preview(data: dict) -> str | None:
         if ly["kind"] == "outline":
             dash = f' stroke-dasharray="{html.escape(ly["dash"])}"' if ly.get("dash") else ""
             out.append(f'<path d="{_path(_overlay_rings(data, ly), tr)}" fill="none" '
-                       f'stroke="{html.escape(ly["color"])}" stroke-width="{min(float(ly.get("weight", 2)), 3):.1f}"{dash}/>')
+                       f'stroke="{html.escape(ly["color"])}" '
+                       f'stroke-width="{min(float(ly.get("weight", 2)), 3):.1f}"{dash}/>')
         elif ly["kind"] == "points":
             for p in ly["points"]:
                 (x, y), = tr([[p[0], p[1]]])
