@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -175,26 +176,38 @@ def _decimals(values) -> int:
     return int(min(3, max(1, np.ceil(-np.log10(gap))))) if gap > 0 else 1
 
 
+def _down(v: float, d: int) -> float:
+    """``v`` rounded down to ``d`` decimals (values already on that grid stay put)."""
+    return math.floor(v * 10 ** d + 1e-9) / 10 ** d if np.isfinite(v) else v
+
+
+def _up(v: float, d: int) -> float:
+    return math.ceil(v * 10 ** d - 1e-9) / 10 ** d if np.isfinite(v) else v
+
+
 def range_labels(lows, highs) -> list[str]:
-    """``"lo–hi"`` labels (``"lo"`` when equal) with just enough decimals that no two
-    neighbouring classes print the same edge.
+    """``"lo–hi"`` labels (``"lo"`` when equal) that hold every value of their class.
+
+    The low end is rounded down and the high end up, with just enough
+    decimals that no two neighbouring classes print the same (or an
+    overlapping) edge.
 
     Examples
     --------
     >>> range_labels([1.0, 9.84], [9.81, 15.0])
     ['1.00–9.81', '9.84–15.00']
+    >>> range_labels([1.34], [1.775])
+    ['1.3–1.8']
     """
     lows, highs = np.asarray(lows, float), np.asarray(highs, float)
     nd = _decimals(np.r_[lows, highs])
     for d in range(nd, 7):
-        lo_t = [_fmt(v, d) for v in lows]
-        hi_t = [_fmt(v, d) for v in highs]
-        if all(hi_t[i] != lo_t[i + 1] for i in range(len(lows) - 1)):
-            nd = d
+        nd = d
+        if all(_up(highs[i], d) < _down(lows[i + 1], d) for i in range(len(lows) - 1)):
             break
     out = []
     for lo, hi in zip(lows, highs):
-        a, b = _fmt(lo, nd), _fmt(hi, nd)
+        a, b = _fmt(_down(lo, nd), nd), _fmt(_up(hi, nd), nd)
         out.append(a if a == b else f"{a}–{b}")
     return out
 
@@ -226,8 +239,11 @@ def _shortfall(scheme: str, k: int, got: int, shown: np.ndarray, zero: bool) -> 
     if scheme in ("box_plot", "user_defined") or got >= k:
         return None
     distinct = len(np.unique(shown))
-    if distinct <= got:
+    if distinct < k:
         why = f"the shown values take only {distinct} different value{'s' if distinct != 1 else ''}"
+        if got < distinct:
+            why += (", and many areas share a value, so quantile edges coincide" if scheme == "quantiles"
+                    else ", and the scheme left some classes empty")
     elif scheme == "quantiles":
         why = "many areas share the same value, so some quantile edges coincide"
     else:
