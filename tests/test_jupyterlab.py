@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from browser import ARGS, ARTIFACTS, CHROMIUM, require_chromium
+from browser import ARGS, ARTIFACTS, CHROMIUM, MAP_STATE, assert_drawn, require_chromium, wait_for
 
 pytestmark = [pytest.mark.jupyterlab, pytest.mark.browser]
 
@@ -197,39 +197,6 @@ _RUN_ALL = """async () => {
         c.model.outputs.toJSON().filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue).join('; '));
 }"""
 
-#: The state of one map frame, through Leaflet's API (SVG or canvas alike).
-_STATE = """() => {
-    const m = window.gmMap;
-    if (!m || !window.gmDrawn) { return {drawn: false}; }
-    const box = s => { const e = document.querySelector(s); if (!e || !e.offsetParent) { return null; }
-                       const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
-    const c = m.getCenter(), size = m.getSize();
-    const mapBox = box('#gm-map');
-    let n = 0, finite = 0, union = [Infinity, Infinity, -Infinity, -Infinity];
-    m.eachLayer(l => {
-        if (!(l instanceof L.Polygon) || l.options.interactive === false) { return; }
-        n += 1;
-        const b = l.getBounds(), p = m.latLngToContainerPoint(b.getNorthWest()),
-              q = m.latLngToContainerPoint(b.getSouthEast());
-        if ([p.x, p.y, q.x, q.y].every(Number.isFinite)) {
-            finite += 1;
-            union = [Math.min(union[0], p.x), Math.min(union[1], p.y),
-                     Math.max(union[2], q.x), Math.max(union[3], q.y)];
-        }
-    });
-    const bad = [...document.querySelectorAll('path')].filter(p => /NaN/.test(p.getAttribute('d') || '')).length;
-    const data = JSON.parse(document.getElementById('gm-data').textContent);
-    return {drawn: true, areas: data.areas.codes.length, polygons: n, finite, union, bad,
-            center: [c.lat, c.lng], zoom: m.getZoom(), size: [size.x, size.y], map: mapBox,
-            layers: box('#gm-layers'), legend: box('#gm-legend'), user: window.gmView.state.user,
-            legendText: (document.querySelector('#gm-legend') || {}).innerText || ''};
-}"""
-
-
-def _intersect(a, b) -> bool:
-    return bool(a and b) and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
 _FRAMES = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output iframe"
 _SCROLL = """() => {
     const n = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
@@ -254,33 +221,14 @@ def map_states(page, expect: int | None = None, *, shots: str | None = None) -> 
         el = frames.nth(i)
         el.scroll_into_view_if_needed()
         frame = el.element_handle().content_frame()
-        frame.wait_for_function("window.gmDrawn === true", timeout=DRAW_MS)
-        state = frame.evaluate(_STATE)
+        wait_for(frame, "window.gmDrawn === true", DRAW_MS)
+        state = frame.evaluate(MAP_STATE)
         state["title"] = el.get_attribute("title")
         out.append(state)
         if shots:
             ARTIFACTS.mkdir(exist_ok=True)
             el.screenshot(path=str(ARTIFACTS / f"{shots}_{i}.png"))
     return out
-
-
-def assert_drawn(states: list[dict], when: str, expect: int | None = None) -> None:
-    """Every map drawn: every area on screen with finite bounds, inside the map box; panels apart."""
-    assert states, f"{when}: no map output found"
-    if expect is not None:
-        assert len(states) == expect, f"{when}: {len(states)} map outputs, expected {expect}"
-    for s in states:
-        what = f"{when}, map {s.get('title')!r}"
-        assert s["drawn"], f"{what}: not drawn"
-        assert s["polygons"] == s["areas"] == s["finite"] > 0, f"{what}: {s}"
-        assert s["bad"] == 0, f"{what}: {s['bad']} paths with NaN"
-        assert all(map(lambda v: v == v, s["center"])) and s["size"][0] > 0 and s["size"][1] > 0, f"{what}: {s}"
-        x0, y0, x1, y1 = s["union"]
-        w, h = s["size"]
-        if not s["user"]:  # fitted: every area inside the map, and the areas fill a fair share of it
-            assert x0 >= -2 and y0 >= -2 and x1 <= w + 2 and y1 <= h + 2, f"{what}: areas off the map {s}"
-            assert (x1 - x0) * (y1 - y0) > 0.2 * w * h, f"{what}: areas drawn too small {s}"
-        assert not _intersect(s["layers"], s["legend"]), f"{what}: legend over the layer control {s}"
 
 
 def _shot(page, name: str) -> Path:
@@ -320,16 +268,16 @@ def check_explorer(page) -> bool:
     frame_el = box.first.locator("iframe").first
     before = frame_el.get_attribute("srcdoc")
     first = frame_el.element_handle().content_frame()
-    first.wait_for_function("window.gmDrawn === true", timeout=DRAW_MS)
-    old = first.evaluate(_STATE)
+    wait_for(first, "window.gmDrawn === true", DRAW_MS)
+    old = first.evaluate(MAP_STATE)
     select = box.first.locator(".widget-dropdown", has_text="Scheme").locator("select")
     options = [o for o in select.locator("option").all_inner_texts() if o != select.input_value()]
     select.select_option(label=options[-1] if "equal_interval" not in options else "equal_interval")
     page.wait_for_function("([el, old]) => el.querySelector('iframe') && el.querySelector('iframe').srcdoc !== old",
                            arg=[box.first.element_handle(), before], timeout=DRAW_MS)
     frame = box.first.locator("iframe").first.element_handle().content_frame()
-    frame.wait_for_function("window.gmDrawn === true", timeout=DRAW_MS)
-    new = frame.evaluate(_STATE)
+    wait_for(frame, "window.gmDrawn === true", DRAW_MS)
+    new = frame.evaluate(MAP_STATE)
     assert_drawn([new], "explorer after a change")
     assert new["legendText"] != old["legendText"], "the explorer did not redraw with the new classes"
     return True

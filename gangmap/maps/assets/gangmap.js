@@ -227,7 +227,8 @@
   // Names are folded (case, accents, punctuation, "&"/"and", "St"/"St."/"Saint"); names that occur
   // more than once are told apart by their parent area ("Castle (Northwold)"), then by code.
   function fold(s) {
-    s = String(s).normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/&/g, ' and ');
+    s = String(s).normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/&/g, ' and ')
+      .replace(/['\u2018\u2019`]/g, '');
     return s.split(/[^a-z0-9]+/).filter(Boolean).map(function (w) { return w === 'saint' ? 'st' : w; }).join(' ');
   }
   var labels = A.names.map(function (nm, i) { return nm; });
@@ -298,8 +299,11 @@
           '. Pick one from the list.';
       }
     }
-    on(inp, 'change', go);
-    on(inp, 'keydown', function (e) { if (e.key === 'Enter') { go(); } });
+    var last = null;  // Enter fires both keydown and change: search once
+    function goOnce() { if (inp.value !== last) { last = inp.value; go(); } }
+    on(inp, 'change', goOnce);
+    on(inp, 'input', function () { last = null; });
+    on(inp, 'keydown', function (e) { if (e.key === 'Enter') { last = null; goOnce(); } });
     on(inp, 'search', function () { if (!inp.value) { clearFound(); status.textContent = ''; } });
     d.appendChild(inp);
     d.appendChild(list);
@@ -336,8 +340,16 @@
   var hint = el('div', 'gm-hint', 'Click the map, then scroll to zoom');
   mapEl.appendChild(hint);
   var hintTimer = null;
-  on(mapEl, 'focus', function () { map.scrollWheelZoom.enable(); hint.classList.remove('gm-show'); });
-  on(mapEl, 'blur', function () { map.scrollWheelZoom.disable(); });
+  // Focus is on the map itself or on an area in it (a click), not on its search box or panels.
+  function wheelFollowsFocus() {
+    var a = document.activeElement;
+    var inMap = document.hasFocus() && a && mapEl.contains(a) && !dock.contains(a) &&
+                !(a.closest && a.closest('.leaflet-control'));
+    if (inMap) { map.scrollWheelZoom.enable(); hint.classList.remove('gm-show'); } else { map.scrollWheelZoom.disable(); }
+  }
+  on(mapEl, 'focusin', wheelFollowsFocus);
+  on(mapEl, 'focusout', function () { setTimeout(wheelFollowsFocus, 0); });
+  on(window, 'blur', function () { map.scrollWheelZoom.disable(); });
   on(mapEl, 'wheel', function (e) {
     if (map.scrollWheelZoom.enabled() || dock.contains(e.target)) { return; }
     hint.classList.add('gm-show');
@@ -397,7 +409,7 @@
   }
   on(window, 'resize', refresh);
   on(window, 'pageshow', refresh);
-  on(window, 'focus', refresh);
+  on(window, 'focus', function () { refresh(); wheelFollowsFocus(); });
   on(document, 'visibilitychange', function () { if (!document.hidden) { refresh(); } });
 
   // ------------------------------------------------------------------ print: the whole area on the page
