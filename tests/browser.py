@@ -52,7 +52,10 @@ def offline_page(path: Path, *, width: int = 1200, height: int = 800, ready: boo
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
         if ready:
-            page.wait_for_function("window.gmReady === true", timeout=10_000)
+            try:
+                wait_for(page, "window.gmReady === true", 10_000)
+            except AssertionError:
+                raise AssertionError(f"{path}: the map never got ready; page errors: {errors}") from None
         else:
             page.wait_for_load_state("load")
         page.errors = errors

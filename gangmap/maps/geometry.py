@@ -9,6 +9,8 @@ a map (``layer.to_json()`` alone) carries its own ``q``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import shapely
 
@@ -94,10 +96,15 @@ def label_points(safe: SafeTable, q: dict) -> list | None:
     return out
 
 
-def _to_map(crs):
+@lru_cache(maxsize=8)
+def _transformer(crs):
     from pyproj import Transformer
 
-    tr = Transformer.from_crs(crs, MAP_CRS, always_xy=True)
+    return Transformer.from_crs(crs, MAP_CRS, always_xy=True)
+
+
+def _to_map(crs):
+    tr = _transformer(crs)
 
     def fn(xy):
         x, y = tr.transform(xy[:, 0], xy[:, 1])

@@ -126,17 +126,30 @@
   }
   D.layers.forEach(function (ly) { if (ly.kind !== 'area') { overlays[ly.id] = buildOverlay(ly); } });
 
-  // Area names (optional): permanent labels at a point inside each area.
-  var nameLayer = null;
+  // Area names (optional): permanent labels at a point inside each area, each shown only where its
+  // area is wide enough on screen for it (zoom in to see the names of small areas).
+  var nameLayer = null, nameMarkers = [];
+  function declutter() {
+    if (!nameLayer || !map.hasLayer(nameLayer) || !map._loaded) { return; }
+    nameMarkers.forEach(function (mk) {
+      var b = polys[mk.i].getBounds(), p = map.latLngToContainerPoint(b.getNorthWest()),
+          q = map.latLngToContainerPoint(b.getSouthEast()), tt = mk.m.getTooltip(), node = tt && tt.getElement();
+      if (node) { node.style.display = (q.x - p.x >= mk.w && q.y - p.y >= 12) ? '' : 'none'; }
+    });
+  }
   function showNames(on) {
     if (!nameLayer) {
       nameLayer = L.featureGroup();
       (A.label_at || []).forEach(function (p, i) {
         var at = gridPoint(p);
-        if (at) { nameLayer.addLayer(labelMarker(at, A.names[i], 'gm-area-label')); }
+        if (!at) { return; }
+        var m = labelMarker(at, A.names[i], 'gm-area-label');
+        nameMarkers.push({ m: m, i: i, w: 5.5 * String(A.names[i]).length });
+        nameLayer.addLayer(m);
       });
+      map.on('zoomend moveend', declutter);
     }
-    if (on) { nameLayer.addTo(map); } else { map.removeLayer(nameLayer); }
+    if (on) { nameLayer.addTo(map); declutter(); } else { map.removeLayer(nameLayer); }
   }
 
   // ------------------------------------------------------------------ panels: layers and legend
@@ -454,8 +467,8 @@
   var first = D.layers.filter(function (ly) { return ly.kind === 'area' && ly.visible; })[0] ||
               D.layers.filter(function (ly) { return ly.kind === 'area'; })[0];
   if (first) { showArea(first); } else { drawLegend(); }
-  if (A.label_at && D.options.labels) { showNames(true); }
   resize();
+  if (A.label_at && D.options.labels) { showNames(true); }
   setTimeout(refresh, 250);
   window.gmMap = map;
   window.gmView = { fit: fit, bounds: bounds, state: view, refresh: resize };
