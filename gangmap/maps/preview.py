@@ -46,12 +46,17 @@ def _overlay_rings(data: dict, ly: dict) -> list[np.ndarray]:
 
 
 def _path(rings, tr) -> str:
+    """SVG path data on whole pixels, repeated points dropped (a preview needs no finer detail)."""
     parts = []
     for r in rings:
         if len(r) < 3:
             continue
-        xy = tr(r)
-        parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in xy) + "Z")
+        xy = np.rint(tr(r)).astype(int)
+        keep = np.r_[True, np.any(np.diff(xy, axis=0) != 0, axis=1)]
+        xy = xy[keep]
+        if len(xy) < 3:
+            continue
+        parts.append("M" + "L".join(f"{x},{y}" for x, y in xy) + "Z")
     return "".join(parts)
 
 
