@@ -240,7 +240,7 @@ def _shot(page, name: str) -> Path:
 
 def switch_tab_and_back(page, notebook_name: str) -> None:
     """Open another tab (a Launcher), make it current, then click the notebook's own tab."""
-    page.evaluate("() => window.jupyterapp.commands.execute('launcher:create')")
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('launcher:create'); return true; }")
     page.wait_for_selector(".jp-Launcher", state="visible")
     page.wait_for_timeout(800)
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=notebook_name).first.click()
@@ -295,6 +295,7 @@ def check_notebook(page, lab: Lab, rel: str, *, expect_maps: int | None = None, 
     assert_drawn(seen.setdefault("run", map_states(page, expect_maps, shots=f"{shots}_map")), "after Run All",
                  expect_maps)
     _shot(page, f"{shots}_run_all.png")
+    expect_maps = expect_maps or len(seen["run"])  # every later step must find as many
     seen["explorer"] = check_explorer(page)
     switch_tab_and_back(page, name)
     assert_drawn(seen.setdefault("tabs", map_states(page, expect_maps)), "after switching tabs", expect_maps)
@@ -352,6 +353,31 @@ def write_notebook(path: Path, cells: list[str], *, outputs: list[list[dict]] | 
     return path
 
 
+def prepare_notebook(src: Path, root: Path, **parameters) -> str:
+    """Copy a notebook into the server root for a run: its relative input paths made absolute (they
+    resolve against the notebook's own folder), ``parameters`` set in a cell after the one tagged
+    ``parameters`` (as papermill does), the test kernel selected. Returns its path relative to ``root``."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    at = next((i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), -1)
+    found = {}
+    if at >= 0:
+        for node in ast.parse(nb.cells[at].source).body:
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and \
+                    isinstance(node.value.value, str) and node.value.value.startswith(".."):
+                found[node.targets[0].id] = str((src.parent / node.value.value).resolve())
+    values = {**found, **parameters}
+    cell = nbformat.v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in values.items()))
+    cell.metadata["tags"] = ["injected-parameters"]
+    nb.cells.insert(at + 1, cell)
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "gangmap (test)", "language": "python"}
+    nbformat.write(nb, root / src.name)
+    return src.name
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     require_jupyterlab()
@@ -397,3 +423,16 @@ def test_untrusted_output_says_why_and_shows_a_preview(lab):
                                timeout=DRAW_MS)
         _shot(page, "lab_untrusted.png")
         assert outside == [], outside
+
+
+SHIPPED = sorted((REPO / "notebooks").glob("0*.ipynb"))
+
+
+@pytest.mark.parametrize("src", SHIPPED, ids=[p.stem[:2] for p in SHIPPED])
+def test_shipped_notebooks_keep_their_maps(lab, src, tmp_path):
+    """notebooks/01-03 on the demo data: every map drawn after Run All, tab switches and reopening."""
+    rel = prepare_notebook(src, lab.root, OUTPUT_DIR=str(tmp_path / "out"))
+    with lab_page(lab) as (page, outside):
+        seen = check_notebook(page, lab, rel, shots=f"lab_{src.stem[:2]}")
+        assert outside == [], outside
+    assert len(seen["run"]) == len(seen["reopen"]) == len(seen["reload"])
