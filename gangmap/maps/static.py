@@ -78,7 +78,7 @@ def _handles(area: AreaLayer | None, overlays: Sequence[Layer]) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    out = []
+    out: list = []
     if area is not None and area.legend is not None:
         for it in area.legend.items:
             out.append(Patch(facecolor=it.color, edgecolor="#777777", label=it.label,
