@@ -78,7 +78,7 @@ def map_deviation(html: str, safe) -> tuple[float, float]:
     from gangmap.maps import topology
 
     data = embedded(html)
-    q, arcs, geoms = data["q"], data.get("arcs"), data["wards"]["geoms"]
+    q, arcs, geoms = data["q"], data.get("arcs"), data["areas"]["geoms"]
     dec = topology.decode_arcs(q, arcs) if arcs else None
     to_m = topology._fixed_to_work()  # one fixed operation both ways round (see the tests)
     fwd = topology._transformer("EPSG:27700", "EPSG:4326")

@@ -1,4 +1,4 @@
-"""Export: write safe tables to CSV and XLSX, and figures to PNG.
+"""Export: write safe tables to CSV and XLSX, and stamp figures as PNG.
 
 Every writer takes a :class:`~gangmap.disclosure.SafeTable` (or a figure plus
 the SafeTable it was drawn from) and refuses anything else with a
@@ -9,6 +9,11 @@ every file carries the provenance footer and protective marking.
 Cells that a spreadsheet would run as a formula (text starting with ``=``,
 ``+``, ``-``, ``@``) are written with a leading apostrophe.
 
+Every file is written atomically (a temporary file beside the target,
+renamed into place), so a reader never sees half a file. Static map images
+live in :mod:`gangmap.maps.static` (``export.map_png`` and
+``export.map_figure`` still work and forward there).
+
 Examples
 --------
 >>> from gangmap import export
@@ -17,6 +22,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +34,28 @@ from .disclosure import SafeTable, require_safe
 from .errors import GangmapError
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+try:  # gangmap.outputs (atomic files, one-line disk errors) where the package has it
+    from .outputs import atomic_path, write_text
+except ImportError:  # pragma: no cover - until gangmap.outputs is merged: the same contract, minimal
+    @contextlib.contextmanager
+    def atomic_path(target: str | Path) -> Iterator[Path]:
+        """Yield a temporary path beside ``target``; rename it onto ``target`` if the block succeeds."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.close(fd)
+        try:
+            yield Path(tmp)
+            os.replace(tmp, target)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def write_text(target: str | Path, text: str, encoding: str = "utf-8") -> Path:
+        """Write ``text`` to ``target`` atomically."""
+        with atomic_path(target) as tmp:
+            tmp.write_text(text, encoding=encoding)
+        return Path(target)
 
 
 def _defuse(v):
@@ -54,22 +85,28 @@ def to_csv(safe: SafeTable, path: str | Path) -> Path:
     Read it back with ``pandas.read_csv(path, comment="#")``.
     """
     require_safe(safe, "a CSV file")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     head = "".join(f"# {line}\n" for line in _provenance_lines(safe))
     body = table_for_export(safe).to_csv(index=False, lineterminator="\n")
-    path.write_text(head + body, encoding="utf-8")
-    return path
+    return write_text(Path(path), head + body)
+
+
+def _sheet_name(safe: SafeTable) -> str:
+    """The data sheet is named for the areas: "wards", "LSOAs", "neighbourhoods"."""
+    from .geography import WARD, Geography, detect_geography
+
+    geo = getattr(safe, "geography", None)
+    if not isinstance(geo, Geography):
+        geo = detect_geography(safe.frame.columns) or WARD
+    return geo.plural[:31]
 
 
 def to_xlsx(safe: SafeTable, path: str | Path) -> Path:
     """Write the safe table, the safe totals and an 'About' sheet to an Excel workbook."""
     require_safe(safe, "an XLSX file")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     about = pd.DataFrame({"About this file": _provenance_lines(safe)})
-    with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        table_for_export(safe).to_excel(xw, sheet_name="wards", index=False)
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+        table_for_export(safe).to_excel(xw, sheet_name=_sheet_name(safe), index=False)
         totals = getattr(safe, "totals_display", None)
         if totals is None:
             totals = safe.totals
@@ -96,11 +133,11 @@ def to_png(fig, safe: SafeTable, path: str | Path, *, dpi: int = 150) -> Path:
     """Save a matplotlib figure drawn from ``safe`` as PNG, stamped with marking and footer."""
     require_safe(safe, "a PNG image")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     prov = safe.provenance
     fig.text(0.5, 0.995, prov.marking, ha="center", va="top", fontsize=8, weight="bold")
     fig.text(0.5, 0.005, prov.footer(), ha="center", va="bottom", fontsize=6, wrap=True)
-    fig.savefig(path, dpi=dpi, metadata={"Software": f"gangmap {prov.version}"})
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png", metadata={"Software": f"gangmap {prov.version}"})
     return path
 
 
@@ -123,43 +160,10 @@ def funnel_png(safe: SafeTable, count: str, population: str = "population", path
     return to_png(funnel_plot(safe, count, population, **options), safe, path)
 
 
-def map_figure(safe: SafeTable, column: str, *, title: str | None = None, scheme: str = "quantiles",
-               k: int = 5, bins=None, palette: str | None = None, legend_title: str | None = None,
-               figsize=(8.0, 7.0)):
-    """A static choropleth of one safe column (matplotlib Figure), with the map's classes and colours."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
+def __getattr__(name: str):
+    """``export.map_png`` and ``export.map_figure`` moved to :mod:`gangmap.maps.static`; they still work."""
+    if name in ("map_png", "map_figure"):
+        from .maps import static
 
-    from .maps import NO_DATA_LABEL, layer_classes
-    from .maps.classify import NO_DATA, NO_DATA_COLOR, SUPPRESSED, SUPPRESSED_COLOR
-
-    require_safe(safe, "a map image")
-    frame = safe.frame
-    cls = layer_classes(safe, column, scheme=scheme, k=k, bins=bins, palette=palette)
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.02, 0.06, 0.96, 0.86))
-    colors = [cls.color_of(int(i)) for i in cls.assignment]
-    frame.plot(ax=ax, color=colors, edgecolor="#555555", linewidth=0.3)
-    sup = cls.assignment == SUPPRESSED
-    if sup.any():
-        frame[sup].plot(ax=ax, facecolor=SUPPRESSED_COLOR, edgecolor="#777777", linewidth=0.3, hatch="////")
-    if "lad_code" in frame:
-        frame.dissolve(by="lad_code").boundary.plot(ax=ax, color="#222222", linewidth=1.0)
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    handles = [Patch(facecolor=c, edgecolor="#555555", label=lab) for c, lab in zip(cls.colors, cls.labels)]
-    if sup.any():
-        handles.append(Patch(facecolor=SUPPRESSED_COLOR, edgecolor="#777777", hatch="////", label=safe.policy.label))
-    if (cls.assignment == NO_DATA).any():
-        handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#555555", label=NO_DATA_LABEL))
-    ax.legend(handles=handles, title=legend_title or column, loc="lower right", fontsize=7, title_fontsize=8,
-              frameon=True)
-    fig.suptitle(title or column, fontsize=11, y=0.965)
-    return fig
-
-
-def map_png(safe: SafeTable, column: str, path: str | Path, **options) -> Path:
-    """Save a static PNG of one map layer (for slide decks), with marking and provenance."""
-    return to_png(map_figure(safe, column, **options), safe, path)
+        return getattr(static, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,6 +6,7 @@ Used by the browser tests. Skips cleanly when Chromium or playwright is missing.
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,10 @@ def offline_page(path: Path, *, width: int = 1200, height: int = 800, ready: boo
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(url)
         if ready:
-            page.wait_for_function("window.gmReady === true", timeout=10_000)
+            try:
+                wait_for(page, "window.gmReady === true", 10_000)
+            except AssertionError:
+                raise AssertionError(f"{path}: the map never got ready; page errors: {errors}") from None
         else:
             page.wait_for_load_state("load")
         page.errors = errors
@@ -62,8 +66,79 @@ def offline_page(path: Path, *, width: int = 1200, height: int = 800, ready: boo
             browser.close()
 
 
+def wait_for(target, expression: str, timeout_ms: int = 10_000, interval_ms: int = 100):
+    """Poll ``expression`` in a page or frame until it is truthy; return its value.
+
+    The maps' Content-Security-Policy forbids ``eval``, which Playwright's
+    ``wait_for_function`` uses to poll; ``evaluate`` goes through the
+    DevTools protocol, which the policy allows.
+    """
+    page = getattr(target, "page", target)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        value = target.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_ms} ms waiting for {expression!r}")
+        page.wait_for_timeout(interval_ms)
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     out = ARTIFACTS / name
     page.screenshot(path=str(out))
     return out
+
+
+#: The state of one map frame, through Leaflet's API (SVG or canvas alike).
+MAP_STATE = """() => {
+    const m = window.gmMap;
+    if (!m || !window.gmDrawn) { return {drawn: false}; }
+    const box = s => { const e = document.querySelector(s); if (!e || !e.offsetParent) { return null; }
+                       const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+    const c = m.getCenter(), size = m.getSize();
+    const mapBox = box('#gm-map');
+    let n = 0, finite = 0, union = [Infinity, Infinity, -Infinity, -Infinity];
+    m.eachLayer(l => {
+        if (!(l instanceof L.Polygon) || l.options.interactive === false) { return; }
+        n += 1;
+        const b = l.getBounds(), p = m.latLngToContainerPoint(b.getNorthWest()),
+              q = m.latLngToContainerPoint(b.getSouthEast());
+        if ([p.x, p.y, q.x, q.y].every(Number.isFinite)) {
+            finite += 1;
+            union = [Math.min(union[0], p.x), Math.min(union[1], p.y),
+                     Math.max(union[2], q.x), Math.max(union[3], q.y)];
+        }
+    });
+    const bad = [...document.querySelectorAll('path')].filter(p => /NaN/.test(p.getAttribute('d') || '')).length;
+    const data = JSON.parse(document.getElementById('gm-data').textContent);
+    return {drawn: true, areas: data.areas.codes.length, polygons: n, finite, union, bad,
+            center: [c.lat, c.lng], zoom: m.getZoom(), size: [size.x, size.y], map: mapBox,
+            layers: box('#gm-layers'), legend: box('#gm-legend'), user: window.gmView.state.user,
+            legendText: (document.querySelector('#gm-legend') || {}).innerText || ''};
+}"""
+
+
+def intersect(a, b) -> bool:
+    return bool(a and b) and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def assert_drawn(states: list[dict], when: str, expect: int | None = None) -> None:
+    """Every map drawn: every area with finite bounds; fitted into the map unless the user moved it;
+    legend and layer control apart. ``states`` come from ``frame.evaluate(MAP_STATE)``."""
+    assert states, f"{when}: no map output found"
+    if expect is not None:
+        assert len(states) == expect, f"{when}: {len(states)} map outputs, expected {expect}"
+    for s in states:
+        what = f"{when}, map {s.get('title')!r}"
+        assert s["drawn"], f"{what}: not drawn"
+        assert s["polygons"] == s["areas"] == s["finite"] > 0, f"{what}: {s}"
+        assert s["bad"] == 0, f"{what}: {s['bad']} paths with NaN"
+        assert all(map(lambda v: v == v, s["center"])) and s["size"][0] > 0 and s["size"][1] > 0, f"{what}: {s}"
+        x0, y0, x1, y1 = s["union"]
+        w, h = s["size"]
+        if not s["user"]:  # fitted: every area inside the map, and the areas fill a fair share of it
+            assert x0 >= -2 and y0 >= -2 and x1 <= w + 2 and y1 <= h + 2, f"{what}: areas off the map {s}"
+            assert max((x1 - x0) / w, (y1 - y0) / h) > 0.5, f"{what}: areas drawn too small {s}"
+        assert not intersect(s["layers"], s["legend"]), f"{what}: legend over the layer control {s}"

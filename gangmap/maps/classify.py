@@ -1,36 +1,55 @@
-"""Classification and colour: one scheme shared by HTML maps and PNG images.
+"""Classification and colour: one scheme shared by HTML maps, PNG images and previews.
 
 Class breaks come from mapclassify and are computed from the **safe** values
 only (suppressed and missing values are never seen by the classifier). Two
 extra classes always exist: suppressed (grey, hatched on the map) and no data
-(white).
+(white). Their class codes (:data:`SUPPRESSED`, :data:`NO_DATA`) are defined
+here and nowhere else: the HTML viewer reads them from the map's data
+(:data:`CLASS_CODES`), so no number is repeated in JavaScript.
+
+Legends say what is on the map, honestly:
+
+* a class is labelled with the lowest and highest value that falls in it, so
+  two classes never share an edge ("4.2–9.8", then "10.1–15.0": never 9.8 in
+  both), and a class of rounded counts reads "10–25", not "1–25";
+* with ``zero_class=True`` (counts under a policy that shows 0 but hides
+  1–7) zero is a class of its own, so a shown class never spans the hidden
+  range ("0 | 10–25 | ...", never "0–10" beside "1–7 (suppressed)");
+* when fewer classes come out than were asked for, :attr:`Classes.note`
+  says why (too few distinct values, tied quantiles, empty classes).
 
 Palettes are ColorBrewer schemes marked colour-blind safe.
 
 Examples
 --------
 >>> c = classify([0, 5, 10, 15, 20, 25, 30, float("nan")], scheme="equal_interval", k=3)
->>> c.labels  # whole numbers: classes that do not overlap
-['0–10', '11–20', '21–30']
+>>> c.labels  # the values each class holds: no shared edges
+['0–10', '15–20', '25–30']
 >>> c.assignment.tolist()
 [0, 0, 0, 1, 1, 2, 2, -2]
+>>> classify([0, 0, 10, 15, 40, 60], k=3, zero_class=True).labels
+['0', '10–15', '40–60']
 """
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
+from types import MappingProxyType
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
 from ..errors import GangmapError
 
-SUPPRESSED = -1  # class index of a suppressed value
-NO_DATA = -2  # class index of a missing value
+SUPPRESSED = -1  #: class code of a suppressed value
+NO_DATA = -2  #: class code of a missing value
+#: The extra class codes, as the viewer reads them from the map's data.
+CLASS_CODES = MappingProxyType({"suppressed": SUPPRESSED, "nodata": NO_DATA})
 SUPPRESSED_COLOR = "#bdbdbd"
 NO_DATA_COLOR = "#ffffff"
+NO_DATA_LABEL = "No data"
 
 #: ColorBrewer palettes (colour-blind safe), by number of classes.
 PALETTES = {
@@ -93,16 +112,35 @@ SCHEMES = {
     "user_defined": "UserDefined",
 }
 
+_BOX_NAMES = ["low outlier", "to 25th pct", "25th pct–median", "median–75th pct", "75th pct–upper fence",
+              "high outlier"]
+
 
 @dataclass(frozen=True)
 class Classes:
-    """The result of :func:`classify`: shared by the HTML legend and PNG images."""
+    """The result of :func:`classify`: shared by the HTML legend, PNG images and previews.
+
+    Attributes
+    ----------
+    scheme : str
+    bins : tuple of float
+        Upper edge of each shown class (as mapclassify gives it).
+    labels : list of str
+        Legend text of each shown class: the lowest to highest value in it.
+    colors : list of str
+        One colour per shown class.
+    assignment : ndarray of int
+        Class of each value: ``0..len(colors)-1``, :data:`SUPPRESSED` or :data:`NO_DATA`.
+    note : str or None
+        Why fewer classes were drawn than asked for (None when as asked).
+    """
 
     scheme: str
     bins: tuple[float, ...]
     labels: list[str]
     colors: list[str]
-    assignment: np.ndarray  # class index per value; SUPPRESSED / NO_DATA for the extra classes
+    assignment: np.ndarray
+    note: str | None = None
 
     def color_of(self, i: int) -> str:
         if i == SUPPRESSED:
@@ -110,6 +148,11 @@ class Classes:
         if i == NO_DATA:
             return NO_DATA_COLOR
         return self.colors[i]
+
+    @property
+    def k(self) -> int:
+        """Number of shown classes."""
+        return len(self.colors)
 
 
 def _fmt(v: float, decimals: int = 0) -> str:
@@ -133,8 +176,100 @@ def _decimals(values) -> int:
     return int(min(3, max(1, np.ceil(-np.log10(gap))))) if gap > 0 else 1
 
 
+def _down(v: float, d: int) -> float:
+    """``v`` rounded down to ``d`` decimals (values already on that grid stay put)."""
+    return math.floor(v * 10 ** d + 1e-9) / 10 ** d if np.isfinite(v) else v
+
+
+def _up(v: float, d: int) -> float:
+    return math.ceil(v * 10 ** d - 1e-9) / 10 ** d if np.isfinite(v) else v
+
+
+def range_labels(lows, highs) -> list[str]:
+    """``"lo–hi"`` labels (``"lo"`` when equal) that hold every value of their class.
+
+    The low end is rounded down and the high end up, with just enough
+    decimals that no two neighbouring classes print the same (or an
+    overlapping) edge.
+
+    Examples
+    --------
+    >>> range_labels([1.0, 9.84], [9.81, 15.0])
+    ['1.00–9.81', '9.84–15.00']
+    >>> range_labels([1.34], [1.775])
+    ['1.3–1.8']
+    """
+    lows, highs = np.asarray(lows, float), np.asarray(highs, float)
+    nd = _decimals(np.r_[lows, highs])
+    for d in range(nd, 7):
+        nd = d
+        if all(_up(highs[i], d) < _down(lows[i + 1], d) for i in range(len(lows) - 1)):
+            break
+    out = []
+    for lo, hi in zip(lows, highs):
+        a, b = _fmt(_down(lo, nd), nd), _fmt(_up(hi, nd), nd)
+        out.append(a if a == b else f"{a}–{b}")
+    return out
+
+
+def _mapclassify(shown: np.ndarray, scheme: str, k: int, bins):
+    """Upper edges and class of each value, from mapclassify."""
+    import mapclassify
+
+    if scheme == "user_defined":
+        if not bins:
+            raise GangmapError("scheme 'user_defined' needs bins=[upper bounds], e.g. bins=[5, 10, 20].")
+        edges = sorted(float(b) for b in bins)
+        if edges[-1] < shown.max():
+            edges.append(float(shown.max()))
+        cls = mapclassify.UserDefined(shown, bins=edges)
+    elif scheme == "box_plot":
+        cls = mapclassify.BoxPlot(shown)
+    else:
+        kk = int(min(k, len(np.unique(shown))))
+        with warnings.catch_warnings():  # "not enough unique values": empty classes are dropped later
+            warnings.simplefilter("ignore", UserWarning)
+            cls = getattr(mapclassify, SCHEMES[scheme])(shown, k=kk) if kk > 1 else \
+                mapclassify.UserDefined(shown, bins=[shown.max()])
+    return np.asarray(cls.bins, dtype=float), np.asarray(cls.yb, dtype=int)
+
+
+def _shortfall(scheme: str, k: int, got: int, shown: np.ndarray, zero: bool) -> str | None:
+    """Why ``got`` classes were drawn although ``k`` were asked for (None if not fewer)."""
+    if scheme in ("box_plot", "user_defined") or got >= k:
+        return None
+    distinct = len(np.unique(shown))
+    if distinct < k:
+        why = f"the shown values take only {distinct} different value{'s' if distinct != 1 else ''}"
+        if got < distinct:
+            why += (", and many areas share a value, so quantile edges coincide" if scheme == "quantiles"
+                    else ", and the scheme left some classes empty")
+    elif scheme == "quantiles":
+        why = "many areas share the same value, so some quantile edges coincide"
+    else:
+        why = "the scheme left some classes empty"
+    extra = " (0 is a class of its own)" if zero else ""
+    return f"{got} classes, not the {k} asked for: {why}{extra}."
+
+
+def _check(scheme: str, palette: str, k: int) -> None:
+    if scheme not in SCHEMES:
+        raise GangmapError(f"unknown classification scheme {scheme!r}; use one of {list(SCHEMES)}.")
+    if palette not in PALETTES:
+        raise GangmapError(f"unknown palette {palette!r}; use one of {list(PALETTES)}.")
+    if not 1 <= int(k) <= max(PALETTES[palette]):
+        raise GangmapError(f"k={k} classes: use 1 to {max(PALETTES[palette])} with palette {palette!r}.")
+
+
+def _palette(palette: str, n: int) -> list[str]:
+    pal = PALETTES[palette]
+    if n > max(pal):
+        raise GangmapError(f"{n} classes is more than palette {palette!r} has ({max(pal)}); use fewer classes.")
+    return list(pal[n] if n >= 3 else [pal[3][1]] if n == 1 else [pal[3][0], pal[3][2]])
+
+
 def classify(values, *, scheme: str = "quantiles", k: int = 5, bins=None, palette: str = "YlOrRd",
-             suppressed=None) -> Classes:
+             suppressed=None, zero_class: bool = False) -> Classes:
     """Classify safe values into ``k`` classes with a mapclassify scheme.
 
     Parameters
@@ -144,6 +279,7 @@ def classify(values, *, scheme: str = "quantiles", k: int = 5, bins=None, palett
     scheme : {"quantiles", "natural_breaks", "equal_interval", "box_plot", "user_defined"}
     k : int
         Number of classes (ignored by ``box_plot``; ``user_defined`` uses ``bins``).
+        Fewer come out when the values do not allow ``k``; :attr:`Classes.note` says why.
     bins : list of float, optional
         Upper bounds of classes for ``user_defined``.
     palette : str
@@ -151,16 +287,16 @@ def classify(values, *, scheme: str = "quantiles", k: int = 5, bins=None, palett
     suppressed : array-like of bool, optional
         True where a value was suppressed (drawn in the suppressed class);
         other NaN values go to the no-data class.
+    zero_class : bool
+        Give 0 a class of its own (counts whose small values are hidden), so
+        that no shown class spans the hidden range; it counts towards ``k``.
 
     Raises
     ------
     GangmapError
-        Unknown scheme or palette, or ``user_defined`` without ``bins``.
+        Unknown scheme or palette, ``k`` out of range, or ``user_defined`` without ``bins``.
     """
-    if scheme not in SCHEMES:
-        raise GangmapError(f"unknown classification scheme {scheme!r}; use one of {list(SCHEMES)}.")
-    if palette not in PALETTES:
-        raise GangmapError(f"unknown palette {palette!r}; use one of {list(PALETTES)}.")
+    _check(scheme, palette, k)
     v = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
     sup = np.zeros(len(v), bool) if suppressed is None else np.asarray(suppressed, bool)
     ok = np.isfinite(v) & ~sup
@@ -168,45 +304,28 @@ def classify(values, *, scheme: str = "quantiles", k: int = 5, bins=None, palett
     shown = v[ok]
     if shown.size == 0:
         return Classes(scheme, (), [], [], assignment)
-    if scheme == "user_defined":
-        if not bins:
-            raise GangmapError("scheme 'user_defined' needs bins=[upper bounds], e.g. bins=[5, 10, 20].")
-        cls = mapclassify.UserDefined(shown, bins=list(bins))
-    elif scheme == "box_plot":
-        cls = mapclassify.BoxPlot(shown)
-    else:
-        kk = int(min(k, max(1, len(np.unique(shown)))))
-        with warnings.catch_warnings():  # "not enough unique values": empty classes are dropped below
-            warnings.simplefilter("ignore", UserWarning)
-            cls = getattr(mapclassify, SCHEMES[scheme])(shown, k=kk) if kk > 1 else \
-                mapclassify.UserDefined(shown, bins=[shown.max()])
-    edges = np.asarray(cls.bins, dtype=float)
-    yb = np.asarray(cls.yb, dtype=int)
-    n = len(edges)
-    pal = PALETTES[palette]
-    if n > max(pal):
-        raise GangmapError(f"{n} classes is more than palette {palette!r} has ({max(pal)}); use fewer classes.")
-    colors = pal[n] if n >= 3 else [pal[3][1]] if n == 1 else [pal[3][0], pal[3][2]]
-    lows = np.r_[shown.min(), edges[:-1]]
-    nd = _decimals(np.r_[lows, edges])
-    if np.all(shown == np.round(shown)) and scheme != "box_plot":
-        # Counts: whole-number classes that do not overlap ("11–15", not "10.5–15.0").
-        his = np.floor(edges)
-        los = np.r_[shown.min(), his[:-1] + 1]
-        labels = [_fmt(lo) if lo == hi else f"{_fmt(lo)}–{_fmt(hi)}" for lo, hi in zip(los, his)]
-    else:
-        labels = [f"{_fmt(lo, nd)}–{_fmt(hi, nd)}" for lo, hi in zip(lows, edges)]
-    if scheme == "box_plot":  # bins: lower fence, Q1, median, Q3, upper fence[, max]
-        names = ["low outlier", "to 25th pct", "25th pct–median", "median–75th pct", "75th pct–upper fence",
-                 "high outlier"]
-        labels = [f"{nm} (≤ {_fmt(hi, nd)})" for nm, hi in zip(names, edges)]
+    zero = bool(zero_class and (shown == 0).any() and (shown > 0).any() and scheme != "user_defined")
+    rest = shown[shown != 0] if zero else shown
+    edges, yb = _mapclassify(rest, scheme, max(int(k) - zero, 1), bins)
     keep = np.unique(yb)  # drop classes no value falls in (e.g. no low outliers)
-    remap = -np.ones(n, int)
+    remap = np.full(len(edges), -1)
     remap[keep] = np.arange(keep.size)
     yb = remap[yb]
-    edges, labels, colors = edges[keep], [labels[i] for i in keep], [colors[i] for i in keep]
+    lows = np.array([rest[yb == i].min() for i in range(keep.size)])
+    highs = np.array([rest[yb == i].max() for i in range(keep.size)])
+    labels = range_labels(lows, highs)
+    if scheme == "box_plot":  # bins: lower fence, Q1, median, Q3, upper fence[, max]
+        labels = [f"{_BOX_NAMES[i]}: {lab}" for i, lab in zip(keep, labels)]
+    edges = edges[keep]
+    if zero:
+        labels, edges = ["0"] + labels, np.r_[0.0, edges]
+        full = np.zeros(len(shown), int)
+        full[shown != 0] = yb + 1
+        yb = full
+    colors = _palette(palette, len(labels))
     assignment[ok] = yb
-    return Classes(scheme, tuple(float(e) for e in edges), labels, list(colors), assignment)
+    note = _shortfall(scheme, int(k), len(labels), shown, zero)
+    return Classes(scheme, tuple(float(e) for e in edges), labels, colors, assignment, note)
 
 
 def categorical(values, suppressed=None) -> Classes:

@@ -81,12 +81,11 @@ import shapely
 from shapely import GeometryType
 
 from ..errors import GangmapError
+from ..geography import MAP_CRS, WORK_CRS
 
 __all__ = ["Encoded", "encode_coverage", "group_outlines", "auto_tolerance", "quantiser_for", "decode",
            "decode_arcs"]
 
-WORK_CRS = "EPSG:27700"
-MAP_CRS = "EPSG:4326"
 #: Default bound on the measured Hausdorff distance, metres.
 MAX_DEVIATION_M = 100.0
 #: Vertices closer than this (metres, EPSG:27700) are the same vertex.
@@ -325,22 +324,22 @@ class _Topology:
         return len(self.ref_off) - 1
 
 
-def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
-    """Snap, find junctions, cut rings into arcs and keep each arc once. All vectorised."""
-    n_features = len(geoms)
+def _ring_vertices(geoms: np.ndarray):
+    """Polygon parts, their rings and the rings' vertices (closing points dropped)."""
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
     keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
     parts, part_feature = parts[keep], part_feature[keep]
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     coords, cidx = shapely.get_coordinates(rings, return_index=True)
-    n_rings0 = len(rings)
-    counts = np.bincount(cidx, minlength=n_rings0)
+    counts = np.bincount(cidx, minlength=len(rings))
     n_points_before = int(counts.sum() - np.count_nonzero(counts))
     mask = np.ones(len(coords), bool)  # drop each ring's closing point
     mask[(np.cumsum(counts) - 1)[counts > 0]] = False
-    coords, cidx = coords[mask], cidx[mask]
+    return parts, part_feature, ring_part, len(rings), coords[mask], cidx[mask], n_points_before
 
-    # Snap to the grid and number the distinct vertices.
+
+def _snap(coords: np.ndarray, snap_m: float):
+    """Snap to the grid and number the distinct vertices: ``(vertex id per point, xy per vertex)``."""
     g = np.rint(coords / snap_m).astype(np.int64)
     if len(g):
         gx, gy = g[:, 0] - g[:, 0].min(), g[:, 1] - g[:, 1].min()
@@ -357,20 +356,24 @@ def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
             vid = vid.ravel()
     else:
         vid, first = np.zeros(0, np.int64), np.zeros(0, np.int64)
-    xy = g[first].astype(float) * snap_m
+    return vid, g[first].astype(float) * snap_m
 
-    # Remove consecutive repeats (cyclically) left by snapping.
+
+def _clean_rings(vid, cidx, ring_part, n_parts: int, n_rings0: int):
+    """Drop repeats left by snapping, rings under 3 vertices, and parts whose exterior went.
+
+    Returns ``(vid, ring of each vertex, ring_part of kept rings, ring offsets)``.
+    """
     rs = _first_of_runs(cidx)                      # start of each non-empty ring
     re = np.r_[rs[1:], len(cidx)]
     prev = np.arange(len(cidx)) - 1
     prev[rs] = re - 1
     keep = vid != vid[prev]
     vid, cidx = vid[keep], cidx[keep]
-    # Rings under 3 vertices go; a part whose exterior went goes altogether.
     counts = np.bincount(cidx, minlength=n_rings0)
     ring_ok = counts >= 3
     first_ring = np.r_[True, ring_part[1:] != ring_part[:-1]] if n_rings0 else np.zeros(0, bool)
-    part_ok = np.zeros(len(parts), bool)
+    part_ok = np.zeros(n_parts, bool)
     part_ok[ring_part[first_ring & ring_ok]] = True
     ring_ok &= part_ok[ring_part]
     sel = ring_ok[cidx]
@@ -379,13 +382,13 @@ def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
     renumber = np.full(n_rings0, -1, np.int64)
     renumber[kept_rings] = np.arange(len(kept_rings))
     cidx = renumber[cidx]
-    ring_part = ring_part[kept_rings]
-    n_rings = len(kept_rings)
-    counts = np.bincount(cidx, minlength=n_rings).astype(np.int64)
-    off = np.r_[0, np.cumsum(counts)]
+    counts = np.bincount(cidx, minlength=len(kept_rings)).astype(np.int64)
+    return vid, cidx, ring_part[kept_rings], np.r_[0, np.cumsum(counts)]
 
-    # Junctions: vertices with 3+ distinct neighbours, or visited twice by one ring.
-    nv, n = len(xy), len(vid)
+
+def _junctions(vid, cidx, off, nv: int) -> np.ndarray:
+    """Per vertex: joined to 3+ distinct neighbours, or visited twice by one ring."""
+    n = len(vid)
     nxt = np.arange(1, n + 1)
     nxt[off[1:] - 1] = off[:-1]
     lo, hi = np.minimum(vid, vid[nxt]), np.maximum(vid, vid[nxt])
@@ -396,10 +399,16 @@ def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
     rv = np.sort(cidx * nv + vid)
     dup = rv[1:][rv[1:] == rv[:-1]]
     junction[dup % nv] = True
-    jpos = junction[vid]
+    return junction
 
-    # Rotate each ring to start at its first junction (or, with none, at its smallest vertex id),
-    # and close it.
+
+def _rotate_rings(vid, cidx, off, jpos):
+    """Rotate each ring to start at its first junction (or, with none, at its smallest vertex id), close it.
+
+    Returns ``(closed rings' vertex ids, cut flags, ring of each position)``.
+    """
+    n_rings = len(off) - 1
+    counts = np.diff(off)
     jp = np.flatnonzero(jpos)
     start = np.full(n_rings, -1, np.int64)
     if len(jp):
@@ -407,7 +416,7 @@ def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
         start[cidx[jp][f]] = jp[f]
     has_j = start >= 0
     if (~has_j).any():
-        ringmin = np.minimum.reduceat(vid, off[:-1]) if n else np.zeros(0, np.int64)
+        ringmin = np.minimum.reduceat(vid, off[:-1]) if len(vid) else np.zeros(0, np.int64)
         at_min = np.flatnonzero(vid == ringmin[cidx])
         f = _first_of_runs(cidx[at_min])
         rr = cidx[at_min][f]
@@ -418,11 +427,13 @@ def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
     cring = np.repeat(np.arange(n_rings), clen)
     t = np.arange(int(coff[-1])) - coff[cring]
     pos = off[cring] + (start[cring] - off[cring] + t) % counts[cring]
-    rv = vid[pos]                                  # rotated, closed rings
     cut = jpos[pos] | (t == 0) | (t == counts[cring])
     cut &= has_j[cring] | (t == 0) | (t == counts[cring])
+    return vid[pos], cut, cring
 
-    # Pieces between consecutive cuts of a ring.
+
+def _unique_arcs(rv, cut, cring, n_rings: int, nv: int):
+    """Pieces between consecutive cuts, each arc kept once: ``(arc_vids, arc_off, ref, ref_off)``."""
     c = np.flatnonzero(cut)
     same = cring[c[:-1]] == cring[c[1:]]
     ps, pe = c[:-1][same], c[1:][same]
@@ -444,11 +455,22 @@ def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
     tt = np.arange(int(arc_off[-1])) - np.repeat(arc_off[:-1], lens)
     rf = np.repeat(fwd[rep], lens)
     src = np.where(rf, np.repeat(ps[rep], lens) + tt, np.repeat(pe[rep], lens) - tt)
-    arc_vids = rv[src]
+    return rv[src], arc_off, ref, ref_off
+
+
+def _build_topology(geoms: np.ndarray, snap_m: float = SNAP_M) -> _Topology:
+    """Snap, find junctions, cut rings into arcs and keep each arc once. All vectorised."""
+    parts, part_feature, ring_part, n_rings0, coords, cidx, n_before = _ring_vertices(geoms)
+    vid, xy = _snap(coords, snap_m)
+    vid, cidx, ring_part, off = _clean_rings(vid, cidx, ring_part, len(parts), n_rings0)
+    n_rings, nv = len(off) - 1, len(xy)
+    jpos = _junctions(vid, cidx, off, nv)[vid]
+    rv, cut, cring = _rotate_rings(vid, cidx, off, jpos)
+    arc_vids, arc_off, ref, ref_off = _unique_arcs(rv, cut, cring, n_rings, nv)
     return _Topology(xy=xy, arc_vids=arc_vids, arc_off=arc_off, ref=ref, ref_off=ref_off,
                      ring_part=ring_part, part_feature=part_feature,
                      ring_feature=part_feature[ring_part] if n_rings else np.zeros(0, np.int64),
-                     n_features=n_features, n_points_before=n_points_before)
+                     n_features=len(geoms), n_points_before=n_before)
 
 
 def _ring_point_index(topo: _Topology, rings: np.ndarray, off: np.ndarray):
@@ -587,9 +609,9 @@ class _Arcs:
         arc = self.arc_of[K]
         rep = np.zeros(len(K), bool)
         rep[1:] = (arc[1:] == arc[:-1]) & np.all(ints[1:] == ints[:-1], axis=1)
-        O = K[~rep]
-        off = np.r_[0, np.cumsum(np.bincount(self.arc_of[O], minlength=self.topo.n_arcs))]
-        return O, off
+        out = K[~rep]
+        off = np.r_[0, np.cumsum(np.bincount(self.arc_of[out], minlength=self.topo.n_arcs))]
+        return out, off
 
     def deviation(self) -> np.ndarray:
         """Per arc, an upper bound of the Hausdorff distance between original and decoded arc (m).
@@ -722,6 +744,134 @@ def _feature_max(topo: _Topology, arc_values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _grid(topo: _Topology, tolerance_m: float | None, max_dev: float, quantisation: dict | None):
+    """The Douglas-Peucker tolerance, the quantisation ``q`` and its worst rounding error (m)."""
+    if len(topo.xy):
+        lo, hi = topo.xy.min(axis=0), topo.xy.max(axis=0)
+        bounds = (lo[0], lo[1], hi[0], hi[1])
+    else:
+        bounds = (0.0, 0.0, 0.0, 0.0)
+    tol = auto_tolerance(bounds) if tolerance_m is None else float(tolerance_m)
+    tol = max(min(tol, max_dev), 0.0)
+    if quantisation is None:
+        # South-west corner in degrees: transform the extent's outline, not every vertex.
+        ex = np.linspace(bounds[0], bounds[2], 64)
+        ey = np.linspace(bounds[1], bounds[3], 64)
+        bx = np.r_[ex, ex, np.full(64, bounds[0]), np.full(64, bounds[2])]
+        by = np.r_[np.full(64, bounds[1]), np.full(64, bounds[3]), ey, ey]
+        lon, lat = _transformer(WORK_CRS, MAP_CRS).transform(bx, by)
+        q = quantiser_for((float(np.min(lon)), float(np.min(lat))), tol)
+    else:
+        q = {"x0": float(quantisation["x0"]), "y0": float(quantisation["y0"]), "s": float(quantisation["s"])}
+    qerr = _quantum_error_m(q)
+    # Douglas-Peucker tolerance + rounding (at most twice, see deviation()) within the bound.
+    tol = max(min(tol, max_dev - 2 * qerr), 0.0) if max_dev > 0 else 0.0
+    return tol, q, qerr
+
+
+class _Guard:
+    """Simplify every arc, then re-simplify (finer) the arcs that break something, and measure.
+
+    Breaks: rings left with fewer than 3 distinct points, arcs crossing another arc, features
+    made invalid (only failures the input does not have count), and a measured deviation over
+    the bound.
+    """
+
+    def __init__(self, topo: _Topology, q: dict, tol: float, qerr: float):
+        self.topo, self.qerr, self.tol = topo, qerr, tol
+        self.state = _Arcs(topo, q)
+        self.arc_tol = np.full(topo.n_arcs, tol)
+        self.ref_arc = np.where(topo.ref < 0, ~topo.ref, topo.ref)
+        self.ref_ring = np.repeat(np.arange(topo.n_rings), np.diff(topo.ref_off))
+        self.valid = np.ones(topo.n_features, bool)
+        self.valid_in: dict[int, bool] = {}
+        self.collapsed = np.zeros(topo.n_rings, bool)
+        self.feat_dev = np.zeros(topo.n_features)
+        self.out: tuple = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+
+    def _touch(self, arcs: np.ndarray) -> np.ndarray:
+        """Features whose rings use any of ``arcs``."""
+        touched = np.zeros(self.topo.n_arcs, bool)
+        touched[arcs] = True
+        return np.unique(self.topo.ring_feature[self.ref_ring[touched[self.ref_arc]]])
+
+    def _check_validity(self, check: np.ndarray, points: np.ndarray, off: np.ndarray) -> None:
+        topo = self.topo
+        polys = _build_polygons(topo, check, points, off)
+        self.valid[check] = shapely.is_valid(polys) | shapely.is_missing(polys)
+        bad_f = np.flatnonzero(~self.valid)
+        if len(bad_f):  # only failures the input does not have count
+            need = [f for f in bad_f.tolist() if f not in self.valid_in]
+            if need:
+                orig = _build_polygons(topo, np.array(need, np.int64), self.state.pts, topo.arc_off)
+                for f, g in zip(need, orig):
+                    self.valid_in[f] = g is None or bool(g.is_valid)
+            self.valid[[f for f in bad_f.tolist() if not self.valid_in[f]]] = True
+
+    def _round(self, changed: np.ndarray, check: np.ndarray, first: bool) -> np.ndarray:
+        """One round: simplify ``changed``, check; return the arcs to simplify again (empty: done)."""
+        st, topo = self.state, self.topo
+        st.simplify(changed, self.arc_tol[changed])
+        st.project()
+        kept, off = st.output()
+        self.out = (kept, off)
+        k_len = np.diff(off)[self.ref_arc] - 1
+        self.collapsed = np.bincount(self.ref_ring, weights=k_len, minlength=topo.n_rings) < 3
+        self._check_validity(check, st.dec[kept], off)
+        crossing = _crossing_arcs(st.dec[kept], off, None if first else changed)
+        crossing = crossing[self.arc_tol[crossing] > 0]
+        if not (self.collapsed.any() or not self.valid.all() or len(crossing)):
+            return np.zeros(0, np.int64)
+        bad = np.unique(np.concatenate([
+            self.ref_arc[self.collapsed[self.ref_ring]], crossing,
+            _offending_arcs(topo, st.dec[kept], off, np.flatnonzero(~self.valid), self.ref_arc, self.ref_ring)]))
+        return bad[self.arc_tol[bad] > 0]
+
+    def run(self, refine_rounds: int, max_dev: float) -> None:
+        changed = np.arange(self.topo.n_arcs)
+        check = np.arange(self.topo.n_features)
+        for _attempt in range(6):
+            for rnd in range(refine_rounds + 1):
+                bad = self._round(changed, check, rnd == 0)
+                if not len(bad) or rnd == refine_rounds:
+                    break
+                new = self.arc_tol[bad] / 4
+                self.arc_tol[bad] = np.where(new < 2 * self.qerr, 0.0, new)
+                changed, check = bad, self._touch(bad)
+            arc_dev = self.state.deviation()
+            self.feat_dev = _feature_max(self.topo, arc_dev)
+            hmax = float(self.feat_dev.max()) if len(self.feat_dev) else 0.0
+            if hmax <= max_dev or not (self.arc_tol > 0).any():
+                break
+            # The bound failed (it should not): simplify the offending arcs less and redo.
+            over = np.flatnonzero((arc_dev > max_dev) & (self.arc_tol > 0))
+            if not len(over):  # rounding alone exceeds the bound: nothing left to give
+                break
+            self.arc_tol[over] = np.where(self.arc_tol[over] / 2 < 2 * self.qerr, 0.0, self.arc_tol[over] / 2)
+            changed, check = over, self._touch(over)
+
+
+def _delta_encode(topo: _Topology, ints: np.ndarray, off: np.ndarray) -> tuple[list, list]:
+    """Arcs as ``[x0, y0, dx1, dy1, ...]`` and, per feature, polygons of rings of arc refs."""
+    d = ints.copy()
+    d[1:] -= ints[:-1]
+    starts = off[:-1]
+    d[starts] = ints[starts]
+    flat = d.ravel().tolist()
+    arcs = [flat[2 * a:2 * b] for a, b in zip(off[:-1].tolist(), off[1:].tolist())]
+    refs = topo.ref.tolist()
+    roff = topo.ref_off.tolist()
+    out: list[list] = [[] for _ in range(topo.n_features)]
+    last_part, poly = -1, None
+    for r, p in enumerate(topo.ring_part.tolist()):
+        if p != last_part:
+            poly = []
+            out[int(topo.part_feature[p])].append(poly)
+            last_part = p
+        poly.append(refs[roff[r]:roff[r + 1]])
+    return arcs, out
+
+
 def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m: float | None = None,
                     quantisation: dict | None = None, snap_m: float = SNAP_M, repair: bool = True,
                     refine_rounds: int = 4) -> Encoded:
@@ -772,126 +922,26 @@ def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m:
     max_dev = MAX_DEVIATION_M if max_deviation_m is None else float(max_deviation_m)
     work, n_bad_in = _polygonal(_to_work(geoms), repair)
     sec["prepare"] = time.perf_counter() - t0
-
     t = time.perf_counter()
     topo = _build_topology(work, snap_m)
     sec["topology"] = time.perf_counter() - t
     t = time.perf_counter()
-
-    if len(topo.xy):
-        lo, hi = topo.xy.min(axis=0), topo.xy.max(axis=0)
-        bounds = (lo[0], lo[1], hi[0], hi[1])
-    else:
-        bounds = (0.0, 0.0, 0.0, 0.0)
-    tol = auto_tolerance(bounds) if tolerance_m is None else float(tolerance_m)
-    tol = max(min(tol, max_dev), 0.0)
-    if quantisation is None:
-        # South-west corner in degrees: transform the extent's outline, not every vertex.
-        ex = np.linspace(bounds[0], bounds[2], 64)
-        ey = np.linspace(bounds[1], bounds[3], 64)
-        bx = np.r_[ex, ex, np.full(64, bounds[0]), np.full(64, bounds[2])]
-        by = np.r_[np.full(64, bounds[1]), np.full(64, bounds[3]), ey, ey]
-        lon, lat = _transformer(WORK_CRS, MAP_CRS).transform(bx, by)
-        q = quantiser_for((float(np.min(lon)), float(np.min(lat))), tol)
-    else:
-        q = {"x0": float(quantisation["x0"]), "y0": float(quantisation["y0"]), "s": float(quantisation["s"])}
-    qerr = _quantum_error_m(q)
-    # Douglas-Peucker tolerance + rounding (at most twice, see deviation()) within the bound.
-    tol = max(min(tol, max_dev - 2 * qerr), 0.0) if max_dev > 0 else 0.0
-
-    state = _Arcs(topo, q)
-    n_arcs = topo.n_arcs
-    arc_tol = np.full(n_arcs, tol)
-    ref_arc = np.where(topo.ref < 0, ~topo.ref, topo.ref)
-    ref_ring = np.repeat(np.arange(topo.n_rings), np.diff(topo.ref_off))
-    valid = np.ones(topo.n_features, bool)
-    valid_in: dict[int, bool] = {}
-    changed = np.arange(n_arcs)
-    check = np.arange(topo.n_features)
-    collapsed = np.zeros(topo.n_rings, bool)
-    feat_dev = np.zeros(topo.n_features)
-    for attempt in range(6):
-        for rnd in range(refine_rounds + 1):
-            state.simplify(changed, arc_tol[changed])
-            state.project()
-            O, off = state.output()
-            # Collapsed rings: fewer than 3 distinct points.
-            k_len = np.diff(off)[ref_arc] - 1
-            distinct = np.bincount(ref_ring, weights=k_len, minlength=topo.n_rings)
-            collapsed = distinct < 3
-            # Validity of the features whose arcs changed.
-            polys = _build_polygons(topo, check, state.dec[O], off)
-            ok = shapely.is_valid(polys) | shapely.is_missing(polys)
-            valid[check] = ok
-            bad_f = np.flatnonzero(~valid)
-            if len(bad_f):  # only failures the input does not have count
-                need = [f for f in bad_f.tolist() if f not in valid_in]
-                if need:
-                    need_a = np.array(need, np.int64)
-                    orig = _build_polygons(topo, need_a, state.pts, topo.arc_off)
-                    for f, g in zip(need, orig):
-                        valid_in[f] = g is None or bool(g.is_valid)
-                valid[[f for f in bad_f.tolist() if not valid_in[f]]] = True
-            # Arcs crossing another arc (a ward's own, or a neighbour's across a gap).
-            crossing = _crossing_arcs(state.dec[O], off, None if rnd == 0 else changed)
-            crossing = crossing[arc_tol[crossing] > 0]
-            if not (collapsed.any() or not valid.all() or len(crossing)) or rnd == refine_rounds:
-                break
-            arcs_bad = np.unique(np.concatenate([
-                ref_arc[collapsed[ref_ring]], crossing,
-                _offending_arcs(topo, state.dec[O], off, np.flatnonzero(~valid), ref_arc, ref_ring)]))
-            arcs_bad = arcs_bad[arc_tol[arcs_bad] > 0]
-            if not len(arcs_bad):
-                break
-            new = arc_tol[arcs_bad] / 4
-            arc_tol[arcs_bad] = np.where(new < 2 * qerr, 0.0, new)
-            changed = arcs_bad
-            touched = np.zeros(n_arcs, bool)
-            touched[arcs_bad] = True
-            check = np.unique(topo.ring_feature[ref_ring[touched[ref_arc]]])
-        arc_dev = state.deviation()
-        feat_dev = _feature_max(topo, arc_dev)
-        hmax = float(feat_dev.max()) if len(feat_dev) else 0.0
-        if hmax <= max_dev or not (arc_tol > 0).any():
-            break
-        # The bound failed (it should not): simplify the offending arcs less and redo.
-        over = np.flatnonzero((arc_dev > max_dev) & (arc_tol > 0))
-        if not len(over):  # rounding alone exceeds the bound: nothing left to give
-            break
-        arc_tol[over] = np.where(arc_tol[over] / 2 < 2 * qerr, 0.0, arc_tol[over] / 2)
-        changed = over
-        touched = np.zeros(n_arcs, bool)
-        touched[over] = True
-        check = np.unique(topo.ring_feature[ref_ring[touched[ref_arc]]])
+    tol, q, qerr = _grid(topo, tolerance_m, max_dev, quantisation)
+    guard = _Guard(topo, q, tol, qerr)
+    guard.run(refine_rounds, max_dev)
+    kept, off = guard.out
+    feat_dev = guard.feat_dev
     sec["simplify+measure"] = time.perf_counter() - t
     if len(feat_dev) and float(feat_dev.max()) > max_dev and max_dev > 0:
         warnings.warn(f"encode_coverage: measured deviation {float(feat_dev.max()):.1f} m exceeds "
                       f"max_deviation_m={max_dev:g} because the quantisation step ({qerr:.1f} m per "
                       "point) is too coarse for it; pass a finer quantisation.", stacklevel=2)
-
-    # Delta-encode each arc: first point absolute, then differences.
     t = time.perf_counter()
-    ints = state.ints[O]
-    d = ints.copy()
-    d[1:] -= ints[:-1]
-    starts = off[:-1]
-    d[starts] = ints[starts]
-    flat = d.ravel().tolist()
-    arcs = [flat[2 * a:2 * b] for a, b in zip(off[:-1].tolist(), off[1:].tolist())]
-    refs = topo.ref.tolist()
-    roff = topo.ref_off.tolist()
-    out: list[list] = [[] for _ in range(topo.n_features)]
-    last_part, poly = -1, None
-    for r, p in enumerate(topo.ring_part.tolist()):
-        if p != last_part:
-            poly = []
-            out[int(topo.part_feature[p])].append(poly)
-            last_part = p
-        poly.append(refs[roff[r]:roff[r + 1]])
+    arcs, out = _delta_encode(topo, guard.state.ints[kept], off)
     sec["encode"] = time.perf_counter() - t
     sec["total"] = time.perf_counter() - t0
     ends = np.column_stack([topo.arc_vids[topo.arc_off[:-1]], topo.arc_vids[topo.arc_off[1:] - 1]]) \
-        if n_arcs else np.zeros((0, 2), np.int64)
+        if topo.n_arcs else np.zeros((0, 2), np.int64)
     has = np.zeros(topo.n_features, bool)
     has[topo.ring_feature] = True
     hv = feat_dev[has]
@@ -899,13 +949,13 @@ def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m:
         q=q, arcs=arcs, geoms=out,
         hausdorff_max_m=float(hv.max()) if len(hv) else 0.0,
         hausdorff_p99_m=float(np.percentile(hv, 99)) if len(hv) else 0.0,
-        n_arcs=n_arcs, n_points_before=topo.n_points_before, n_points_after=int(len(O)),
-        tolerance_m=float(tol), n_invalid=int((~valid).sum()),
-        n_invalid_input=n_bad_in if repair else sum(not v for v in valid_in.values()),
-        n_arcs_refined=int((arc_tol < tol).sum()), n_collapsed_rings=int(collapsed.sum()),
+        n_arcs=topo.n_arcs, n_points_before=topo.n_points_before, n_points_after=int(len(kept)),
+        tolerance_m=float(tol), n_invalid=int((~guard.valid).sum()),
+        n_invalid_input=n_bad_in if repair else sum(not v for v in guard.valid_in.values()),
+        n_arcs_refined=int((guard.arc_tol < tol).sum()), n_collapsed_rings=int(guard.collapsed.sum()),
         quantum_m=qerr, seconds=sec, hausdorff_m=feat_dev,
         _ref=topo.ref, _ref_off=topo.ref_off, _ring_feature=topo.ring_feature, _arc_ends=ends,
-        _arc_xy=state.dec[O], _arc_off=off,
+        _arc_xy=guard.state.dec[kept], _arc_off=off,
     )
 
 
