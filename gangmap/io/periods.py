@@ -79,7 +79,8 @@ _FORMATS = [
 _REFUSED = [
     (re.compile(r"^(q[1-4]\b.*|.*\bq[1-4]|.*\bquarter\b.*|[1-4](st|nd|rd|th) quarter.*)$"),
      "a quarter, not a month; give the month (e.g. 2018-01) of each row"),
-    (re.compile(r"^(fy\s*)?\d{4}\s*[/-]\s*\d{2}(\d{2})?$"), "a financial year, not a month; give the month of each row"),
+    (re.compile(r"^(fy\s*)?\d{4}\s*[/-]\s*\d{2}(\d{2})?$"),
+     "a financial year, not a month; give the month of each row"),
     (re.compile(r"^(fy\s*)?\d{4}$"), "a year, not a month; give the month (e.g. 2018-03) of each row"),
     (re.compile(r"^(\d{1,2}[\s\-/.]*" + _MON + "|" + _MON + r"[\s\-/.]*\d{1,2}(st|nd|rd|th)?)$"),
      "a day and month without a year; format the column as mmm-yy or yyyy-mm"),

@@ -286,10 +286,10 @@ def _read_member(m: _Member) -> tuple[_Member, Intake]:
     if missing:
         raise InputError(f"{m.label}: not a data.police.uk street-level CSV; missing column(s) {missing}. "
                          "Download the street files again.")
-    months = set(table.frame["Month"].dropna().str.strip())
-    if m.month and months - {m.month}:
-        raise InputError(f"{m.label}: the file is named for {m.month} but holds Month {sorted(months - {m.month})[0]!r}; "
-                         "it was edited or renamed. Download it again.")
+    other = sorted(v for v in table.frame["Month"].dropna().unique() if parse_period(v)[0] not in (m.month, None))
+    if m.month and other:
+        raise InputError(f"{m.label}: the file is named for {m.month} but holds Month {other[0]!r}; it was edited "
+                         "or renamed. Download it again.")
     return m, read_reports(Table(table.frame, m.label, table.notes))
 
 
