@@ -196,18 +196,20 @@ def _from_rows(rows: list[list[str]], spans, source: str, what: str, notes=(), q
 def find_header(rows: list[list[str]]) -> int:
     """Index of the header row: 0 unless title lines sit above it.
 
-    The first non-blank row is the header when it names a known column or
-    when no later row (of the first 30) does. Otherwise the header is the first
-    row with two or more known column names under rows that are all narrower;
-    failing that, the first row with two or more cells under single-cell rows.
+    The first non-blank row is the header when it has two or more cells and
+    names a known column. Otherwise the header is the first row (of the first
+    30) naming two or more known columns (``ward_code``, ``Month``, ``WD24CD``
+    ...): the rows above it are a title, even one with a comma or a word such
+    as "Reports". Failing that, it is the first row with two or more cells
+    under single-cell (title) rows, or the first row.
     """
     width = [sum(1 for c in r if c.strip()) for r in rows[:_HEADER_SEARCH]]
     known = [sum(1 for c in r if is_known_column(clean_text(c))) for r in rows[:_HEADER_SEARCH]]
     first = next((i for i, w in enumerate(width) if w), 0)
-    if known[first]:
+    if known[first] and width[first] >= 2:
         return first
     for i in range(first + 1, len(width)):
-        if known[i] >= 2 and max(width[:i]) < width[i]:
+        if known[i] >= 2:
             return i
     if width[first] >= 2:
         return first
