@@ -229,12 +229,13 @@ def read_police(path, *, force=None, months=None, month_from: str | None = None,
                          f"({_asked(force, wanted)}). Check the months and force names.")
     parts = [_read_member(m) for m in members]
     intake = _combine(parts, source)
-    missing = _missing_months(members, wanted, force)
-    notes = list(intake.notes)
-    notes.insert(0, f"{len(members)} street file(s) read: {', '.join(sorted({m.force for m in members}))}; "
-                    f"{_span(sorted({m.month for m in members if m.month}))}")
+    missing = _missing_months(members, wanted)
+    forces = sorted({m.force for m in members})
+    notes = [f"{len(members)} street file(s) read: {', '.join(forces)}; "
+             f"{_span(sorted({m.month for m in members if m.month}))}", *intake.notes]
     if missing:
-        notes.append(f"not published (no data, not zero): {', '.join(missing)}")
+        shown = [m if len(absent) == len(forces) else f"{m} ({', '.join(absent)})" for m, absent in missing.items()]
+        notes.append(f"not published (no data, not zero): {', '.join(shown)}")
     intake.notes = tuple(notes)
     intake.missing_periods = tuple(missing)
     return intake
@@ -262,17 +263,14 @@ def _span(months: list[str]) -> str:
     return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]} ({len(months)} months)"
 
 
-def _missing_months(members: list[_Member], wanted: set[str] | None, force) -> list[str]:
-    """Months asked for (or inside the span read) with no file for some force read."""
-    months = sorted(wanted) if wanted else month_range(*_bounds(members)) if _bounds(members) else []
+def _missing_months(members: list[_Member], wanted: set[str] | None) -> dict[str, list[str]]:
+    """``{month: [forces without a file]}`` for months asked for (or inside the span read)."""
+    bounds = _bounds(members)
+    months = sorted(wanted) if wanted else month_range(*bounds) if bounds else []
     forces = sorted({m.force for m in members if m.force})
     have = {(m.month, m.force) for m in members}
-    missing = []
-    for month in months:
-        absent = [f for f in forces if (month, f) not in have]
-        if absent:
-            missing.append(month if len(forces) == 1 else f"{month} ({', '.join(absent)})")
-    return missing
+    missing = {month: [f for f in forces if (month, f) not in have] for month in months}
+    return {month: absent for month, absent in missing.items() if absent}
 
 
 def _bounds(members: list[_Member]) -> tuple[str, str] | None:

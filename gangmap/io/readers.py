@@ -80,8 +80,9 @@ class Intake:
         How the file was read (lines decoded as cp1252, title lines skipped,
         sheet, files of an archive ...).
     missing_periods : tuple of str
-        Months (``YYYY-MM``) asked for but not published (police.uk archives):
-        no data, never zero.
+        Months (``YYYY-MM``) asked for, or inside the span read, that some
+        source did not publish (police.uk: a force without a file for the
+        month; which force is in the notes): no data, never zero.
     """
 
     kind: str
