@@ -181,7 +181,8 @@ def test_overlap_tolerance(side, dx, overlaps):
 def test_duplicated_polygon_under_another_code_then_allowed():
     geoms = squares(3) + [squares(3)[1]]
     g = layer(LSOA, geoms=geoms)
-    with pytest.raises(BoundaryError, match=r"1 pair\(s\) of LSOAs overlap.*E01026950 and E01026952 \(1,000,000 m², 100%"):
+    with pytest.raises(BoundaryError,
+                       match=r"1 pair\(s\) of LSOAs overlap.*E01026950 and E01026952 \(1,000,000 m², 100%"):
         read_areas(g, "lsoa")
     with pytest.warns(BoundaryWarning, match="accepted"):
         t = read_areas(g, "lsoa", allow_overlaps=True)

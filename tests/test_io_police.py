@@ -115,7 +115,8 @@ def test_missing_months_per_force_when_several(zpath):
 
 
 def test_unknown_force_lists_the_forces(zpath):
-    with pytest.raises(InputError, match=r"force\(s\) \['kent'\]; the forces here are leicestershire, northamptonshire"):
+    with pytest.raises(InputError,
+                       match=r"force\(s\) \['kent'\]; the forces here are leicestershire, northamptonshire"):
         read_police(zpath, force="Kent Police")
 
 

@@ -29,8 +29,9 @@ def names_csv(names, counts=None, *, eol="\n") -> str:
 # --------------------------------------------------------------------------- encodings
 
 
-@pytest.mark.parametrize("encoding,bom", [("utf-8", b""), ("utf-8", codecs.BOM_UTF8), ("utf-16-le", codecs.BOM_UTF16_LE),
-                                          ("utf-16-be", codecs.BOM_UTF16_BE), ("utf-32-le", codecs.BOM_UTF32_LE)])
+@pytest.mark.parametrize("encoding,bom", [("utf-8", b""), ("utf-8", codecs.BOM_UTF8),
+                                          ("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
+                                          ("utf-32-le", codecs.BOM_UTF32_LE)])
 def test_unicode_encodings_read_exactly(tmp_path, encoding, bom):
     text = names_csv(WELSH, eol="\r\n")
     path = write_bytes(tmp_path, "wards.csv", bom + text.encode(encoding))
