@@ -3,8 +3,9 @@
 Why strict? A count read wrongly is worse than a count refused: the first
 release read ``"3,5"`` as 35. The rules:
 
-* a count is a whole number 0 or more (``"3"``, ``"3.0"``, ``"1e3"``); other
-  values are rejected rows, each with its row number and value;
+* a count is a whole number from 0 to a trillion (``"3"``, ``"3.0"``,
+  ``"1e3"``); other values are rejected rows, each with its row number and
+  value;
 * thousands separators are read where they cannot be anything else:
   ``"1,234"`` and ``"12,345,678"`` (groups of exactly three digits after the
   first comma) and ``"1 234"`` (spaces, including no-break and thin spaces);
@@ -42,8 +43,10 @@ import pandas as pd
 from ..errors import InputError
 from .text import clean_series
 
-__all__ = ["parse_counts", "parse_numbers", "key_values", "text_values", "check_decimal_commas"]
+__all__ = ["parse_counts", "parse_numbers", "key_values", "text_values", "check_decimal_commas", "MAX_COUNT"]
 
+#: The largest count read (a trillion); larger values are rejected rows, not overflowed integers.
+MAX_COUNT = 10**12
 _THOUSANDS = re.compile(r"^[+]?\d{1,3}(,\d{3})+$")
 _SPACED = re.compile(r"^[+]?\d{1,3}([ \u00a0\u202f\u2009]\d{3})+$")
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+$")
@@ -94,7 +97,10 @@ def parse_counts(values: pd.Series, column: str, rows: pd.Series, bad: list, sou
     for r, v in zip(rows[~ok], values[~ok]):
         shown = "blank" if pd.isna(v) or str(v).strip() == "" else repr(v)
         bad.append((int(r), f"{column} is {shown}: counts must be whole numbers 0 or more"))
-    return num.where(ok)
+    huge = ok & (num > MAX_COUNT)
+    for r, v in zip(rows[huge], values[huge]):
+        bad.append((int(r), f"{column} is {str(v).strip()!r}: too large to be a count (more than {MAX_COUNT:,})"))
+    return num.where(ok & ~huge)
 
 
 def text_values(values: pd.Series) -> pd.Series:
