@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from gangmap.errors import BoundaryError
+from gangmap.errors import BoundaryError, ConfigError
 from gangmap.geography import custom, get_geography
 from gangmap.io import BoundaryWarning, districts, read_areas, read_reports, read_wards
 from gangmap.io.shapes import OVERLAP_M2, OVERLAP_SHARE, overlapping_pairs
@@ -70,6 +70,13 @@ def test_gss_prefix_checked_per_geography(level, wrong):
         read_areas(g, level, code="XCD")
     msg = str(ei.value)
     assert repr(wrong) in msg and f"not {get_geography(level).label} codes" in msg and "gss=False" in msg
+
+
+def test_geography_keyword_as_the_readers_and_join_spell_it():
+    assert read_areas(layer(LSOA), geography="lsoa").geography.level == "lsoa"
+    assert read_areas(layer(LSOA), "lsoa", geography="LSOAs").geography.level == "lsoa"
+    with pytest.raises(ConfigError, match="give one of them"):
+        read_areas(layer(LSOA), "msoa", geography="lsoa")
 
 
 def test_lsoa_codes_read_as_wards_say_so():

@@ -30,7 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..errors import BoundaryError, where
+from ..errors import BoundaryError, ConfigError, where
 from ..geography import GEOGRAPHIES, GSS_RE, MAP_CRS, WARD, WORK_CRS, Geography, entity_of, get_geography
 from ..table import AreaTable, Schema
 from .columns import code_column, find_column, name_column
@@ -149,7 +149,7 @@ def _canonical(gdf, found: dict, geo: Geography, source: str | None) -> gpd.GeoD
 
 def read_areas(path_or_gdf, level: str | Geography = "ward", *, gss: bool | None = None, code: str | None = None,
                name: str | None = None, parent_code: str | None = None, parent_name: str | None = None,
-               crs=None, allow_overlaps: bool = False) -> AreaTable:
+               crs=None, allow_overlaps: bool = False, geography: str | Geography | None = None) -> AreaTable:
     """Read area boundaries of any geography into an :class:`~gangmap.table.AreaTable`.
 
     Parameters
@@ -173,6 +173,8 @@ def read_areas(path_or_gdf, level: str | Geography = "ward", *, gss: bool | None
     allow_overlaps : bool
         Accept areas that overlap beyond the tolerance (a warning instead of an
         error; see :mod:`gangmap.io.shapes`).
+    geography : str or Geography, optional
+        The same as ``level``, by the name the readers and the join use.
 
     Returns
     -------
@@ -191,6 +193,10 @@ def read_areas(path_or_gdf, level: str | Geography = "ward", *, gss: bool | None
         not fit the geography, duplicate codes or empty geometries. The message
         names the file, the column or codes, and the fix.
     """
+    if geography is not None:
+        if level not in ("ward", geography) and get_geography(level) != get_geography(geography):
+            raise ConfigError(f"read_areas got level={level!r} and geography={geography!r}; give one of them.")
+        level = geography
     columns = {"code": code, "name": name, "parent_code": parent_code, "parent_name": parent_name}
     return _read(path_or_gdf, get_geography(level, gss=gss), columns, crs, allow_overlaps,
                  {role: role for role in _ROLES})
