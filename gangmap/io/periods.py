@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -181,7 +182,9 @@ def parse_periods(values: pd.Series, column: str, rows: pd.Series, bad: list, so
         raise InputError(f"{source}: row {int(rows.iloc[i])}: {column} is {s.iloc[i]!r}: "
                          f"{parsed[s.iloc[i]][1]}. No value of {column!r} is a month; fix the column, or pass "
                          "period= another column.")
-    months = s.map(lambda v: parsed[v][0] if not pd.isna(v) else pd.NA).astype("string")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    table = np.array([*(parsed[u][0] for u in uniques), None], dtype=object)
+    months = pd.Series(table[codes], index=s.index, dtype="string")
     refused = s.notna() & months.isna()
     for r, v in zip(rows[refused.to_numpy()], s[refused.to_numpy()]):
         bad.append((int(r), f"{column} is {v!r}: {parsed[v][1]}"))

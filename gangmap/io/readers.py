@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -187,10 +188,8 @@ def add_points(df, out, source, bad, *, lat=None, lon=None, easting=None, northi
         ok = x.between(-180, 180) & y.between(-90, 90)
         for r, a, b in zip(out["row"][~ok], df[lo][~ok], df[la][~ok]):
             bad.append((int(r), f"no usable coordinates ({lo}={_shown(a)}, {la}={_shown(b)})"))
-        import geopandas as gpd
-
-        pts = gpd.GeoSeries(gpd.points_from_xy(x.where(ok, 0), y.where(ok, 0)), crs="EPSG:4326").to_crs(WORK_CRS)
-        out["x"], out["y"] = pts.x.where(ok), pts.y.where(ok)
+        east, north = _to_work_crs().transform(x.where(ok, 0).to_numpy(), y.where(ok, 0).to_numpy())
+        out["x"], out["y"] = pd.Series(east, index=out.index).where(ok), pd.Series(north, index=out.index).where(ok)
         return True
     if ea is not None and no is not None:
         x = parse_numbers(df[ea], ea, out["row"], source)
@@ -202,6 +201,14 @@ def add_points(df, out, source, bad, *, lat=None, lon=None, easting=None, northi
         out["x"], out["y"] = x.where(ok), y.where(ok)
         return True
     return False
+
+
+@functools.lru_cache(maxsize=1)
+def _to_work_crs():
+    """Longitude/latitude (EPSG:4326) to EPSG:27700, built once (pyproj, as geopandas' to_crs uses)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs("EPSG:4326", WORK_CRS, always_xy=True)
 
 
 def _shown(value) -> str:

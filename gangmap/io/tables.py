@@ -32,13 +32,16 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import gc
 import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -157,14 +160,27 @@ def _parse(text: str, source: str, delimiter: str) -> tuple[list[list[str]], lis
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, spans, last = [], [], 0
     try:
-        for row in reader:
-            rows.append(row)
-            spans.append((last + 1, reader.line_num))
-            last = reader.line_num
+        with gc_paused():
+            for row in reader:
+                rows.append(row)
+                spans.append((last + 1, reader.line_num))
+                last = reader.line_num
     except csv.Error as exc:
         raise InputError(f"{source}: line {reader.line_num + 1}: not a well-formed CSV ({exc}). Check the delimiter "
                          "is a comma and quoted values are closed.") from None
     return rows, spans
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause the garbage collector while many small lists are built (full collections made reading slow)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _from_rows(rows: list[list[str]], spans, source: str, what: str, notes=(), quoted_check=None) -> Table:
@@ -187,10 +203,18 @@ def _from_rows(rows: list[list[str]], spans, source: str, what: str, notes=(), q
     if not body:
         raise InputError(f"{source}: the file has a header ({columns_text(names)}) but no data rows. Export the "
                          f"{what} again with its rows; a {what} file with nothing to count is not read as zeros.")
-    data = [[(r[j] if j < len(r) else "") for j in keep] for r in body]
-    frame = pd.DataFrame(data, columns=names, dtype="string") if data else pd.DataFrame(columns=names)
-    frame = frame.replace("", pd.NA)
-    return Table(frame, source, tuple(notes))
+    with gc_paused():
+        cells = _matrix(body, keep, len(header))
+    cells[cells == ""] = None
+    return Table(pd.DataFrame(cells, columns=names, dtype="string"), source, tuple(notes))
+
+
+def _matrix(body: list[list[str]], keep: list[int], width: int) -> np.ndarray:
+    """The kept columns of the rows as a 2-D object array (short rows padded with "")."""
+    if keep == list(range(width)) and all(len(r) == width for r in body):
+        return np.array(body, dtype=object).reshape(len(body), width)
+    return np.array([[r[j] if j < len(r) else "" for j in keep] for r in body], dtype=object).reshape(
+        len(body), len(keep))
 
 
 def find_header(rows: list[list[str]]) -> int:
@@ -258,8 +282,8 @@ def _columns(header, body, spans, source) -> tuple[list[str], list[int], list[st
 def _check_quotes(body, spans, ncols: int, source: str, text: str, delimiter: str) -> None:
     """A value over several lines that swallows whole rows (or the file's end) is a stray quote."""
     lines = None
-    for k, (row, (first, last)) in enumerate(zip(body, spans)):
-        if first == last and k < len(body) - 1:
+    for row, (first, last) in zip(body, spans):
+        if first == last:
             continue
         tails = [part for value in row if "\n" in value or "\r" in value for part in _LINE_BREAK.split(value)[1:]]
         rowlike = ncols >= 2 and any(t.count(delimiter) >= ncols - 1 for t in tails)
@@ -271,6 +295,11 @@ def _check_quotes(body, spans, ncols: int, source: str, text: str, delimiter: st
             raise InputError(f"{source}: line {first}: a double quote opens a value that runs to {end} "
                              f"({last - first + 1} lines), probably a stray quote. Remove it, or close the quote, "
                              "and try again.")
+    tail = text.rstrip("\r\n")
+    final = tail[max(tail.rfind("\n"), tail.rfind("\r")) + 1:]
+    if body and spans[-1][0] == spans[-1][1] and final.count('"') % 2 == 1:
+        raise InputError(f"{source}: line {spans[-1][0]}: a double quote opens a value that is never closed, "
+                         "probably a stray quote. Remove it, or close the quote, and try again.")
 
 
 # ---------------------------------------------------------------------------- workbooks

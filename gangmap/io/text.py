@@ -192,11 +192,17 @@ def _has_utf8_beyond_ascii(raw: bytes, cp1252_lines: tuple[int, ...]) -> bool:
     return any(not line.isascii() for n, line in enumerate(raw.splitlines(), start=1) if n not in bad)
 
 
-def clean_series(values):
-    """:func:`clean_text` for a pandas Series (vectorised); missing stays missing, ``""`` becomes missing."""
+def clean_series(values, *, upper: bool = False):
+    """:func:`clean_text` for a pandas Series; missing stays missing, ``""`` becomes missing.
+
+    Each distinct value is cleaned once (columns of codes, names, months and
+    categories repeat few values), so long columns cost little.
+    """
+    import numpy as np
     import pandas as pd
 
-    s = values.astype("string")
-    s = s.str.replace(_CONTROL, "", regex=True).str.normalize("NFC")
-    s = s.str.replace(_SPACES, " ", regex=True).str.strip()
-    return s.mask(s == "", pd.NA)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    cleaned = [clean_text(str(u)) for u in uniques]
+    cleaned = [(c.upper() if upper else c) or None for c in cleaned]
+    table = np.array([*cleaned, None], dtype=object)
+    return pd.Series(table[codes], index=values.index, dtype="string")

@@ -79,17 +79,27 @@ def check_decimal_commas(values: pd.Series, column: str, rows: pd.Series, source
 
 def parse_numbers(values: pd.Series, column: str, rows: pd.Series, source: str, *,
                   thousands: bool = True, what: str = "numbers must use a decimal point") -> pd.Series:
-    """Numbers (float, NaN when not a number), after the decimal-comma check; thousands read where unambiguous."""
-    check_decimal_commas(values, column, rows, source, thousands=thousands, what=what)
-    s = _text(values)
+    """Numbers (float, NaN when not a number), after the decimal-comma check; thousands read where unambiguous.
+
+    Plain numbers are read at once; only the values that are not (a comma, a
+    space inside, a word) go through the checks.
+    """
+    num = pd.to_numeric(values.astype("object"), errors="coerce").astype("float64")
+    odd = (num.isna() & values.notna()).to_numpy()
+    if not odd.any():
+        return num
+    rest, rest_rows = values[odd], rows[odd]
+    check_decimal_commas(rest, column, rest_rows, source, thousands=thousands, what=what)
+    s = _text(rest)
     if thousands:
         grouped = s.str.match(_THOUSANDS).fillna(False) | s.str.match(_SPACED).fillna(False)
         s = s.where(~grouped, s.str.replace(r"[,\s\u00a0\u202f\u2009]", "", regex=True))
-    return pd.to_numeric(s, errors="coerce").astype("float64")
+    num[odd] = pd.to_numeric(s.astype("object"), errors="coerce").astype("float64").to_numpy()
+    return num
 
 
 def parse_counts(values: pd.Series, column: str, rows: pd.Series, bad: list, source: str) -> pd.Series:
-    """Whole numbers 0 or more (float, NaN where rejected); bad rows are added to ``bad``."""
+    """Whole numbers from 0 to :data:`MAX_COUNT` (float, NaN where rejected); bad rows are added to ``bad``."""
     num = parse_numbers(values, column, rows, source, what="counts must be whole numbers")
     finite = num.notna() & np.isfinite(num.fillna(0))
     whole = num.where(finite, 0)
@@ -110,8 +120,7 @@ def text_values(values: pd.Series) -> pd.Series:
 
 def key_values(values: pd.Series, column: str, rows: pd.Series, bad: list, *, upper: bool = False) -> pd.Series:
     """The clean values of a key column (code, name, URN); blank ones are added to ``bad``."""
-    s = clean_series(values)
-    s = s.str.upper() if upper else s
+    s = clean_series(values, upper=upper)
     for r in rows[s.isna().to_numpy()]:
         bad.append((int(r), f"{column} is blank"))
     return s
