@@ -141,7 +141,8 @@ def test_workbook_with_notes_sheet_and_title(folder):
     path = folder / "children 10-17 by ward.xlsx"
     pop = pd.DataFrame({"Ward code": [p[0] for p in PLANTED], "Children aged 10-17": [1500 + i for i in range(6)]})
     with pd.ExcelWriter(path) as xw:
-        pd.DataFrame({"About": ["ONS mid-2017 estimates", "Aged 10 to 17"]}).to_excel(xw, sheet_name="About", index=False)
+        about = pd.DataFrame({"About": ["ONS mid-2017 estimates", "Aged 10 to 17"]})
+        about.to_excel(xw, sheet_name="About", index=False)
         pop.to_excel(xw, sheet_name="Data", index=False, startrow=2)
         xw.sheets["Data"]["A1"] = "Children aged 10-17, mid-2017"
     with pytest.raises(GangmapError, match=r"2 sheets with data: 'About' \(3 rows\), 'Data'"):
