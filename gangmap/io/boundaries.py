@@ -113,7 +113,7 @@ def _check_codes(code: pd.Series, geo: Geography, column: str, source: str | Non
     if bad:
         entities = {entity_of(c) for c in bad}
         if len(entities) == 1 and None not in entities and "other" not in entities:
-            kind = entities.pop()
+            kind = str(entities.pop())
             words = GEOGRAPHIES[kind].label if kind in GEOGRAPHIES else kind
             raise BoundaryError(f"{where(source)}{len(bad)} value(s) in column {column!r} are {words} codes, not "
                                 f"{geo.label} codes ({geo.describe_codes()}): {bad[:5]}. Read them with "
@@ -221,7 +221,8 @@ def _read(path_or_gdf, geo: Geography, columns: dict, crs, allow_overlaps: bool,
     out = to_work_crs(out, crs, source, geo.plural)
     repaired = repair(out, codes, source, geo.label)
     overlaps = check_overlaps(out.geometry.values.to_numpy(), codes, source, geo.plural, allow_overlaps)
-    notes = {ident: {"read_from": str(col)} for ident, col in zip(geo.identifiers, found.values()) if col}
+    notes: dict[str, dict] = {ident: {"read_from": str(col)}
+                              for ident, col in zip(geo.identifiers, found.values()) if col}
     if overlaps:
         notes["geometry"] = {"overlaps": tuple(overlaps)}
     schema = Schema(geography=geo, sources=(source,) if source else (), repaired=tuple(repaired), notes=notes)

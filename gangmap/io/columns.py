@@ -95,7 +95,7 @@ def find_column(columns, role: str, given: str | None = None, source: str | None
         return _given(columns, given, source)
     if role in columns:
         return role
-    normed = {}
+    normed: dict[str, str] = {}
     for c in columns:
         normed.setdefault(norm_column(c), c)
     for alias in ALIASES.get(role, ()):
@@ -124,7 +124,7 @@ def _geo_column(columns, geo: Geography, which: str, given, source) -> str | Non
     canonical = geo.code if which == "code" else geo.name
     if canonical in columns:
         return canonical
-    normed = {}
+    normed: dict[str, str] = {}
     for c in columns:
         normed.setdefault(norm_column(c), c)
     aliases = ALIASES.get(canonical, ()) or (norm_column(canonical), norm_column(f"{geo.label} {which}"))

@@ -123,8 +123,10 @@ def _serial(text: str) -> str | None:
 def _financial_year(text: str) -> bool:
     """``2018/19``, ``FY 2018-19``, ``2018/2019``: the second year follows the first."""
     hit = re.fullmatch(r"(fy\s*)?(\d{4})\s*([/-])\s*(\d{2}|\d{4})", text)
-    if not hit or (hit.group(3) == "-" and not hit.group(1) and len(hit.group(4)) == 2):
-        return bool(hit) and hit.group(1) is not None
+    if hit is None:
+        return False
+    if hit.group(3) == "-" and not hit.group(1) and len(hit.group(4)) == 2:
+        return hit.group(1) is not None  # 2011-12 is ISO December 2011; FY 2011-12 says so
     first, second = int(hit.group(2)), int(hit.group(4))
     return second in ((first + 1) % 100, first + 1)
 
@@ -157,7 +159,7 @@ def parse_period(value) -> tuple[str | None, str | None]:
 def _us_order(text: str) -> bool:
     """``03/15/2018``: month first, because the second number cannot be a month."""
     hit = _FORMATS[4][0].match(text)
-    return bool(hit) and int(hit.group(1)) <= 12 < int(hit.group(2)) <= 31
+    return hit is not None and int(hit.group(1)) <= 12 < int(hit.group(2)) <= 31
 
 
 def parse_periods(values: pd.Series, column: str, rows: pd.Series, bad: list, source: str) -> pd.Series:

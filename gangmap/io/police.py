@@ -293,7 +293,10 @@ def _read_member(m: _Member) -> tuple[_Member, Intake]:
 
 def _combine(parts: list[tuple[_Member, Intake]], source: str) -> Intake:
     """One Intake from several: rows numbered on across files; reasons name the file and its row."""
-    data, rejected, notes, offset = [], [], [], 0
+    data: list[pd.DataFrame] = []
+    rejected: list[pd.DataFrame] = []
+    notes: list[str] = []
+    offset = 0
     for m, it in parts:
         d = it.data.copy()
         d["row"] = d["row"] + offset

@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -418,8 +419,8 @@ def as_intake(obj, kind: str, **kwargs) -> Intake:
     """``obj`` as an :class:`Intake`, read with the reader of ``kind`` unless it already is one."""
     if isinstance(obj, Intake):
         return obj
-    readers = {"reports": read_reports, "referrals": read_referrals, "population": read_population,
-               "schools": read_schools}
+    readers: dict[str, Callable[..., Intake]] = {"reports": read_reports, "referrals": read_referrals,
+                                                 "population": read_population, "schools": read_schools}
     if kind not in readers:
         raise InputError(f"unknown input kind {kind!r}; use one of {', '.join(readers)}.")
     return readers[kind](obj, **kwargs)

@@ -136,8 +136,9 @@ def load_table(path_or_df, *, what: str = "input", sheet=None) -> Table:
 
 def load_table_text(data: bytes | str, source: str, *, what: str = "input", tabs: bool = False) -> Table:
     """A :class:`Table` from the bytes (or text) of a CSV file; ``tabs`` allows tab separation."""
+    notes: tuple[str, ...] = ()
     if isinstance(data, str):
-        text, notes, tabs_ok = normalise(data), (), tabs
+        text, tabs_ok = normalise(data), tabs
     else:
         decoded = decode_bytes(data, source, what)
         text, notes = decoded.text, decoded.notes
@@ -344,7 +345,7 @@ def _sheet_rows(book, source: str, sheet) -> tuple[str, list[list[str]]]:
     if len(filled) > 1:
         shown = ", ".join(f"{n!r} ({len(r)} rows)" for n, r in filled.items())
         raise InputError(f"{source}: the workbook has {len(filled)} sheets with data: {shown}. Pass sheet='NAME' "
-                         "(--sheet NAME on the command line) to say which to read.")
+                         "to say which to read.")
     return next(iter(filled.items()), (names[0] if names else "", []))
 
 

@@ -203,6 +203,5 @@ def clean_series(values, *, upper: bool = False):
 
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     cleaned = [clean_text(str(u)) for u in uniques]
-    cleaned = [(c.upper() if upper else c) or None for c in cleaned]
-    table = np.array([*cleaned, None], dtype=object)
+    table = np.array([*((c.upper() if upper else c) or None for c in cleaned), None], dtype=object)
     return pd.Series(table[codes], index=values.index, dtype="string")
