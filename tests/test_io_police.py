@@ -154,6 +154,14 @@ def test_single_csv_and_renamed_file(tmp_path):
         read_police(wrong)
 
 
+def test_filters_need_the_published_file_names(tmp_path):
+    path = tmp_path / "march crimes.csv"
+    path.write_bytes(street_csv("2018-03", "northamptonshire", 4))
+    assert read_police(path).rows_read == 4  # read whole: fine
+    with pytest.raises(InputError, match=r"march crimes.csv: the force and month cannot be told from this file name"):
+        read_police(path, months="2018-03")
+
+
 def test_not_police_data(tmp_path):
     (tmp_path / "2018-03-x-street.csv").write_text("ward_code,count\nE05000001,3\n")
     with pytest.raises(InputError, match="not a data.police.uk street-level CSV"):

@@ -105,6 +105,11 @@ def test_custom_geography_and_explicit_code_column():
     assert r.key == "beat_id" and r.data["beat_id"].tolist() == ["B1", "B2"] and r.geography is beat
 
 
+def test_ons_code_column_preferred_to_a_column_called_ward():
+    r = read_reports(pd.DataFrame({"Ward": ["Abbey", "Castle"], "WD21CD": ["E05100002", "E05100003"]}))
+    assert r.key == "ward_code" and r.data["ward_code"].tolist() == ["E05100002", "E05100003"]
+
+
 def test_ward_default_unchanged_lsoa_column_goes_through_bridge():
     r = read_reports(pd.DataFrame({"LSOA code": ["E01026949"], "count": [1]}))
     assert (r.key, r.geography.level) == ("lsoa_code", "ward")

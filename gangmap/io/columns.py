@@ -124,6 +124,9 @@ def _geo_column(columns, geo: Geography, which: str, given, source) -> str | Non
     canonical = geo.code if which == "code" else geo.name
     if canonical in columns:
         return canonical
+    ons = _by_pattern(columns, re.compile(geo.ons_code if which == "code" else geo.ons_name, re.I))
+    if ons is not None:  # WD21CD before a column merely called "Ward" (which often holds names)
+        return ons
     normed: dict[str, str] = {}
     for c in columns:
         normed.setdefault(norm_column(c), c)
@@ -131,7 +134,7 @@ def _geo_column(columns, geo: Geography, which: str, given, source) -> str | Non
     for alias in aliases:
         if alias in normed:
             return normed[alias]
-    return _by_pattern(columns, re.compile(geo.ons_code if which == "code" else geo.ons_name, re.I))
+    return None
 
 
 def code_column(columns, geography: Geography = WARD, given: str | None = None,

@@ -160,16 +160,21 @@ def _select(members: list[_Member], source: str, forces, months) -> list[_Member
     if not members:
         raise InputError(f"{source}: no data.police.uk street-level CSV (YYYY-MM-force-street.csv) found. Give "
                          "the archive zip, a folder or a glob of street files.")
+    unnamed = next((m for m in members if not m.month), None)
+    if unnamed is not None and (forces is not None or months is not None):
+        raise InputError(f"{unnamed.label}: the force and month cannot be told from this file name, so force= and "
+                         "months can not be applied to it. Keep the published name (YYYY-MM-force-street.csv), or "
+                         "read it whole and filter with gangmap.join(period=...).")
     if forces is not None:
         wanted = {force_slug(f) for f in ([forces] if isinstance(forces, str) else forces)}
         known = sorted({m.force for m in members if m.force})
         unknown = sorted(wanted - set(known))
-        if unknown and not any(m.force == "" for m in members):
+        if unknown:
             raise InputError(f"{source}: no street files of force(s) {unknown}; the forces here are "
                              f"{', '.join(known[:50])}. Use the names in the file names (e.g. 'northamptonshire').")
-        members = [m for m in members if m.force in wanted or m.force == ""]
+        members = [m for m in members if m.force in wanted]
     if months is not None:
-        members = [m for m in members if m.month in months or m.month == ""]
+        members = [m for m in members if m.month in months]
     dup = _duplicates(members)
     if dup:
         raise InputError(f"{source}: the same force and month is given twice ({dup[0].label} and {dup[1].label}); "

@@ -191,7 +191,8 @@ def _from_rows(rows: list[list[str]], spans, source: str, what: str, notes=(), q
         rows, spans = rows[:-1], spans[:-1]
     if not rows:
         raise InputError(f"{source}: the file has no header row or data. Export the {what} again with a header row.")
-    _check_delimiter(rows, source)
+    if quoted_check is not None:
+        _check_delimiter(rows, source)
     h = find_header(rows)
     if h:
         notes.append(f"{describe_lines(range(spans[0][0], spans[h][0]))} above the header (line {spans[h][0]}) "
