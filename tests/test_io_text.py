@@ -143,6 +143,19 @@ def test_stray_quote_with_a_long_tail_is_a_one_line_error(tmp_path):
     assert "line 3:" in msg and "stray quote" in msg and "end of the file" in msg
 
 
+def test_stray_quote_with_a_tail_beyond_the_csv_field_limit(tmp_path):
+    body = "".join(f"Ward {i},{i}\n" for i in range(20_000))  # about 250 kB after the quote
+    path = write_bytes(tmp_path, "q.csv", ('ward_name,count\nAbbey,1\n"Castle,2\n' + body).encode())
+    with pytest.raises(InputError, match=r"q.csv: line 3: a double quote opens a value that runs on for more than"):
+        read_reports(path)
+
+
+def test_many_trailing_blank_lines(tmp_path):
+    path = write_bytes(tmp_path, "b.csv", b"ward_code,count\nE05100001,3\n" + b"\n" * 50_000)
+    r = read_reports(path)
+    assert r.rows_read == 1 and r.data["count"].tolist() == [3]
+
+
 def test_stray_quote_closed_later_swallowing_rows(tmp_path):
     text = 'ward_name,count\nAbbey,1\n"Castle,2\nDelapre,3\nEast"field,4\nWest,5\n'
     with pytest.raises(InputError, match=r"line 3: a double quote opens a value that runs to line 5"):

@@ -167,6 +167,10 @@ def _parse(text: str, source: str, delimiter: str) -> tuple[list[list[str]], lis
                 spans.append((last + 1, reader.line_num))
                 last = reader.line_num
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):  # a stray quote swallowing more than 128 kB
+            raise InputError(f"{source}: line {last + 1}: a double quote opens a value that runs on for more than "
+                             f"{csv.field_size_limit():,} characters, probably a stray quote. Remove it, or close the "
+                             "quote, and try again.") from None
         raise InputError(f"{source}: line {reader.line_num + 1}: not a well-formed CSV ({exc}). Check the delimiter "
                          "is a comma and quoted values are closed.") from None
     return rows, spans
@@ -187,8 +191,10 @@ def gc_paused():
 def _from_rows(rows: list[list[str]], spans, source: str, what: str, notes=(), quoted_check=None) -> Table:
     """Header found, structure checked, frame built (shared by CSV and XLSX)."""
     notes = list(notes)
-    while rows and not any(c.strip() for c in rows[-1]):  # trailing blank lines
-        rows, spans = rows[:-1], spans[:-1]
+    end = len(rows)
+    while end and not any(c.strip() for c in rows[end - 1]):  # trailing blank lines
+        end -= 1
+    rows, spans = rows[:end], spans[:end]
     if not rows:
         raise InputError(f"{source}: the file has no header row or data. Export the {what} again with a header row.")
     if quoted_check is not None:
