@@ -62,18 +62,6 @@ def test_decimal_comma_in_coordinates_is_an_error():
         read_reports(pd.DataFrame({"Latitude": ["52.2", "52,2"], "Longitude": ["-0.9", "-0.9"]}))
 
 
-def test_swapped_latitude_and_longitude_is_an_error():
-    """Issue 16: swapped columns used to give all zeros with no hint."""
-    df = pd.DataFrame({"Latitude": ["-0.90", "-0.91", "-0.70"], "Longitude": ["52.20", "52.25", "52.4"]})
-    with pytest.raises(InputError, match=r"look swapped: 3 of 3 rows.*row 1: Latitude=-0.9, Longitude=52.2.*"
-                                         r"lat='Longitude', lon='Latitude'"):
-        read_reports(df)
-    fixed = read_reports(df, lat="Longitude", lon="Latitude")
-    assert fixed.rejected.empty and fixed.data["y"].between(200_000, 300_000).all()
-    abroad = pd.DataFrame({"Latitude": ["48.85"], "Longitude": ["2.35"]})  # Paris: not swapped, just not the UK
-    assert read_reports(abroad).rejected.empty
-
-
 def test_eastings_with_thousands_separators():
     r = read_reports(pd.DataFrame({"Easting": ["480,500", "481 500"], "Northing": ["260,500", "260500"]}))
     assert r.data["x"].tolist() == [480500.0, 481500.0] and r.data["y"].tolist() == [260500.0, 260500.0]

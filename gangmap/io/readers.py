@@ -186,7 +186,6 @@ def add_points(df, out, source, bad, *, lat=None, lon=None, easting=None, northi
     if la is not None and lo is not None:
         y = parse_numbers(df[la], la, out["row"], source, thousands=False)
         x = parse_numbers(df[lo], lo, out["row"], source, thousands=False)
-        _check_swapped(x, y, lo, la, out["row"], source)
         ok = x.between(-180, 180) & y.between(-90, 90)
         for r, a, b in zip(out["row"][~ok], df[lo][~ok], df[la][~ok]):
             bad.append((int(r), f"no usable coordinates ({lo}={_shown(a)}, {la}={_shown(b)})"))
@@ -203,19 +202,6 @@ def add_points(df, out, source, bad, *, lat=None, lon=None, easting=None, northi
         out["x"], out["y"] = x.where(ok), y.where(ok)
         return True
     return False
-
-
-def _check_swapped(lon: pd.Series, lat: pd.Series, lon_col, lat_col, rows: pd.Series, source) -> None:
-    """Raise when most points only fall in the UK with latitude and longitude swapped."""
-    uk_lat, uk_lon = lat.between(49, 61), lon.between(-9, 3)
-    swapped = lon.between(49, 61) & lat.between(-9, 3)
-    usable = int((uk_lat & uk_lon).sum() + swapped.sum())
-    if usable and swapped.sum() > 0.9 * usable:
-        i = int(swapped.to_numpy().argmax())
-        raise InputError(f"{source}: latitude and longitude look swapped: {int(swapped.sum()):,} of {len(lat):,} rows "
-                         f"lie in the UK only when {lat_col!r} is read as the longitude (row {int(rows.iloc[i])}: "
-                         f"{lat_col}={lat.iloc[i]:g}, {lon_col}={lon.iloc[i]:g}). Swap the column names, or pass "
-                         f"lat={lon_col!r}, lon={lat_col!r}.")
 
 
 @functools.lru_cache(maxsize=1)
