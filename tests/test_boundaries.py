@@ -1,4 +1,9 @@
-"""gangmap.boundaries.read_wards: formats, ONS vintages, canonical output, errors, repair."""
+"""gangmap.io.read_wards (read_areas for wards): formats, ONS vintages, canonical output, errors, repair.
+
+read_wards returns an AreaTable since issue 11: the frame is ``w.frame``, the file ``w.schema.sources``,
+the repaired wards ``w.schema.repaired`` and the columns read ``w.schema.notes[col]["read_from"]``
+(these were ``attrs`` before).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import shapely
 
 from gangmap.errors import BoundaryError, GangmapError
 from gangmap.io.boundaries import BoundaryWarning, districts, read_wards, to_map_crs
+from gangmap.table import AreaTable
 
 CANONICAL = ["ward_code", "ward_name", "lad_code", "lad_name", "geometry"]
 CODES = ["E05100001", "E05100002", "E05100003", "E05100004", "E05100005", "E05100006"]
@@ -24,8 +30,15 @@ LAD_CODES = ["E07000201"] * 3 + ["E07000202"] * 3
 LAD_NAMES = ["Northwold"] * 3 + ["Southmere"] * 3
 
 
-def assert_canonical(w, *, tol=0.0):
+def columns_used(t: AreaTable) -> dict:
+    """The input column each identifier was read from (was ``attrs["columns_used"]``)."""
+    return {c: n["read_from"] for c, n in t.schema.notes.items() if "read_from" in n}
+
+
+def assert_canonical(t, *, tol=0.0):
     """The six square wards, canonical columns and order, EPSG:27700, exact squares."""
+    assert isinstance(t, AreaTable) and t.geography.level == "ward"
+    w = t.frame
     assert isinstance(w, gpd.GeoDataFrame)
     assert list(w.columns) == CANONICAL
     assert w.geometry.name == "geometry"
@@ -36,7 +49,7 @@ def assert_canonical(w, *, tol=0.0):
     assert w["lad_name"].tolist() == LAD_NAMES
     np.testing.assert_allclose(w.total_bounds, [480_000, 260_000, 483_000, 262_000], atol=tol)
     np.testing.assert_allclose(w.area.to_numpy(), np.full(6, 1e6), rtol=1e-6 if tol else 0)
-    assert w.attrs["repaired"] == []
+    assert t.schema.repaired == ()
 
 
 def msg_names(exc_info, path) -> str:
@@ -65,7 +78,7 @@ def test_geojson(square_wards, tmp_path):
     square_wards.to_file(path, driver="GeoJSON")
     w = read_wards(path)
     assert_canonical(w)
-    assert w.attrs["source"] == str(path)
+    assert w.schema.sources == (str(path),)
 
 
 def test_geojson_in_wgs84_converted_to_bng(square_wards, tmp_path):
@@ -106,7 +119,7 @@ def test_gzipped_geojson(square_wards, tmp_path):
     plain.unlink()
     w = read_wards(gz)
     assert_canonical(w)
-    assert w.attrs["source"] == str(gz)
+    assert w.schema.sources == (str(gz),)
 
 
 def test_uppercase_extension(square_wards, tmp_path):
@@ -124,7 +137,7 @@ def test_ons_vintages_detected(square_wards_factory, vintage, tmp_path):
     square_wards_factory(vintage).to_file(path)
     w = read_wards(path)
     assert_canonical(w)
-    assert w.attrs["columns_used"] == {"ward_code": f"WD{vintage}CD", "ward_name": f"WD{vintage}NM",
+    assert columns_used(w) == {"ward_code": f"WD{vintage}CD", "ward_name": f"WD{vintage}NM",
                                        "lad_code": f"LAD{vintage}CD", "lad_name": f"LAD{vintage}NM"}
 
 
@@ -141,7 +154,7 @@ def test_two_vintages_prefers_newest(square_wards):
     w = read_wards(g[["WD19CD", "WD19NM", "WD21CD", "WD21NM", "LAD21CD", "LAD21NM", "geometry"]])
     assert w["ward_code"].tolist() == CODES
     assert w["ward_name"].tolist() == NAMES
-    assert w.attrs["columns_used"]["ward_code"] == "WD21CD"
+    assert columns_used(w)["ward_code"] == "WD21CD"
 
 
 def test_canonical_columns_already_present(square_wards):
@@ -207,7 +220,7 @@ def test_clean_wards_issue_no_warning(square_wards):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         w = read_wards(square_wards)
-    assert w.attrs["repaired"] == []
+    assert w.schema.repaired == ()
 
 
 def test_input_geodataframe_not_modified(square_wards):
@@ -427,13 +440,13 @@ def test_bowtie_repaired_and_reported(square_wards, tmp_path):
     msgs = [str(r.message) for r in rec if issubclass(r.category, BoundaryWarning)]
     assert len(msgs) == 1 and "repaired 1 invalid ward geometry" in msgs[0]
     assert "E05100005" in msgs[0] and str(path) in msgs[0]
-    assert w.attrs["repaired"] == ["E05100005"]
+    assert w.schema.repaired == ("E05100005",)
     assert w.geometry.is_valid.all()
     geom = w.geometry.iloc[4]
     assert geom.geom_type in ("Polygon", "MultiPolygon")
     assert geom.area == pytest.approx(500_000)  # the two triangles of the bow-tie
     assert w["ward_code"].tolist() == CODES
-    np.testing.assert_allclose(w.area.drop(index=4), np.full(5, 1e6))
+    np.testing.assert_allclose(w.frame.area.drop(index=4), np.full(5, 1e6))
 
 
 def test_repair_keeps_only_polygonal_parts(square_wards):
@@ -445,7 +458,7 @@ def test_repair_keeps_only_polygonal_parts(square_wards):
         (x0, y0 + 1000), (x0, y0 + 500), (x0 - 500, y0 + 500), (x0, y0 + 500)])
     with pytest.warns(BoundaryWarning, match="E05100001"):
         w = read_wards(g)
-    assert w.attrs["repaired"] == ["E05100001"]
+    assert w.schema.repaired == ("E05100001",)
     assert w.geometry.iloc[0].geom_type == "Polygon"
     assert w.geometry.iloc[0].area == pytest.approx(1e6)
 
@@ -460,16 +473,16 @@ def test_real_northamptonshire_wards(shared_data):
     assert len(w) == 146
     assert list(w.columns) == CANONICAL
     assert w.crs.to_epsg() == 27700
-    assert w.attrs["columns_used"] == {"ward_code": "WD13CD", "ward_name": "WD13NM",
-                                       "lad_code": "LAD13CD", "lad_name": "LAD13NM"}
+    assert columns_used(w) == {"ward_code": "WD13CD", "ward_name": "WD13NM",
+                               "lad_code": "LAD13CD", "lad_name": "LAD13NM"}
     assert w["ward_code"].str.match(r"^E05\d{6}$").all()
     assert w["ward_code"].is_unique
     assert sorted(w["lad_code"].unique()) == [f"E0700015{i}" for i in range(7)]
     assert dict(zip(w["lad_code"], w["lad_name"]))["E07000154"] == "Northampton"
     # Northamptonshire lies roughly between 420 and 540 km east, 220 and 320 km north.
-    minx, miny, maxx, maxy = w.total_bounds
+    minx, miny, maxx, maxy = w.frame.total_bounds
     assert 420_000 < minx < maxx < 540_000 and 220_000 < miny < maxy < 320_000
-    assert w.attrs["repaired"] == []
+    assert w.schema.repaired == ()
 
 
 @pytest.mark.realdata
@@ -480,13 +493,13 @@ def test_real_england_wards_gz(shared_data):
     assert len(w) == 7681
     assert list(w.columns) == CANONICAL
     assert w.crs.to_epsg() == 27700
-    assert w.attrs["columns_used"] == {"ward_code": "WD13CD", "ward_name": "WD13NM", "lad_code": "LAD13CD"}
+    assert columns_used(w) == {"ward_code": "WD13CD", "ward_name": "WD13NM", "lad_code": "LAD13CD"}
     assert (w["lad_name"] == w["lad_code"]).all()  # LAD13CD only: names fall back to codes
-    assert len(w.attrs["repaired"]) == 1
+    assert len(w.schema.repaired) == 1
     assert w.geometry.is_valid.all()
     assert w.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     texts = [str(r.message) for r in rec if issubclass(r.category, BoundaryWarning)]
-    assert any(w.attrs["repaired"][0] in t and "repaired 1 invalid" in t for t in texts)
+    assert any(w.schema.repaired[0] in t and "repaired 1 invalid" in t for t in texts)
     assert not any("no district column" in t for t in texts)
     assert w["ward_code"].str.match(r"^E05\d{6}$").all()
-    assert re.fullmatch(r"E05\d{6}", w.attrs["repaired"][0])
+    assert re.fullmatch(r"E05\d{6}", w.schema.repaired[0])

@@ -365,9 +365,13 @@ def test_xlsx_dates_keep_their_month(tmp_path):
     assert r.data["period"].tolist() == ["2018-03", "2018-04"]
 
 
-def test_unparseable_period_kept_as_given():
-    r = read_reports(pd.DataFrame({"ward_code": ["E05100001"], "period": ["Q1 2018/19"]}))
-    assert r.data["period"].tolist() == ["Q1 2018/19"]
+def test_unparseable_period_is_refused_never_kept_as_given():
+    """Issue 16: a quarter used to pass through raw and never match a month filter; now it is refused by row."""
+    with pytest.raises(InputError, match=r"row 1: period is 'Q1 2018/19': a quarter, not a month"):
+        read_reports(pd.DataFrame({"ward_code": ["E05100001"], "period": ["Q1 2018/19"]}))
+    r = read_reports(pd.DataFrame({"ward_code": ["E05100001"] * 2, "period": ["2018-04", "Q1 2018/19"]}))
+    assert r.data["period"].tolist() == ["2018-04"]
+    assert r.rejected["row"].tolist() == [2] and "'Q1 2018/19': a quarter" in r.rejected["reason"][0]
 
 
 # --------------------------------------------------------------------------- rejected rows

@@ -1,28 +1,58 @@
-"""Reading inputs: area boundaries, reports, referrals, schools and population."""
+"""Reading inputs: area boundaries of any geography, and reports, referrals, population, schools, police.uk.
+
+Why a subpackage? Reading is where analysts' real files meet gangmap: Excel
+exports, old encodings, hand-made lists, archives of police data. Each concern
+has its module, and this module re-exports the public names:
+
+* :mod:`~gangmap.io.boundaries` and :mod:`~gangmap.io.shapes`: boundaries
+  into an :class:`~gangmap.table.AreaTable` (columns of any ONS vintage, code
+  checks per geography, CRS, polygons only, repairs, overlaps);
+* :mod:`~gangmap.io.text` and :mod:`~gangmap.io.tables`: bytes to text (per-line
+  encoding fallback, NFC) and CSV/XLSX to a frame (title rows, empty columns,
+  stray quotes, sheets);
+* :mod:`~gangmap.io.columns`, :mod:`~gangmap.io.values` and
+  :mod:`~gangmap.io.periods`: which column is what, numbers and keys, months;
+* :mod:`~gangmap.io.readers` and :mod:`~gangmap.io.police`: the readers, each
+  returning an :class:`Intake` whose kept and rejected rows add up to the rows
+  read.
+
+``gangmap.io.intake`` keeps the names of the earlier single module.
+"""
 
 from __future__ import annotations
 
-from .boundaries import (  # noqa: F401
+from . import intake
+from .boundaries import (
+    FORMATS,
     GSS_RE,
     MAP_CRS,
     WARD_COLUMNS,
     WARD_GSS_RE,
     WORK_CRS,
-    BoundaryWarning,
     districts,
+    read_areas,
     read_wards,
     to_map_crs,
 )
-from .intake import (  # noqa: F401
+from .columns import find_column
+from .periods import parse_period
+from .police import POLICE_COLUMNS, read_police, read_police_csv
+from .readers import (
     GIAS_COLUMNS,
-    POLICE_COLUMNS,
     Intake,
     as_intake,
-    find_column,
-    read_police_csv,
     read_population,
     read_referrals,
     read_reports,
     read_schools,
-    read_table,
 )
+from .shapes import BoundaryWarning
+from .tables import Table, load_table, read_table
+
+__all__ = [
+    "read_areas", "read_wards", "districts", "to_map_crs", "BoundaryWarning", "FORMATS",
+    "Intake", "read_reports", "read_referrals", "read_population", "read_schools", "read_police",
+    "read_police_csv", "as_intake", "Table", "load_table", "read_table", "find_column", "parse_period",
+    "POLICE_COLUMNS", "GIAS_COLUMNS", "WARD_COLUMNS", "GSS_RE", "WARD_GSS_RE", "WORK_CRS", "MAP_CRS",
+    "intake",
+]

@@ -1,0 +1,320 @@
+"""data.police.uk street-level data: one CSV, a folder, a glob or the archive zip, as published.
+
+Why a reader of its own? data.police.uk publishes one CSV per force and month
+(``2018-03/2018-03-northamptonshire-street.csv``), and its monthly archive is
+one zip of every force and month (with ``-outcomes`` and ``-stop-and-search``
+files beside them). An analyst wants "Northamptonshire, March 2017 to February
+2019" without unpacking gigabytes, so :func:`read_police` reads the members
+straight from the zip (or a folder, or a glob), keeps only the street files of
+the forces and months asked for, and says which asked-for months were not
+published: those stay missing downstream, never zero.
+
+Each row is one crime or anti-social behaviour incident at its (already
+anonymised) map point. Only ``Month`` (as ``period``), ``Crime type`` (as
+``category``), the point (as ``x``/``y`` in EPSG:27700) and ``LSOA code``
+(as ``lsoa_code``) are kept; ``Crime ID``, ``Location``, ``Context``, the
+outcome and the LSOA name never leave the file. Row numbers run across the
+files in the order read (by month, then force); a rejected row's reason
+names its file and the row within it.
+
+Examples
+--------
+>>> parse_street_name("2018-03/2018-03-northamptonshire-street.csv")
+('2018-03', 'northamptonshire')
+>>> force_slug("Northamptonshire Police"), force_slug("avon-and-somerset")
+('northamptonshire', 'avon-and-somerset')
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from ..errors import InputError
+from .periods import parse_period
+from .readers import POLICE_REQUIRED, Intake, read_reports, rejections
+from .tables import Table, load_table, load_table_text
+
+__all__ = ["POLICE_COLUMNS", "read_police", "read_police_csv", "parse_street_name", "force_slug",
+           "month_range"]
+
+#: The columns of a street-level CSV, exactly as published.
+POLICE_COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
+                  "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category",
+                  "Context"]
+_STREET = re.compile(r"(?:^|/)(\d{4}-\d{2})-([a-z0-9-]+?)-street\.csv$", re.I)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One street CSV: where it is (a file, or a member of a zip) and its month and force."""
+
+    label: str
+    month: str
+    force: str
+    path: Path
+    member: str | None = None
+
+    def read(self) -> bytes:
+        if self.member is None:
+            return self.path.read_bytes()
+        with zipfile.ZipFile(self.path) as z:
+            return z.read(self.member)
+
+
+def parse_street_name(name: str) -> tuple[str, str] | None:
+    """``(month, force)`` of a street-level file name, or None for any other file."""
+    hit = _STREET.search(str(name).replace("\\", "/"))
+    return (hit.group(1), hit.group(2).lower()) if hit else None
+
+
+def force_slug(force: str) -> str:
+    """A force as in data.police.uk file names: ``"Northamptonshire Police"`` -> ``"northamptonshire"``."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(force).strip().lower()).strip("-")
+    return re.sub(r"-(police|constabulary|police-service)$", "", slug)
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` (``YYYY-MM``), both included."""
+    a, b = pd.Period(first, "M"), pd.Period(last, "M")
+    return [str(p) for p in pd.period_range(a, b, freq="M")]
+
+
+def read_police_csv(path_or_df, *, sheet=None) -> Intake:
+    """Read one data.police.uk street-level CSV exactly as published.
+
+    ``Crime type`` becomes ``category`` and ``Month`` becomes ``period``; rows
+    without coordinates are rejected with a reason.
+
+    Raises
+    ------
+    InputError
+        If the police.uk columns are not all there.
+    """
+    table = load_table(path_or_df, what="police.uk CSV", sheet=sheet)
+    missing = [c for c in POLICE_REQUIRED if c not in table.frame.columns]
+    if missing:
+        raise InputError(f"{table.source}: not a data.police.uk street-level CSV; missing column(s) "
+                         f"{missing}. Download 'street' files from data.police.uk, or use "
+                         "read_reports for other shapes.")
+    return read_reports(table)
+
+
+def _months(months) -> list[str]:
+    """Months asked for (``"2018-03"`` or a list, any format of :mod:`gangmap.io.periods`) as ``YYYY-MM``."""
+    parsed = []
+    for m in [months] if isinstance(months, str) else list(months):
+        p, why = parse_period(m)
+        if p is None:
+            raise InputError(f"read_police: month {m!r} is {why}.")
+        parsed.append(p)
+    return sorted(set(parsed))
+
+
+def _collect(path) -> tuple[list[_Member], str]:
+    """Every street CSV at ``path`` (a CSV, a folder, a glob, a zip, or a list of these) and a source label."""
+    if isinstance(path, (list, tuple)):
+        found: list[_Member] = []
+        for p in path:
+            found.extend(_collect(p)[0])
+        return found, ", ".join(map(str, path))
+    text = str(path)
+    if any(ch in text for ch in "*?["):
+        hits = sorted(globlib.glob(text, recursive=True))
+        if not hits:
+            raise InputError(f"{text}: no file matches this pattern. Check the folder and the pattern.")
+        return [m for h in hits for m in _collect(h)[0]], text
+    p = Path(text)
+    if not p.exists():
+        raise InputError(f"{text}: file or folder not found. Check the path, or fetch police data first.")
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file() and (parse_street_name(f.name)
+                                                                     or f.suffix.lower() == ".zip"))
+        return [m for f in files for m in _collect(f)[0]], text
+    if zipfile.is_zipfile(p):
+        return _zip_members(p), text
+    parsed = parse_street_name(p.name) or ("", "")
+    return [_Member(text, parsed[0], parsed[1], p)], text
+
+
+def _zip_members(path: Path) -> list[_Member]:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: cannot open the zip archive ({exc}). Download it again.") from None
+    out = []
+    for n in names:
+        parsed = parse_street_name(n)
+        if parsed and not PurePosixPath(n).name.startswith("."):
+            out.append(_Member(f"{path}:{n}", parsed[0], parsed[1], path, n))
+    return out
+
+
+def _select(members: list[_Member], source: str, forces, months) -> list[_Member]:
+    if not members:
+        raise InputError(f"{source}: no data.police.uk street-level CSV (YYYY-MM-force-street.csv) found. Give "
+                         "the archive zip, a folder or a glob of street files.")
+    unnamed = next((m for m in members if not m.month), None)
+    if unnamed is not None and (forces is not None or months is not None):
+        raise InputError(f"{unnamed.label}: the force and month cannot be told from this file name, so force= and "
+                         "months can not be applied to it. Keep the published name (YYYY-MM-force-street.csv), or "
+                         "read it whole and filter with gangmap.join(period=...).")
+    if forces is not None:
+        wanted = {force_slug(f) for f in ([forces] if isinstance(forces, str) else forces)}
+        known = sorted({m.force for m in members if m.force})
+        unknown = sorted(wanted - set(known))
+        if unknown:
+            raise InputError(f"{source}: no street files of force(s) {unknown}; the forces here are "
+                             f"{', '.join(known[:50])}. Use the names in the file names (e.g. 'northamptonshire').")
+        members = [m for m in members if m.force in wanted]
+    if months is not None:
+        members = [m for m in members if m.month in months]
+    dup = _duplicates(members)
+    if dup:
+        raise InputError(f"{source}: the same force and month is given twice ({dup[0].label} and {dup[1].label}); "
+                         "its crimes would be counted twice. Keep one copy and try again.")
+    return sorted(members, key=lambda m: (m.month, m.force, m.label))
+
+
+def _duplicates(members: list[_Member]) -> tuple[_Member, _Member] | None:
+    seen: dict[tuple[str, str], _Member] = {}
+    for m in members:
+        if not m.month:
+            continue
+        key = (m.month, m.force)
+        if key in seen:
+            return seen[key], m
+        seen[key] = m
+    return None
+
+
+def read_police(path, *, force=None, months=None, month_from: str | None = None,
+                month_to: str | None = None) -> Intake:
+    """Read data.police.uk street-level crimes from a CSV, a folder, a glob or the archive zip.
+
+    Parameters
+    ----------
+    path : str, Path or list
+        One ``YYYY-MM-force-street.csv``; a folder holding them (in
+        ``YYYY-MM/`` sub-folders, as unpacked, or zips); a glob
+        (``"police/**/*-street.csv"``); the archive zip as downloaded from
+        data.police.uk (members are read directly); or a list of these.
+    force : str or list of str, optional
+        Forces to keep, as in the file names or in words
+        (``"northamptonshire"``, ``"Avon and Somerset"``).
+    months : str or list of str, optional
+        Months to keep (``"2018-03"`` or a list).
+    month_from, month_to : str, optional
+        A range of months to keep, both included; months of the range that
+        have no file are listed in ``Intake.missing_periods`` and the notes.
+
+    Returns
+    -------
+    Intake
+        ``kind="reports"``, ``key="point"``; ``data`` has ``row``, ``count``,
+        ``category``, ``period``, ``x``, ``y`` and ``lsoa_code``.
+
+    Raises
+    ------
+    InputError
+        No street file found, an unknown force, the same force and month given
+        twice, or a file that is not a street-level CSV.
+    """
+    wanted = _wanted_months(months, month_from, month_to)
+    members, source = _collect(path)
+    members = _select(members, source, force, wanted)
+    if not members:
+        raise InputError(f"{source}: no street files for the force(s) and month(s) asked for "
+                         f"({_asked(force, wanted)}). Check the months and force names.")
+    parts = [_read_member(m) for m in members]
+    intake = _combine(parts, source)
+    missing = _missing_months(members, wanted)
+    forces = sorted({m.force for m in members})
+    notes = [f"{len(members)} street file(s) read: {', '.join(forces)}; "
+             f"{_span(sorted({m.month for m in members if m.month}))}", *intake.notes]
+    if missing:
+        shown = [m if len(absent) == len(forces) else f"{m} ({', '.join(absent)})" for m, absent in missing.items()]
+        notes.append(f"not published (no data, not zero): {', '.join(shown)}")
+    intake.notes = tuple(notes)
+    intake.missing_periods = tuple(missing)
+    return intake
+
+
+def _wanted_months(months, month_from, month_to) -> set[str] | None:
+    wanted = set(_months(months)) if months is not None else None
+    if month_from or month_to:
+        if not (month_from and month_to):
+            raise InputError("read_police: give both month_from= and month_to= (e.g. '2017-03' and '2019-02').")
+        rng = month_range(*(_months([month_from]) + _months([month_to])))
+        if not rng:
+            raise InputError(f"read_police: month_from={month_from!r} is after month_to={month_to!r}.")
+        wanted = set(rng) if wanted is None else wanted & set(rng)
+    return wanted
+
+
+def _asked(force, wanted) -> str:
+    return f"force {force or 'any'}, months {_span(sorted(wanted)) if wanted else 'any'}"
+
+
+def _span(months: list[str]) -> str:
+    if not months:
+        return "no month in the file names"
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]} ({len(months)} months)"
+
+
+def _missing_months(members: list[_Member], wanted: set[str] | None) -> dict[str, list[str]]:
+    """``{month: [forces without a file]}`` for months asked for (or inside the span read)."""
+    bounds = _bounds(members)
+    months = sorted(wanted) if wanted else month_range(*bounds) if bounds else []
+    forces = sorted({m.force for m in members if m.force})
+    have = {(m.month, m.force) for m in members}
+    missing = {month: [f for f in forces if (month, f) not in have] for month in months}
+    return {month: absent for month, absent in missing.items() if absent}
+
+
+def _bounds(members: list[_Member]) -> tuple[str, str] | None:
+    months = sorted({m.month for m in members if m.month})
+    return (months[0], months[-1]) if months else None
+
+
+def _read_member(m: _Member) -> tuple[_Member, Intake]:
+    table = load_table_text(m.read(), m.label, what="police.uk street CSV")
+    missing = [c for c in POLICE_REQUIRED if c not in table.frame.columns]
+    if missing:
+        raise InputError(f"{m.label}: not a data.police.uk street-level CSV; missing column(s) {missing}. "
+                         "Download the street files again.")
+    other = sorted(v for v in table.frame["Month"].dropna().unique() if parse_period(v)[0] not in (m.month, None))
+    if m.month and other:
+        raise InputError(f"{m.label}: the file is named for {m.month} but holds Month {other[0]!r}; it was edited "
+                         "or renamed. Download it again.")
+    return m, read_reports(Table(table.frame, m.label, table.notes))
+
+
+def _combine(parts: list[tuple[_Member, Intake]], source: str) -> Intake:
+    """One Intake from several: rows numbered on across files; reasons name the file and its row."""
+    data: list[pd.DataFrame] = []
+    rejected: list[pd.DataFrame] = []
+    notes: list[str] = []
+    offset = 0
+    for m, it in parts:
+        d = it.data.copy()
+        d["row"] = d["row"] + offset
+        data.append(d)
+        if len(it.rejected):
+            rejected.append(pd.DataFrame({"row": it.rejected["row"] + offset,
+                                          "reason": [f"{m.label} row {r}: {why}" for r, why in
+                                                     zip(it.rejected["row"], it.rejected["reason"])]}))
+        notes.extend(f"{m.label}: {n}" for n in it.notes)
+        offset += it.rows_read
+    frame = pd.concat(data, ignore_index=True) if len(data) > 1 else data[0]
+    rej = rejections() if not rejected else pd.concat(rejected, ignore_index=True).astype({"row": "int64"})
+    label = parts[0][0].label if len(parts) == 1 else source
+    return Intake(kind="reports", key="point", source=label, rows_read=offset, data=frame, rejected=rej,
+                  notes=tuple(notes))
+
