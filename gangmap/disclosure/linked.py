@@ -462,9 +462,13 @@ def _hide(pattern: Pattern, ident: tuple) -> Pattern:
     return pattern.union(Pattern.from_cells(totals={column: [(level, code)]}))
 
 
+def _named(name: Any) -> str:
+    return f" ({name})" if isinstance(name, str) and name.strip() else ""
+
+
 def _short_message(check: LinkedCheck, row) -> str:
     names = check.combine.get((row.table, row.column, row.level, row.code), [row.table])
-    return (f"{row.column} of {row.level} {row.code} ({row.name}) in {row.table!r} narrows to {row.low:g}–{row.high:g} "
+    return (f"{row.column} of {row.level} {row.code}{_named(row.name)} in {row.table!r} narrows to {row.low:g}–{row.high:g} "
             f"({row.values:g} possible values; at least {row.need} needed) when {', '.join(map(repr, names))} are "
             "read together, and hiding more cannot fix it. Publish fewer of these together, or coarser ones.")
 
@@ -492,18 +496,24 @@ def _round(system: System, cells: dict, safe, links, min_rounded, known_ok: set,
 
 
 def _choose_group(system: System, cells: dict, whole: tuple, part: tuple, truth: dict, tables, integer):
-    """A shown, non-zero cell whose hiding stops a reader telling that ``whole`` lies all in ``part``."""
-    for cand in (part, whole):
+    """A shown, non-zero cell whose hiding stops a reader telling that ``whole`` lies all in ``part``.
+
+    The part's cell first, then the whole's. When hiding one alone is not
+    enough (its table's other figures still pin it), it is hidden anyway:
+    the table's own secondary suppression then hides a partner, and the
+    next round checks again.
+    """
+    usable = [c for c in (part, whole)
+              if cells[c].status in ("rounded", "exact") and truth.get(c, 1.0) > 0]
+    for cand in usable:
         c = cells[cand]
-        if c.status not in ("rounded", "exact") or truth.get(cand, 1.0) <= 0:
-            continue
         saved = (system.lo[c.var], system.hi[c.var])
         system.lo[c.var], system.hi[c.var] = float(tables[cand[0]].policy.floor), INF
         still = _all_in_part(system, cells[whole].var, cells[part].var, integer)
         system.lo[c.var], system.hi[c.var] = saved
         if not still:
             return cand
-    return None
+    return usable[0] if usable else None
 
 
 def protect_linked(tables: Mapping[str, AreaTable | pd.DataFrame], links: Iterable[Link] = (), *,
@@ -563,6 +573,6 @@ def _refuse(check: LinkedCheck, target: tuple) -> None:
     if g is not None:
         raise DisclosureError(
             f"group disclosure: read together, {g['whole']!r} and {g['part']!r} show that every {g['column']} of "
-            f"{g['level']} {g['code']} ({g['name']}) falls in {g['part']!r}, and hiding more cannot fix it. Make "
+            f"{g['level']} {g['code']}{_named(g['name'])} falls in {g['part']!r}, and hiding more cannot fix it. Make "
             f"zeros disclosive in the other parts (make_safe option suppress_zero=True) or publish fewer parts.")
     raise DisclosureError(f"cell {target} cannot be protected; please report this.")  # pragma: no cover
