@@ -63,12 +63,18 @@ Modules
 ``pattern``      suppression patterns shared between outputs
 ``safetable``    :class:`SafeTable` and :func:`make_safe`
 ``audit``        :func:`audit`: the per-table check
+``lp``           ranges in a system of linear constraints (propagation, feasible points, HiGHS)
+``linked``       :func:`check_linked` / :func:`protect_linked`: many tables of the same areas at once
+``artefacts``    read back every published file of a pack
+``packaudit``    :func:`audit_pack`: what a reader of the whole pack can work out
 ``provenance``   footers; ``formatting``: numbers as text
 """
 
 from __future__ import annotations
 
 from .audit import audit
+from .linked import Link, Linked, LinkedCheck, categories, check_linked, periods, protect_linked, same
+from .packaudit import AuditResult, audit_pack
 from .pattern import Pattern
 from .policy import DEFAULT_MIN_RANGE, POLICIES, UNSAFE_STAMP, Policy, get_policy
 from .provenance import Provenance
@@ -87,4 +93,14 @@ __all__ = [
     "DEFAULT_MIN_RANGE",
     "Provenance",
     "Pattern",
+    "Link",
+    "categories",
+    "periods",
+    "same",
+    "check_linked",
+    "protect_linked",
+    "LinkedCheck",
+    "Linked",
+    "audit_pack",
+    "AuditResult",
 ]
