@@ -22,7 +22,10 @@ What the reader is assumed to know (the assumptions, stated):
   of :func:`gangmap.measures.poisson_ci`) gives the counts whose bound prints
   the same. A printed number is taken to carry the precision of its last
   digit, and a whole number ending in zeros only to its last non-zero digit
-  (``1,230`` may be 1,225–1,235), so a range is never narrower than the truth allows;
+  (``1,230`` may be 1,225–1,235), so a range is never narrower than the truth allows.
+  A rate or bound column that, in every row, is what the *published* count
+  gives is worked out from the published counts and tells nothing new
+  (:attr:`AuditResult.explained`); any other is taken to be of the raw count;
 * that each total in a totals sheet is the sum of its areas (by the parent
   code column, ``lad_code``) and the county the sum of the parents;
 * which files show the same counts (a *family*: the same filter of
@@ -114,19 +117,41 @@ def number(text: Any) -> float | None:
     return v if np.isfinite(v) else None
 
 
-def precision(text: Any) -> float:
-    """Half the unit of the last meaningful digit of a printed number (see the module docstring)."""
-    t = str(text).strip().replace(",", "")
+def _digits(text: Any) -> tuple[str, str]:
+    t = str(text).strip().replace(",", "").lstrip("-+")
     if isinstance(text, (float, np.floating)) and not float(text).is_integer():
-        t = repr(float(text))
-    if "e" in t.lower():
-        mant, exp = t.lower().split("e")
+        t = repr(abs(float(text)))
+    whole, _, frac = t.partition(".")
+    return whole, frac
+
+
+def significant(text: Any) -> int:
+    """Significant figures a printed number shows for sure (``'34.6'``: 3, ``'0.050'``: 2, ``'250'``: 2)."""
+    whole, frac = _digits(text)
+    if "e" in (whole + frac).lower():
+        return 0
+    digits = (whole + frac).lstrip("0")
+    return len(digits) if frac else len(digits.rstrip("0"))
+
+
+def precision(text: Any, sig: int = 0) -> float:
+    """Half the unit of the last meaningful digit of a printed number.
+
+    Decimals say their own precision. A whole number's trailing zeros are
+    meaningful only up to ``sig`` significant figures (the most any number
+    of the same column shows): ``'250'`` is 249.5–250.5 in a column that
+    also shows ``'34.6'``, but 245–255 on its own.
+    """
+    whole, frac = _digits(text)
+    if "e" in (whole + frac).lower():
+        mant, exp = str(text).lower().split("e")
         return precision(mant) * 10 ** int(exp)
-    if "." in t:
-        return 0.5 * 10 ** -len(t.split(".")[1])
-    digits = t.lstrip("-").rstrip("0")
-    zeros = len(t.lstrip("-")) - len(digits)
-    return 0.5 * 10 ** zeros if digits else 0.5
+    if frac:
+        return 0.5 * 10 ** -len(frac)
+    digits = whole.lstrip("0")
+    zeros = len(digits) - len(digits.rstrip("0"))
+    shown = len(digits) - zeros
+    return 0.5 * 10 ** max(0, zeros - max(0, sig - shown)) if digits else 0.5
 
 
 # --------------------------------------------------------------------------- reading the tables
@@ -210,6 +235,8 @@ class _Obs:
     hi: float
     kind: str  # count, hidden, rate, interval, total
     source: str
+    column: str = ""
+    shown: float | None = None  # the published number, for counts
 
 
 _NOT_HIDDEN = ("", "no data", "nan", "none", "<na>")
@@ -231,7 +258,7 @@ def _count_obs(rows: _Rows, family: str, counts: Iterable[str]) -> list[_Obs]:
                 out.append(_Obs(family, c, code, float(rows.rule.floor), INF, "hidden", rows.artefact))
             elif v is not None:
                 lo, hi = rows.rule.band(v)
-                out.append(_Obs(family, c, code, lo, hi, "total" if rows.totals else "count", rows.artefact))
+                out.append(_Obs(family, c, code, lo, hi, "total" if rows.totals else "count", rows.artefact, c, v))
     return out
 
 
@@ -256,21 +283,48 @@ def _derived_obs(rows: _Rows, family: str, counts: Iterable[str], pop: Mapping[s
         if base not in counts:
             unmodelled.add((rows.artefact, col))
             continue
+        sig = max((significant(t) for t in cells if number(t) is not None), default=0)
         for code, text in zip(rows.codes, cells):
             v, p = number(text), pop.get(code) if code else None
             if v is None or p is None or p <= 0:
                 continue
-            half = precision(text)
+            half = precision(text, sig)
             lo_v, hi_v = (v - half) * p / per, (v + half) * p / per  # in counts
             if m is None:
                 out.append(_Obs(family, base, code, math.ceil(lo_v - 1e-9), math.floor(hi_v + 1e-9), "rate",
-                                rows.artefact))
+                                rows.artefact, col))
                 continue
             b = _poisson_bounds(xs, m.group("side"), 0.95 if m.group("level") == "95" else 0.998)
             ok = np.flatnonzero((b >= lo_v - 1e-9) & (b <= hi_v + 1e-9))
             if len(ok):
-                out.append(_Obs(family, base, code, float(xs[ok[0]]), float(xs[ok[-1]]), "interval", rows.artefact))
+                out.append(_Obs(family, base, code, float(xs[ok[0]]), float(xs[ok[-1]]), "interval", rows.artefact,
+                                col))
+            else:  # no count prints this bound: keep the contradiction visible
+                out.append(_Obs(family, base, code, 1.0, 0.0, "interval", rows.artefact, col))
     return out
+
+
+def _explained(obs: list[_Obs]) -> tuple[list[_Obs], list[tuple[str, str]]]:
+    """Drop derived columns that every row shows as worked out from the *published* count.
+
+    A rate computed from the published (rounded) count tells a reader
+    nothing new, whatever it looks like; one computed from the raw count
+    does. A column is taken to be the former when, in every row where the
+    count is shown, the count the figure implies includes the published
+    number (and the latter otherwise: then every row of it is a constraint).
+    """
+    shown = {(o.family, o.count, o.node): o.shown for o in obs if o.shown is not None}
+    groups: dict[tuple[str, str], list[_Obs]] = {}
+    for o in obs:
+        if o.kind in ("rate", "interval"):
+            groups.setdefault((o.source, o.column), []).append(o)
+    drop, explained = set(), []
+    for key, items in groups.items():
+        checked = [(o, shown[(o.family, o.count, o.node)]) for o in items if (o.family, o.count, o.node) in shown]
+        if checked and all(o.lo - 1e-9 <= s <= o.hi + 1e-9 for o, s in checked):
+            drop.add(key)
+            explained.append(key)
+    return [o for o in obs if (o.source, o.column) not in drop], sorted(explained)
 
 
 def _populations(rows_list: Iterable[_Rows], given: Mapping[str, float] | None) -> dict[str, float]:
@@ -344,6 +398,23 @@ def _links(filters: Mapping[str, tuple], truth: Mapping, counts) -> list[tuple[s
             abs(sum(truth.get((p, c, code), np.nan) for p in parts) - truth.get((w, c, code), np.nan)) < 1e-9
             for c in counts for (fam, cc, code) in truth if fam == w and cc == c)
         out.append((w, parts, exact))
+    return out
+
+
+def _links_from_truth(truth: Mapping, counts) -> list[tuple[str, list[str], bool]]:
+    """Without a config: family P is part of W when its raw count is at most W's in every area."""
+    fams = sorted({k[0] for k in truth})
+    areas: dict[str, dict] = {f: {(c, n): v for (ff, c, n), v in truth.items() if ff == f and "|" not in n}
+                              for f in fams}
+    out = []
+    for w in fams:
+        parts = [p for p in fams if p != w and areas[p] and set(areas[p]) <= set(areas[w])
+                 and all(v <= areas[w][k] for k, v in areas[p].items())
+                 and any(v < areas[w][k] for k, v in areas[p].items())]
+        if parts:
+            exact = all(abs(sum(areas[p][k] for p in parts) - areas[w][k]) < 1e-9 for k in areas[w]
+                        if k[0] in counts and all(k in areas[p] for p in parts))
+            out.append((w, parts, exact))
     return out
 
 
@@ -467,6 +538,11 @@ class AuditResult:
         Published columns the auditor does not invert (see the module docstring).
     problems : list of str
         What could not be read or solved.
+    families : dict
+        The family each file was read as.
+    explained : list of (file, column)
+        Rates and interval bounds worked out from the published counts: they
+        tell a reader nothing new, so they add no constraint.
     """
 
     cells: pd.DataFrame
@@ -474,6 +550,7 @@ class AuditResult:
     unmodelled: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     families: dict[str, str] = field(default_factory=dict)
+    explained: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -574,8 +651,9 @@ def _read(artefacts: list[Artefact]) -> tuple[dict[str, list[_Rows]], set[str], 
 
 
 def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mapping[str, str] | None = None,
-               counts: Iterable[str] = _COUNT_NAMES, min_range: int = 3, per: float = 1000.0,
-               population: Mapping[str, float] | None = None, integer: bool = False) -> AuditResult:
+               links: Iterable | None = None, counts: Iterable[str] = _COUNT_NAMES, min_range: int = 3,
+               per: float = 1000.0, population: Mapping[str, float] | None = None,
+               integer: bool = False) -> AuditResult:
     """Read every file of a pack and report the tightest range a reader gets for every hidden or rounded count.
 
     Parameters
@@ -590,6 +668,11 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
     families : mapping, optional
         ``{file stem: family}``: which files show the same counts (default:
         from the config, else files whose shown counts agree).
+    links : iterable, optional
+        How families relate: :class:`~gangmap.disclosure.Link` objects or
+        ``(whole, [parts], complete)``. Default: from the config's filters;
+        else, with raw tables, every family whose raw counts are at most
+        another's in every area is taken to be part of it.
     counts : iterable of str
         The count columns to audit.
     min_range : int
@@ -626,10 +709,17 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
         for r in rows_list:
             obs += _count_obs(r, family[art], counts)
             obs += _derived_obs(r, family[art], counts, pop, per, unmodelled)
+    obs, explained = _explained(obs)
     truth = _truth(raw_tables, counts, parents)
     problems = [f"{a.name}: {p}" for a in artefacts for p in a.problems]
     m = _model(obs, parents, sorted(known))
-    _add_links(m, _links(filters, truth, counts), counts)
+    if links is not None:
+        found = [(lk.whole, list(lk.parts), lk.complete) if hasattr(lk, "whole") else tuple(lk) for lk in links]
+    elif filters:
+        found = _links(filters, truth, counts)
+    else:
+        found = _links_from_truth(truth, counts)
+    _add_links(m, found, counts)
     try:
         cells = _cells(m, truth, min_range, names, integer)
     except DisclosureError as exc:
@@ -637,7 +727,7 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
                         "files show the same counts)")
         cells = pd.DataFrame(columns=["family", "column", "level", "code", "name", "status", "low", "high",
                                       "values", "need", "ok", "by", "files"])
-    return AuditResult(cells, [a.name for a in artefacts], sorted(unmodelled), problems, family)
+    return AuditResult(cells, [a.name for a in artefacts], sorted(unmodelled), problems, family, explained)
 
 
 def _raw_population(raw_tables: Mapping[str, Any]) -> dict[str, float]:
