@@ -381,7 +381,8 @@ def test_new_pack_is_safe_for_an_independent_attacker(safe_pack):
     for k in both:
         assert mine[k] == theirs[k], k
     # And the truth is inside every range.
-    assert (result.cells["low"] <= result.cells["truth"]).all() and (result.cells["truth"] <= result.cells["high"]).all()
+    cells = result.cells
+    assert ((cells["low"] <= cells["truth"]) & (cells["truth"] <= cells["high"])).all()
 
 
 def test_the_auditor_reads_every_cell(safe_pack):
