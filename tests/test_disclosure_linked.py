@@ -333,3 +333,53 @@ def test_links_must_name_known_tables():
     safe = {"a": make_safe(frame([1, 20, 30]))}
     with pytest.raises(DisclosureError, match="'b', which is not among the tables"):
         check_linked(safe, [same("a", "b")])
+
+
+# --------------------------------------------------------------------------- the demo's maps combined
+@pytest.fixture(scope="module")
+def demo_filters():
+    """The demo joined for all reports, weapons concerns, and each of the two years of both."""
+    import gangmap
+
+    p = gangmap.demo.paths()
+    months = sorted(set(pd.read_csv(p["reports"])["period"]))
+    years = {"y1": months[:12], "y2": months[12:]}
+    out = {}
+    for cat_key, cat in (("all", None), ("weapons", "Weapons concern")):
+        for y_key, period in (("", None), *years.items()):
+            t, _ = gangmap.join(p["wards"], reports=p["reports"], category=cat, period=period)
+            t = t.frame if isinstance(t, AreaTable) else t
+            out[f"{cat_key}{'-' + y_key if y_key else ''}"] = from_frame(
+                pd.DataFrame(t.drop(columns="geometry")), counts=["reports"])
+    links = [periods("all", ["all-y1", "all-y2"]), periods("weapons", ["weapons-y1", "weapons-y2"]),
+             categories("all", ["weapons"]), categories("all-y1", ["weapons-y1"]),
+             categories("all-y2", ["weapons-y2"])]
+    return out, links
+
+
+def test_demo_maps_combine_under_threshold_and_protect_linked_stops_it(demo_filters):
+    raw, links = demo_filters
+    alone = {k: make_safe(v, policy="threshold") for k, v in raw.items()}
+    check = check_linked(alone, links, raw=raw)
+    assert (check.failures["status"] == "hidden").sum() >= 3  # safe one by one, not together
+    pinned = check.failures[check.failures["low"] == check.failures["high"]]
+    assert len(pinned) and (pinned["low"] == pinned["truth"]).all()  # pinned to the true count
+    plain = [(lk.whole, list(lk.parts), lk.complete) for lk in links]
+    theirs = attacker_ranges(alone, plain)
+    assert any(hidden and high - low + 1 < 3 for low, high, hidden in theirs.values())
+    linked = protect_linked(raw, links, policy="threshold")
+    assert linked.check.ok
+    assert_attacker_finds_nothing(linked.safe, plain)
+
+
+def test_demo_weapons_map_marks_the_wards_that_had_one_unless_zeros_are_hidden(demo_filters):
+    raw, _ = demo_filters
+    truth = raw["weapons-y1"]["reports"].to_numpy()
+    shown = make_safe(raw["weapons-y1"])
+    sure = ~shown.suppressed["reports"].to_numpy() & (shown.frame["reports"].to_numpy() > 0) | \
+        shown.suppressed["reports"].to_numpy()  # a hidden cell is 1-7: at least one
+    assert (sure == (truth > 0)).all() and (truth == 0).any()  # the map marks exactly the wards that had one
+    hidden = make_safe(raw["weapons-y1"], suppress_zero=True)
+    sure = ~hidden.suppressed["reports"].to_numpy() & (hidden.frame["reports"].to_numpy() > 0)
+    assert sure.sum() < (truth > 0).sum()  # hidden now means 0-7: a reader cannot tell which had one
+    assert hidden.suppressed["reports"].to_numpy()[truth == 0].all()

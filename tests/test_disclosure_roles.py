@@ -273,3 +273,14 @@ def test_the_attacker_finds_the_old_leak(weapons):
     assert len(found) == changed.sum()  # every hidden or rounded count, from the rate alone
     only_bound = leaky.drop(columns="reports_rate").assign(reports_rate_lo95=[float(f"{v:.3g}") for v in lo95])
     assert len(recoverable_by_rate(SimpleNamespace(frame=only_bound), raw)) > 0.8 * changed.sum()
+
+
+def test_a_ranked_table_audits_without_the_full_tables_totals():
+    df = pd.DataFrame({"ward_code": [f"W{i}" for i in range(6)], "lad_code": ["D1"] * 3 + ["D2"] * 3,
+                       "reports": [3, 40, 22, 0, 9, 31]})
+    top = make_safe(df, ["reports"], policy="threshold").ranked("reports")
+    assert top.totals.empty
+    assert audit(top).empty  # nothing hidden in a ranked table
+    from gangmap.disclosure import check_linked, same
+    full = make_safe(df, ["reports"], policy="threshold")
+    assert check_linked({"full": full, "top": top}, [same("full", "top")]).ok

@@ -28,14 +28,20 @@ def _domains(safe: SafeTable, tree: Tree, column: str, raw_nodes: np.ndarray | N
     vals[w0:] = safe.frame[column].to_numpy(dtype=float, na_value=np.nan)
     flags[w0:] = safe.suppressed[column].to_numpy()
     index = {(lv, cd): i for i, (lv, cd) in enumerate(zip(safe.totals["level"], safe.totals["code"]))}
+    unpublished = set()
     for v in range(w0):
-        row = index[(tree.level[v], tree.code[v])]
+        row = index.get((tree.level[v], tree.code[v]))
+        if row is None:  # a total the table does not carry (a ranked subset): no domain of its own
+            unpublished.add(v)
+            continue
         vals[v] = safe.totals[column].iloc[row]
         flags[v] = bool(safe.totals[f"{column}_suppressed"].iloc[row])
     p_lo, p_hi = pol.primary_range
     lo, hi = [0.0] * n, [0.0] * n
     for v in range(n):
-        if flags[v]:
+        if v in unpublished:
+            lo[v], hi[v] = 0.0, INF
+        elif flags[v]:
             small = raw_nodes is not None and insider and pol.is_primary(int(raw_nodes[v]))
             lo[v], hi[v] = (float(p_lo), float(p_hi)) if small else (float(pol.floor), INF)
         elif np.isnan(vals[v]):

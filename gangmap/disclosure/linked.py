@@ -115,26 +115,34 @@ def _domain(safe: SafeTable, value: float, hidden: bool) -> tuple[str, float, fl
 
 
 def _nodes(safe: SafeTable, column: str, tree: Tree):
-    """(value, hidden) for every node of the tree: areas from the frame, totals from safe.totals."""
+    """(value, hidden, published) for every node: areas from the frame, totals from safe.totals.
+
+    A total the SafeTable does not carry (a ranked subset carries none) is
+    not published: it is an unknown with no domain of its own.
+    """
     vals = np.full(tree.n, np.nan)
     flags = np.zeros(tree.n, dtype=bool)
+    published = np.ones(tree.n, dtype=bool)
     vals[tree.first_ward:] = safe.frame[column].to_numpy(dtype=float, na_value=np.nan)
     flags[tree.first_ward:] = safe.suppressed[column].to_numpy()
     index = {(lv, cd): i for i, (lv, cd) in enumerate(zip(safe.totals["level"], safe.totals["code"]))}
     for v in range(tree.first_ward):
-        row = index[(tree.level[v], tree.code[v])]
+        row = index.get((tree.level[v], tree.code[v]))
+        if row is None:
+            published[v] = False
+            continue
         vals[v] = safe.totals[column].iloc[row]
         flags[v] = bool(safe.totals[f"{column}_suppressed"].iloc[row])
-    return vals, flags
+    return vals, flags, published
 
 
 def _add_table(system: System, cells: dict, key: str, safe: SafeTable) -> None:
     tree = Tree(safe.frame, safe.hierarchy, safe.geography)
     for column in safe.counts:
-        vals, flags = _nodes(safe, column, tree)
+        vals, flags, published = _nodes(safe, column, tree)
         ids = []
         for v in range(tree.n):
-            status, lo, hi = _domain(safe, vals[v], bool(flags[v]))
+            status, lo, hi = _domain(safe, vals[v], bool(flags[v])) if published[v] else ("unpublished", 0.0, INF)
             ident = (key, column, str(tree.level[v]) if v < tree.first_ward else "area", tree.code[v])
             var = system.add(ident, lo, hi)
             cells[ident] = _Cell(key, column, tree.level[v], tree.code[v], tree.name[v], status, var,

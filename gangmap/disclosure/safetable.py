@@ -151,7 +151,8 @@ class SafeTable:
 
         Ranked tables never list hidden rows: their position in the order
         would bound the hidden value between its neighbours'. The rank is
-        worked out from the published values, so it tells nothing more.
+        worked out from the published values, so it tells nothing more. The
+        result carries no totals (they belong to the full table).
         """
         if by not in self.suppressed:
             raise DisclosureError(f"{by!r} is not a value column of this SafeTable; value columns are "
@@ -190,7 +191,7 @@ def _subset(safe: SafeTable, index: pd.Index, rank_column: str, rank: pd.Series)
     display.insert(0, rank_column, [fmt_count(v) for v in rank.loc[index]])
     ctx = (*safe.context, rank_column)
     return SafeTable(frame=frame, suppressed=safe.suppressed.loc[index], nodata=safe.nodata.loc[index],
-                     display=display, totals=safe.totals, policy=safe.policy, provenance=safe.provenance,
+                     display=display, totals=safe.totals.iloc[:0], policy=safe.policy, provenance=safe.provenance,
                      counts=safe.counts, derived=safe.derived, hierarchy=safe.hierarchy, dropped=safe.dropped,
                      geography=safe.geography, context=ctx, periods=safe.periods, categories=safe.categories,
                      labels=safe.labels, withheld=safe.withheld, _maker=_MAKER)
