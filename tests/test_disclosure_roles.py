@@ -284,3 +284,18 @@ def test_a_ranked_table_audits_without_the_full_tables_totals():
     from gangmap.disclosure import check_linked, same
     full = make_safe(df, ["reports"], policy="threshold")
     assert check_linked({"full": full, "top": top}, [same("full", "top")]).ok
+
+
+def test_tables_whose_rows_are_not_areas():
+    hubs = pd.DataFrame({"hub_urn": ["190045", "190046", "190047"], "hub_name": ["A", "B", "C"],
+                         "schools_in_reach": [47, 12, 30], "need_in_reach": [240, 5, 61]})
+    safe = make_safe(hubs, ["need_in_reach"], context=["hub_urn", "hub_name", "schools_in_reach"])
+    assert list(safe.frame.columns) == ["hub_urn", "hub_name", "schools_in_reach", "need_in_reach"]
+    assert safe.display["need_in_reach"].tolist() == ["240", "*", "60"]  # the rounded total keeps 5 at 1-11
+    assert "__row__" not in safe.display.columns and "__row__" not in safe.dropped
+    assert safe.totals["level"].tolist() == ["county"]
+    assert (audit(safe)["values"] >= 3).all()
+    with pytest.raises(DisclosureError, match=r"keep lists 'schools_in_reach', whose role is not declared"):
+        make_safe(hubs, ["need_in_reach"], keep=["schools_in_reach"])
+    with pytest.raises(DisclosureError, match=r"'need_in_reach' has 2.5 in row 1;"):
+        make_safe(hubs.assign(need_in_reach=[1, 2.5, 3]), ["need_in_reach"])

@@ -50,8 +50,7 @@ class Pattern:
     @classmethod
     def of(cls, safe: Any, *, totals: bool = False) -> Pattern:
         """The cells a SafeTable hides (its totals too with ``totals=True``: same areas only)."""
-        code = safe.geography.code
-        areas = {c: set(safe.frame[code][safe.suppressed[c].to_numpy()].astype(str)) for c in safe.counts}
+        areas = {c: set(safe.codes[safe.suppressed[c].to_numpy()].astype(str)) for c in safe.counts}
         tots: dict[str, set] = {}
         if totals:
             t = safe.totals

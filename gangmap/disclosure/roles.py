@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DisclosureError, GangmapError
-from ..geography import Geography
+from ..geography import Geography, custom, detect_geography
 from ..table import AreaTable, from_frame
 from .tree import name_column
 
@@ -44,7 +44,7 @@ def names(items: Iterable[str] | str | None) -> list[str]:
 def row_label(frame: pd.DataFrame, pos: int, geography: Geography) -> str:
     """``"row 2 (ward W3)"``: how errors name a row."""
     label = f"row {frame.index[pos]!r}"
-    if geography.code in frame:
+    if geography.code in frame and geography.code != ROW_KEY:
         label += f" ({geography.label} {frame[geography.code].iloc[pos]})"
     return label
 
@@ -119,6 +119,11 @@ class Columns:
         allowed = {*self.identifiers, *self.values, *self.context, *([self.geometry] if self.geometry else [])}
         return [c for c in self.table.frame.columns if c in allowed]
 
+    @property
+    def internal(self) -> tuple[str, ...]:
+        """Columns added inside make_safe (the row key of a table that is not of areas)."""
+        return (ROW_KEY,) if ROW_KEY in self.table.frame.columns else ()
+
 
 def _declared(table: Any, counts: list[str], derived: Mapping | None, context: list[str]) -> AreaTable:
     """The input as an AreaTable whose roles are declared (schema, then arguments)."""
@@ -149,11 +154,32 @@ def _declared(table: Any, counts: list[str], derived: Mapping | None, context: l
     try:
         if isinstance(table, AreaTable):
             return table.declare(counts=new_counts, derived=derived, context=context)
+        if detect_geography(table.columns) is None:
+            return _rows_table(table, new_counts, derived, context)
         return from_frame(table, counts=new_counts, derived=derived, context=context)
     except DisclosureError:
         raise
     except GangmapError as exc:
         raise DisclosureError(f"make_safe: {exc}") from None
+
+
+#: The key column of a table whose rows are not areas (hubs, periods): added inside, never published.
+ROW_KEY = "__row__"
+ROWS = custom("row", code=ROW_KEY, name="__row_name__", parent_code="__no_parent__",
+              parent_name="__no_parent_name__", parent_label="group")
+
+
+def _rows_table(frame: pd.DataFrame, counts, derived, context) -> AreaTable:
+    """A frame whose rows are not areas (one row per hub, per period): keyed by row position.
+
+    The disclosure rule is the same (its totals are the county total only,
+    unless a hierarchy is given); the key is internal and never published.
+    """
+    if ROW_KEY in frame.columns:
+        raise DisclosureError(f"the table has a column named {ROW_KEY!r}, which gangmap reserves; rename it.")
+    keyed = frame.copy()
+    keyed[ROW_KEY] = [str(i) for i in range(len(frame))]
+    return from_frame(keyed, counts=counts, derived=derived, context=context, geography=ROWS)
 
 
 def _check_derived_sources(derived: Mapping[str, list[str]], known: set[str], counts: list[str]) -> None:
@@ -252,12 +278,12 @@ def resolve(table: Any, counts: Sequence[str] | str | None = None, *, derived: M
     kept = _check_keep(t, keep_l, final, published)
     hier = _hierarchy(t, hierarchy)
     geo = t.geography
-    idents = [c for c in geo.identifiers if c in t.frame.columns]
+    idents = [c for c in geo.identifiers if c in t.frame.columns and c != ROW_KEY]
     for h in hier:
         nc = name_column(h, t.frame, geo)
         idents += [h] + ([nc] if nc else [])
     cols = Columns(t, tuple(final), published, tuple(kept), tuple(dict.fromkeys(idents)),
                    _geometry_column(t.frame), hier, ())
     shown = set(cols.ordered)
-    dropped = tuple(str(c) for c in t.frame.columns if c not in shown)
+    dropped = tuple(str(c) for c in t.frame.columns if c not in shown and c != ROW_KEY)
     return Columns(t, cols.counts, cols.derived, cols.context, cols.identifiers, cols.geometry, hier, dropped)

@@ -122,8 +122,10 @@ class SafeTable:
 
     @property
     def codes(self) -> pd.Series:
-        """The area codes, in row order."""
-        return self.frame[self.geography.code]
+        """The area codes, in row order (row numbers for a table whose rows are not areas)."""
+        if self.geography.code in self.frame.columns:
+            return self.frame[self.geography.code]
+        return pd.Series([str(i) for i in range(len(self.frame))], index=self.frame.index)
 
     @property
     def roles(self) -> dict[str, list[str]]:
