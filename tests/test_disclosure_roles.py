@@ -297,5 +297,5 @@ def test_tables_whose_rows_are_not_areas():
     assert (audit(safe)["values"] >= 3).all()
     with pytest.raises(DisclosureError, match=r"keep lists 'schools_in_reach', whose role is not declared"):
         make_safe(hubs, ["need_in_reach"], keep=["schools_in_reach"])
-    with pytest.raises(DisclosureError, match=r"'need_in_reach' has 2.5 in row 1;"):
+    with pytest.raises(DisclosureError, match=r"'need_in_reach' has 2.5 in row 1, which"):
         make_safe(hubs.assign(need_in_reach=[1, 2.5, 3]), ["need_in_reach"])
