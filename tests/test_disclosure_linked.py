@@ -383,3 +383,34 @@ def test_demo_weapons_map_marks_the_wards_that_had_one_unless_zeros_are_hidden(d
     sure = ~hidden.suppressed["reports"].to_numpy() & (hidden.frame["reports"].to_numpy() > 0)
     assert sure.sum() < (truth > 0).sum()  # hidden now means 0-7: a reader cannot tell which had one
     assert hidden.suppressed["reports"].to_numpy()[truth == 0].all()
+
+
+def test_real_ward_whose_every_offence_was_of_one_type():
+    """police.uk, Northamptonshire, March 2018: in one ward every offence was violence (issue 12)."""
+    from pathlib import Path
+
+    import gangmap
+
+    data = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+    wards, police = data / "boundaries" / "northamptonshire_wards_2013.geojson", \
+        data / "police" / "2018-03-northamptonshire-street.csv"
+    if not wards.exists() or not police.exists():
+        pytest.skip(f"real data not found under {data}")
+    types = sorted(set(pd.read_csv(police)["Crime type"]))
+    violence = "Violence and sexual offences"
+    raw = {}
+    for key, cat in (("all", None), ("violence", violence), ("other", [t for t in types if t != violence])):
+        t, _ = gangmap.join(wards, reports=police, category=cat)
+        t = t.frame if isinstance(t, AreaTable) else t
+        raw[key] = from_frame(pd.DataFrame(t.drop(columns="geometry")), counts=["reports"])
+    links = [categories("all", ["violence", "other"], complete=True)]
+    check = check_linked({k: make_safe(v) for k, v in raw.items()}, links, raw=raw)
+    found = check.groups[check.groups["part"] == "violence"]
+    assert len(found) >= 1  # Washington: every offence was violence, and the maps say so
+    for code in check.groups["code"]:
+        row = {k: int(v["reports"][v.codes == code].iloc[0]) for k, v in raw.items()}
+        assert row["all"] > 0 and 0 in (row["violence"], row["other"])  # each is true: a reader learns a fact
+    with pytest.raises(DisclosureError, match="group disclosure.*suppress_zero=True"):
+        protect_linked(raw, links)
+    linked = protect_linked(raw, links, options={k: {"suppress_zero": True} for k in ("violence", "other")})
+    assert linked.check.ok

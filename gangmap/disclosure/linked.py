@@ -264,6 +264,13 @@ class LinkedCheck:
         return f"<LinkedCheck {'OK' if self.ok else 'NOT SAFE'}: {len(self.failures)} short ranges, " \
                f"{len(self.groups)} group disclosures>"
 
+    def _repr_html_(self) -> str:
+        import html
+
+        worst = self.cells.sort_values(["ok", "values"], kind="stable").head(20)
+        return (f"<pre>{html.escape(self.summary())}</pre>{worst.to_html(index=False, border=0)}"
+                + (self.groups.to_html(index=False, border=0) if len(self.groups) else ""))
+
 
 def _ranges(system: System, cells: dict, tables, min_range, min_rounded, truth, integer) -> pd.DataFrame:
     todo = [ident for ident, c in cells.items() if c.status in ("hidden", "rounded")]

@@ -194,6 +194,7 @@ class System:
         return float(res.fun)
 
     def _solve_integer(self, prepared, cost) -> float | None:
+        """The same as :meth:`_solve_cost` over whole numbers (scipy ``milp``); None when unbounded."""
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         pos, a_eq, b_eq, a_ub, b_ub, bounds = prepared
@@ -205,12 +206,12 @@ class System:
         lb = np.array([b[0] for b in bounds], dtype=float)
         ub = np.array([np.inf if b[1] is None else b[1] for b in bounds], dtype=float)
         res = milp(cost, constraints=cons, integrality=np.ones(len(bounds)), bounds=Bounds(lb, ub))
-        if res.status == 2 or (res.status != 0 and res.x is None and "unbounded" not in str(res.message).lower()):
-            if "unbounded" in str(res.message).lower():
-                return None
-            raise DisclosureError("the published figures are inconsistent: no whole counts fit them all.")
-        if res.x is None:
+        if res.status == 3 or "unbounded" in str(res.message).lower():
             return None
+        if res.status == 2:
+            raise DisclosureError("the published figures are inconsistent: no whole counts fit them all.")
+        if res.x is None:  # pragma: no cover - time or iteration limit
+            raise DisclosureError(f"the range check could not be solved ({res.message}).")
         return float(res.fun)
 
     def maximum(self, coefs: Mapping[int, float], *, integer: bool = False) -> float:
