@@ -523,3 +523,18 @@ def test_real_pack_is_read_and_solved(real_pack):
 def test_real_pack_discloses_nothing(real_pack):
     out, cfg = real_pack
     assert_no_disclosure(out, raw=cfg)
+
+
+def test_the_auditor_reads_an_index_table_keyed_by_area_name(safe_pack, tmp_path):
+    folder, files, linked, raw = safe_pack
+    safe = linked["all"]
+    top = safe.display[~safe.suppressed["reports"]].head(5)
+    rows = "".join(f"<tr><td>{n}</td><td>{r}</td></tr>" for n, r in zip(top["ward_name"], top["reports"]))
+    index = tmp_path / "index.html"
+    index.write_text(f"<html><body><p>{safe.provenance.footer()}</p><table><tr><th>Ward</th>"
+                     f"<th>Reports (count)</th></tr>{rows}</table></body></html>", encoding="utf-8")
+    result = audit_pack([*files, index], raw={"all": raw["all"], "weapons": raw["weapons"]},
+                        families={"summary": "all", "all": "all", "weapons": "weapons", "index": "all"})
+    read = result.cells[result.cells["files"].str.contains("index.html")]
+    assert set(read["code"]) == set(safe.frame.loc[top.index, "ward_code"])
+    assert result.ok
