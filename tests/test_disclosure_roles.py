@@ -299,3 +299,14 @@ def test_tables_whose_rows_are_not_areas():
         make_safe(hubs, ["need_in_reach"], keep=["schools_in_reach"])
     with pytest.raises(DisclosureError, match=r"'need_in_reach' has 2.5 in row 1, which"):
         make_safe(hubs.assign(need_in_reach=[1, 2.5, 3]), ["need_in_reach"])
+
+
+def test_keep_lets_words_through_but_no_number():
+    df = pd.DataFrame({"ward_code": ["W1", "W2", "W3"], "reports": [3, 20, 40],
+                       "status": ["targeted", "next", None], "share": ["12", "4.5%", "n/a"],
+                       "flag": [True, False, True], "note": ["1,234", "x", "y"]})
+    safe = make_safe(df, ["reports"], keep=["status"])
+    assert safe.display["status"].tolist() == ["targeted", "next", ""]
+    for col in ("share", "flag", "note"):
+        with pytest.raises(DisclosureError, match=f"keep lists '{col}', whose role is not declared"):
+            make_safe(df, ["reports"], keep=[col])

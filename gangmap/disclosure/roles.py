@@ -10,9 +10,11 @@ DataFrame, only from the arguments of :func:`~gangmap.disclosure.make_safe`:
   (:mod:`gangmap.disclosure.derived`);
 * **context** columns (public figures such as a population) pass unchanged;
 * identifiers and geometry pass unchanged;
-* anything else is dropped, and asking to ``keep`` an undeclared column is
-  refused: a rate kept next to a public population gives the count back
+* anything else is dropped, and asking to ``keep`` an undeclared column that
+  holds numbers (or True/False, or text that reads as a number) is refused:
+  a rate kept next to a public population gives the count back
   (rate × population = count), even where the count itself is hidden.
+  Undeclared text with no number in it (names, statuses) may be kept.
 """
 
 from __future__ import annotations
@@ -225,9 +227,31 @@ def _check_keep(table: AreaTable, keep: list[str], counts: tuple[str, ...],
         if role is None:
             if k == _geometry_column(table.frame):
                 continue
-            raise DisclosureError(_undeclared_message(k, table.geography))
+            if not _is_words(table.frame[k]):
+                raise DisclosureError(_undeclared_message(k, table.geography))
         out.append(k)
     return out
+
+
+def _is_words(s: pd.Series) -> bool:
+    """Text that holds no number (names, statuses, labels): safe to keep undeclared.
+
+    Numbers, True/False and text that reads as a number ("12", "4.5%") are
+    not: any of them could carry a count.
+    """
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+        return False
+    for v in s.dropna().astype(str):
+        t = v.strip().replace(",", "").rstrip("%").strip()
+        if t.lower() in ("true", "false"):
+            return False
+        try:
+            float(t)
+        except ValueError:
+            continue
+        if t:
+            return False
+    return True
 
 
 def _geometry_column(frame: pd.DataFrame) -> str | None:
