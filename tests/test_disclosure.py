@@ -24,6 +24,7 @@ from gangmap.disclosure import (
     require_safe,
 )
 from gangmap.errors import ConfigError, DisclosureError
+from gangmap.table import from_frame
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -263,10 +264,15 @@ def test_allow_list_drops_unlisted_columns():
     safe = make_safe(t, ["reports"])
     assert list(safe.frame.columns) == ["ward_code", "ward_name", "lad_code", "lad_name", "reports"]
     assert set(safe.dropped) == {"Crime ID", "lon", "lat", "notes", "population"}
-    safe = make_safe(t, ["reports"], keep=["population"])
+    # A plain frame has no roles: population is published only once it is declared public.
+    with pytest.raises(DisclosureError, match="keep lists 'population', whose role is not declared"):
+        make_safe(t, ["reports"], keep=["population"])
+    safe = make_safe(t, ["reports"], context=["population"])  # keep defaults to the context columns
     assert "population" in safe.frame.columns and "lon" not in safe.frame.columns
     assert safe.display["population"].tolist()[0] == "1,000"
     assert "population" not in safe.columns  # not a value column
+    assert safe.context == ("population",)
+    assert list(make_safe(t, ["reports"], context=["population"], keep=[]).frame.columns)[-1] == "reports"
 
 
 def test_geodataframe_keeps_geometry_and_crs():
@@ -318,15 +324,15 @@ def test_derived_with_source_not_in_counts_is_refused():
     t = EXAMPLE.assign(referrals=[0, 1, 2, 3, 4, 5], referrals_rate=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5])
     with pytest.raises(DisclosureError, match="'referrals_rate' is computed from 'referrals'.*add"):
         make_safe(t, ["reports"], derived={"referrals_rate": ["referrals"]})
-    # From attrs it is dropped instead (never exported raw) ...
-    t.attrs["gangmap_derived"] = {"referrals_rate": ["referrals"]}
-    safe = make_safe(t, ["reports"])
+    # Declared in the table's schema it is dropped instead (never exported raw) ...
+    table = from_frame(t, counts=["reports", "referrals"], derived={"referrals_rate": ["referrals"]})
+    safe = make_safe(table, ["reports"])
     assert "referrals_rate" not in safe.frame.columns and "referrals_rate" in safe.dropped
     # ... and cannot be smuggled out through keep.
     with pytest.raises(DisclosureError, match="keep lists 'referrals_rate'"):
-        make_safe(t, ["reports"], keep=["referrals_rate"])
+        make_safe(table, ["reports"], keep=["referrals_rate"])
     with pytest.raises(DisclosureError, match="keep lists 'referrals', which is a raw count"):
-        make_safe(t, ["reports"], keep=["referrals"])
+        make_safe(table, ["reports"], keep=["referrals"])
 
 
 def test_require_safe_and_is_safe():
@@ -391,7 +397,6 @@ def test_safe_table_holds_no_raw_values():
         "reports": [3, 41, 6, 23, 7, 4, 38, 52],
         "referrals": [2, 33, 0, 19, 44, 1, 27, 6],
     })
-    t.attrs["gangmap_derived"] = {}
     t.attrs["secret"] = t["reports"].tolist()
     safe = make_safe(t, ["reports", "referrals"])
     forbidden = set()
@@ -448,21 +453,29 @@ def test_safe_table_holds_no_raw_values():
     assert "secret" not in safe.frame.attrs
 
 
-def test_derived_columns_rounded_and_suppressed():
-    t = EXAMPLE.assign(population=[1000.0, 2000.0, 3000.0, 1500.0, 2500.0, 500.0])
-    t["reports_rate"] = t["reports"] / t["population"] * 1000
-    t["reports_lisa"] = ["ns", "HH", "HH", "LL", "ns", "LL"]
-    t.attrs["gangmap_derived"] = {"reports_rate": ["reports"], "reports_lisa": ["reports"],
-                                  "gone": ["reports"]}
-    safe = make_safe(t, ["reports"], keep=["population"])
-    assert safe.columns == ["reports", "reports_rate", "reports_lisa"]
+def rate_recipe(t):
+    """An independent rate recipe: per 1,000 from whatever counts the table it is given holds."""
+    return t["reports"] / t["population"] * 1000
+
+
+def test_derived_columns_recomputed_from_safe_counts_and_suppressed():
+    pop = [1000.0, 2000.0, 3000.0, 1500.0, 2500.0, 500.0]
+    base = from_frame(EXAMPLE.assign(population=pop), counts=["reports"], context=["population"])
+    t = base.with_columns({"reports_rate": EXAMPLE["reports"] / np.array(pop) * 1000}, sources=["reports"],
+                          notes={"recipe": rate_recipe})
+    t = t.with_columns({"reports_lisa": ["ns", "HH", "HH", "LL", "ns", "LL"]}, sources=["reports"])
+    safe = make_safe(t)
+    assert safe.columns == ["reports", "reports_rate"]
     assert safe.suppressed["reports_rate"].tolist() == safe.suppressed["reports"].tolist()
-    assert safe.suppressed["reports_lisa"].tolist() == [False, True, False, False, False, False]
-    assert safe.display["reports_rate"].tolist() == ["0", "*", "8.33", "5.33", "4.80", "16.0"]
-    assert safe.display["reports_lisa"].tolist() == ["ns", "*", "HH", "LL", "ns", "LL"]
-    assert pd.isna(safe.frame["reports_lisa"].iloc[1]) and pd.isna(safe.frame["reports_rate"].iloc[1])
+    # From the published counts (0, *, 25, 10, 10, 10), not the raw ones (8 / 1,500 would give 5.33:
+    # times the public population, the raw count 8).
+    assert safe.display["reports_rate"].tolist() == ["0", "*", "8.33", "6.67", "4.00", "20.0"]
+    assert pd.isna(safe.frame["reports_rate"].iloc[1])
     assert safe.frame["reports_rate"].iloc[2] == 8.33
-    assert dict(safe.derived) == {"reports_rate": ("reports",), "reports_lisa": ("reports",)}
+    assert dict(safe.derived) == {"reports_rate": ("reports",)}
+    # A label with no recipe cannot be worked out from the published counts: withheld, with the reason.
+    assert "reports_lisa" not in safe.frame.columns and "reports_lisa" in safe.dropped
+    assert "no recipe" in safe.withheld["reports_lisa"]
 
 
 # --------------------------------------------------------------------------- properties
@@ -474,6 +487,9 @@ def test_no_suppressed_cell_can_be_recovered(t, choice):
     # A reader of the table, and one who also knows the exact count behind each shown ward.
     for a in (audit(safe), audit(safe, raw=t, insider=False)):
         assert not a["recoverable"].any(), a[a["recoverable"]]
+    # A reader of what is shown keeps at least min_range (3) possible values for every hidden cell.
+    public = audit(safe)
+    assert (public["values"] >= safe.policy.min_range).all(), public[public["values"] < 3]
     # One who also knows which hidden cells are the small ones: only unavoidable cases.
     insider = audit(safe, raw=t)
     bad = insider[insider["recoverable"] & insider["primary"]]
@@ -564,21 +580,32 @@ def test_derived_suppressed_exactly_where_a_source_is(t, choice, data):
     name, opts = choice
     n = len(t)
     t["population"] = data.draw(st.lists(st.floats(100, 20000), min_size=n, max_size=n))
-    t["reports_rate"] = t["reports"] / t["population"] * 1000
-    t["need_index"] = t["reports"] * 0.3 + t["referrals"] * 0.7
-    t["reports_gi"] = np.where(t["reports"] > 20, "hot", "ns")
-    t.attrs["gangmap_derived"] = {"reports_rate": ["reports"], "reports_gi": ["reports"],
-                                  "need_index": ["reports", "referrals"]}
-    safe = make_safe(t, ["reports", "referrals"], policy=name, keep=["population"], **opts)
+    table = from_frame(t, counts=["reports", "referrals"], context=["population"])
+    table = table.with_columns({"reports_rate": t["reports"] / t["population"] * 1000}, sources=["reports"],
+                               notes={"recipe": rate_recipe})
+    table = table.with_columns({"need_index": t["reports"] * 0.3 + t["referrals"] * 0.7},
+                               sources=["reports", "referrals"],
+                               notes={"recipe": lambda p: p["reports"] * 0.3 + p["referrals"] * 0.7})
+    table = table.with_columns({"reports_gi": np.where(t["reports"] > 20, "hot", "ns")}, sources=["reports"],
+                               notes={"recipe": lambda p: np.where(p["reports"] > 20, "hot", "ns")})
+    safe = make_safe(table, policy=name, **opts)
     sup = safe.suppressed
     assert (sup["reports_rate"] == sup["reports"]).all()
     assert (sup["reports_gi"] == sup["reports"]).all()
     assert (sup["need_index"] == (sup["reports"] | sup["referrals"])).all()
+    # Every shown derived value is the same function of the *published* counts (an independent
+    # recomputation from safe.frame), so it tells a reader nothing the counts do not.
+    published = safe.frame
+    expected = {"reports_rate": published["reports"] / published["population"] * 1000,
+                "need_index": published["reports"] * 0.3 + published["referrals"] * 0.7}
     for col in ("reports_rate", "need_index"):
         vals = safe.frame[col].to_numpy(dtype=float)
         assert (np.isnan(vals) == sup[col].to_numpy()).all()
         shown = ~sup[col].to_numpy()
-        np.testing.assert_allclose(vals[shown], t[col].to_numpy()[shown], rtol=5e-3)
+        np.testing.assert_allclose(vals[shown], expected[col].to_numpy()[shown], rtol=5e-3)
+    gi = np.where(published["reports"] > 20, "hot", "ns")
+    shown = ~sup["reports_gi"].to_numpy()
+    assert safe.frame["reports_gi"][shown].tolist() == gi[shown].tolist()
     assert safe.frame["reports_gi"].isna().tolist() == sup["reports_gi"].tolist()
     assert ((safe.display["need_index"] == "*") == sup["need_index"]).all()
     # population passes through unchanged; nothing else sneaks in
@@ -623,9 +650,10 @@ def test_keep_refuses_a_raw_count_recorded_by_join():
 def test_whole_number_derived_columns_display_as_integers():
     t = pd.DataFrame({"ward_code": [f"E0500000{i}" for i in range(4)], "lad_code": "E07000001",
                       "reports": [20, 30, 40, 1234]})
-    t["rank"] = pd.array([4, 3, 2, 1234], dtype="int64")
-    t.attrs["gangmap_derived"] = {"rank": ["reports"]}
-    safe = make_safe(t, ["reports"])
+    rank = pd.array([4, 3, 2, 1234], dtype="int64")
+    table = from_frame(t, counts=["reports"]).with_columns({"rank": rank}, sources=["reports"],
+                                                          notes={"recipe": lambda p: rank})
+    safe = make_safe(table)
     assert safe.display["rank"].tolist() == ["4", "3", "2", "1,234"]
 
 
