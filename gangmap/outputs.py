@@ -206,6 +206,13 @@ class OutputFolder:
             raise output_error(exc, self.target) from None
         return self
 
+    @property
+    def staging(self) -> Path:
+        """The temporary folder this run writes into (swapped in for the target at the end)."""
+        if self._tmp is None:
+            raise RuntimeError("OutputFolder.staging is only available inside the with-block.")
+        return self._tmp
+
     def path(self, name: str, what: str = "output file") -> Path:
         """Where to write ``name`` in this run (inside the temporary folder)."""
         if self._tmp is None:

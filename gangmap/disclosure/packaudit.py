@@ -347,39 +347,38 @@ def _config(raw: Any):
     """A pack config (path, dict or PackConfig) as a PackConfig, or None when ``raw`` is not one."""
     if raw is None or (isinstance(raw, Mapping) and "maps" not in raw):
         return None
-    if hasattr(raw, "data") and hasattr(raw, "input"):
-        return raw
-    from ..pack import load_config
+    from ..pack import PackConfig, load_config
 
-    return load_config(raw)
+    return raw if isinstance(raw, PackConfig) else load_config(raw)
 
 
 def _filters_from_config(cfg) -> tuple[dict[str, str], dict[str, tuple]]:
     """Family of each map file, and each family's filter ``(categories or None, periods or None)``."""
+    from ..pack import views_of
+
+    views = views_of(cfg)
     fam: dict[str, str] = {}
-    filters: dict[str, tuple] = {"all": (None, None)}
-    for m in cfg.data.get("maps", []):
-        cats, pers = m.get("category") or None, m.get("period") or None
-        cats = [cats] if isinstance(cats, str) else cats
-        pers = [pers] if isinstance(pers, str) else pers
-        key = "all" if not cats and not pers else " · ".join(
-            [", ".join(cats) if cats else "all categories", ", ".join(pers) if pers else "all periods"])
-        fam[m["file"]] = key
-        filters[key] = (frozenset(cats) if cats else None, frozenset(pers) if pers else None)
+    filters: dict[str, tuple] = {}
+    for name, view in views.items():
+        filters[name] = (frozenset(view.category) if view.category else None,
+                         frozenset(view.period) if view.period else None)
+    for spec in cfg.maps:
+        fam[spec.file] = next(n for n, v in views.items() if (v.category, v.period) == (spec.category, spec.period))
     return fam, filters
 
 
 def _raw_from_config(cfg, filters: Mapping[str, tuple]) -> dict[str, pd.DataFrame]:
-    from ..joining import join
+    """The raw counts of every family, joined again from the config's inputs (one cube)."""
+    from ..joining import build_cube
+    from ..pack.views import read_inputs
 
-    inputs = {k: cfg.input(k) for k in ("wards", "reports", "referrals", "schools", "population")}
+    inputs = read_inputs(cfg)
+    cube, _ = build_cube(inputs.areas, reports=inputs.reports, referrals=inputs.referrals, schools=inputs.schools,
+                         population=inputs.population, lsoa=inputs.lsoa, allow_unmatched=True)
     out = {}
     for key, (cats, pers) in filters.items():
-        table, _ = join(inputs["wards"], reports=inputs["reports"], referrals=inputs["referrals"],
-                        schools=inputs["schools"], population=inputs["population"],
-                        category=sorted(cats) if cats else None, period=sorted(pers) if pers else None)
-        frame = table.frame if isinstance(table, AreaTable) else table
-        out[key] = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+        table = cube.table(category=sorted(cats) if cats else None, period=sorted(pers) if pers else None)
+        out[key] = pd.DataFrame(table.frame.drop(columns="geometry", errors="ignore"))
     return out
 
 

@@ -166,7 +166,35 @@ class CampaignEffect:
                "pretrend_p": self.pretrend.p_value if self.pretrend is not None else np.nan,
                "evidence": self.evidence}
         derived = ["rate_ratio", "ratio_lo", "ratio_hi", "p_value", "pretrend_p"]
-        return from_frame(pd.DataFrame([row]), counts=srcs, derived={c: srcs for c in derived}, geography=GROUP)
+        table = from_frame(pd.DataFrame([row]), counts=srcs, derived={c: srcs for c in derived}, geography=GROUP)
+        notes = {c: {"recipe": model_figure(c, row[c], srcs)} for c in derived}
+        return table.with_schema(notes={**table.schema.notes, **notes})
+
+    def published_message(self, safe: Any) -> str | None:
+        """The message in the words and figures of the published (safe) result, or None when withheld.
+
+        The full :attr:`message` quotes the model's figures to three significant
+        figures; a file that leaves the machine quotes only what ``safe`` (from
+        :meth:`result_safe`) shows, and the reasons for a weak verdict in words.
+        """
+        f = safe.frame
+        if any(bool(safe.suppressed[c].iloc[0]) for c in safe.suppressed) or "rate_ratio" not in f or \
+                not np.isfinite(f["rate_ratio"].iloc[0]):
+            return None
+        geo = self.geography
+        rr, lo, hi = (f"{f[c].iloc[0]:g}" for c in ("rate_ratio", "ratio_lo", "ratio_hi"))
+        text = (f"After the launch ({self.launch}) reports in targeted {geo.plural} changed by a factor of about {rr} "
+                f"({100 * self.level:g}% CI {lo} to {hi}) relative to other {geo.plural}.")
+        reasons = []
+        if self.pretrend is not None and self.pretrend.p_value < PRETREND_ALPHA:
+            reasons.append(f"targeted {geo.plural} were already trending differently before the launch")
+        reasons += [f"a placebo launch in {r['launch']}, when nothing happened, also shows a change"
+                    for _, r in self.placebos.iterrows() if r["significant"] or (r["as_large"] and
+                                                                                self.estimate.excludes_one)]
+        verdict = {"weak": "The evidence is weak: " + "; ".join(reasons or ["see the caveats"]) + ".",
+                   "clear": "This is evidence of a change: no pre-launch difference and no placebo as large.",
+                   "no clear change": "The interval includes 1: no clear change."}[self.evidence]
+        return f"{text} {verdict}"
 
     def result_safe(self, policy: Any = "nhs", **options):
         """The one-row result made safe."""
@@ -184,6 +212,32 @@ class CampaignEffect:
 
     def __str__(self) -> str:
         return self.message
+
+
+#: A model estimate is published only when every group total it pools is at least this large.
+MIN_GROUP_TOTAL = 1000
+#: ... and then to this many significant figures.
+MODEL_SIG_FIGS = 2
+
+
+def model_figure(column: str, value: float, totals: list[str]):
+    """The disclosure recipe of a model estimate (rate ratio, its interval, p-values).
+
+    A model estimate cannot be worked out again from the published (rounded)
+    totals, so it is published coarsened instead: to ``MODEL_SIG_FIGS``
+    significant figures, and only when each published group total is at least
+    ``MIN_GROUP_TOTAL``. One report more or less in any area-month moves the
+    log rate ratio by at most about 1/(smallest group total), under 0.1% here,
+    well inside the 0.5%-5% steps of two significant figures, so the figure
+    cannot be used to tell the exact totals (or, through them, a hidden area)
+    apart. Otherwise it is withheld.
+    """
+    def recipe(published: AreaTable) -> pd.Series:
+        small = any(not (published.frame[t].iloc[0] >= MIN_GROUP_TOTAL) for t in totals)
+        shown = np.nan if small or not np.isfinite(value) else float(f"{value:.{MODEL_SIG_FIGS}g}")
+        return pd.Series([shown], index=published.frame.index, name=column)
+
+    return recipe
 
 
 # =========================================================================== the model

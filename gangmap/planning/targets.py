@@ -681,7 +681,7 @@ class Sensitivity:
     def safe(self, policy: Any = "nhs", **options):
         """The area table made safe (ranks and shares are suppressed where a source count is; ``robust``, a
         label of ``top_k_share``, is not published)."""
-        return publish(self.areas, policy=policy, keep=["in_top_k", "stable"], what="sensitivity table", **options)
+        return publish(self.areas, policy=policy, what="sensitivity table", **options)
 
 
 def _check_sensitivity(components, delta, k) -> dict:
@@ -802,9 +802,10 @@ def weight_sensitivity(table: Any, components: Mapping[str, float] | None = None
     unc = _sensitivity_draws(table, comps, method, eligible & np.isfinite(base_idx), draws, seed, notes)
     out = _sensitivity_frame(table, comps, base, base_idx, R, k, unc)
     srcs = _component_sources(table, comps)
+    # Flags and ranks come from the counts: a flag shown for an area whose count is hidden would place it.
     derived = ["need", "base_rank", "best_rank", "worst_rank", "rank_spread", "top_k_runs", "rank_lo", "rank_hi",
-               "top_k_share"]
-    areas = result_table(out, table.geography, sources=srcs, derived=derived)
+               "top_k_share", "in_top_k", "stable"]
+    areas = result_table(out, table.geography, sources=srcs, derived=[c for c in derived if c in out])
     return Sensitivity(areas=areas, scenarios=scen, k=int(k), delta=float(delta),
                        message=_sensitivity_message(table, out, scen, k, delta, unc), counts=tuple(srcs or ()),
                        uncertainty=unc, notes=notes)

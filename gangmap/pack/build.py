@@ -1,0 +1,200 @@
+"""Build a meeting pack: the recipe, one step per line.
+
+:func:`build_pack` reads like what it does::
+
+    config -> read inputs once -> join once into a cube -> cut and measure each view
+           -> make every view safe together (one linked disclosure system)
+           -> plan (targets, hubs, evaluation) -> draw maps, images, tables, index
+           -> read the whole pack back as an attacker would -> swap it into --out
+
+Everything is written into a temporary folder beside ``--out`` and swapped in
+only when the whole pack is done and has passed the read-back audit
+(:class:`gangmap.outputs.OutputFolder`), so a failed or killed run leaves the
+previous pack, never a mix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import DisclosureError
+from ..outputs import OutputFolder
+from .config import PackConfig, load_config
+from .views import ALL, links_of, measured_views, read_inputs, view_of, views_of
+
+__all__ = ["build_pack", "build_demo", "PackResult"]
+
+#: Layers the planner needs on the unfiltered view.
+_PLANNING_LAYERS = ("need_index",)
+
+
+@dataclass
+class PackResult:
+    """What :func:`build_pack` wrote: the files (index first), the JoinReport and the audit."""
+
+    files: list[Path]
+    report: Any
+    audit: Any = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def index(self) -> Path:
+        return self.files[0]
+
+    def __iter__(self):  # a PackResult unpacks and iterates like the list of files of the first release
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i):
+        return self.files[i]
+
+
+def _safe_options(cfg: PackConfig, allow_unsafe: bool) -> dict:
+    opts: dict[str, Any] = {"policy": cfg.policy, "allow_unsafe": allow_unsafe, "marking": cfg.marking}
+    if cfg.k is not None:
+        opts["k"] = cfg.k
+    if cfg.policy != "none":
+        opts["min_range"] = cfg.min_range
+    return opts
+
+
+def _protect(cfg: PackConfig, tables: dict, cube: Any, opts: dict) -> tuple[dict, list[str]]:
+    """Every view made safe together; notes say what protecting the pack as a whole cost."""
+    from ..disclosure import protect_linked
+
+    views = views_of(cfg)
+    links = links_of(views, cube.categories(), cube.periods())
+    period = {name: {"period": _period_label(cube, views[name])} for name in tables}
+    if cfg.policy == "none":
+        from ..disclosure import make_safe
+
+        return {k: make_safe(t, **opts, **period[k]) for k, t in tables.items()}, []
+    linked = protect_linked(tables, links, options=period, **opts)
+    notes = []
+    extra = sum(len(p) for p in linked.added.values())
+    if extra:
+        notes.append(f"To keep the maps of this pack safe together, {extra} more figure(s) are hidden than each map "
+                     "would hide on its own (the same areas across filtered maps).")
+    return dict(linked.safe), notes
+
+
+def _period_label(cube: Any, view: Any) -> str:
+    periods = sorted(view.period) if view.period else sorted(cube.periods())
+    if not periods:
+        return "period not given"
+    return periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
+
+
+def build_pack(config: str | Path | dict | PackConfig, out_dir: str | Path, *, allow_unsafe: bool = False,
+               allow_unmatched: bool = False, on_report: Callable[[str, Any], None] | None = None) -> PackResult:
+    """Build every map, image and table named in ``config`` into ``out_dir``.
+
+    Parameters
+    ----------
+    config : path, dict or PackConfig
+        See :mod:`gangmap.pack.config`.
+    out_dir : path
+        A new or empty folder, or a previous pack (replaced as a whole).
+    allow_unsafe : bool
+        Needed for ``policy = "none"`` (a config file alone cannot turn
+        suppression off).
+    allow_unmatched : bool
+        Go on when input rows could not be placed on an area; every file then
+        says how many rows (and what total) were not placed.
+    on_report : callable, optional
+        ``on_report(name, JoinReport)``: JoinReports hold exact totals and row
+        values, so they go to the caller (the CLI prints them), never into the pack.
+    """
+    from .. import joining
+
+    cfg = load_config(config)
+    with OutputFolder(out_dir, inputs=cfg.input_paths) as out:
+        inputs = read_inputs(cfg)
+        cube, report = joining.build_cube(inputs.areas, reports=inputs.reports, referrals=inputs.referrals,
+                                          population=inputs.population, schools=inputs.schools, lsoa=inputs.lsoa,
+                                          allow_unmatched=allow_unmatched)
+        if on_report:
+            on_report("all categories and periods", report)
+        tables = measured_views(cfg, cube, _PLANNING_LAYERS if cfg.planning else ())
+        opts = _safe_options(cfg, allow_unsafe)
+        safe, notes = _protect(cfg, tables, cube, opts)
+        plan = _plan(cfg, tables[ALL], cube, inputs, opts, safe[ALL])
+        files = _write(out, cfg, tables, safe, plan, inputs, notes, report)
+        audit = _audit(out, cfg)
+    return PackResult([out.target / f.name for f in files], report, audit, notes)
+
+
+def _plan(cfg, table, cube, inputs, opts, summary):
+    if cfg.planning is None:
+        return None
+    from .plan import plan_pack
+
+    return plan_pack(cfg, table, cube, inputs, opts, summary)
+
+
+def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: Any, inputs: Any, notes: list,
+           report: Any) -> list[Path]:
+    """Maps, slide images, funnels, tables and the index, into the pack's temporary folder."""
+    from .. import maps
+    from ..export import write_table
+    from .draw import draw_map, title_of
+    from .page import index_html
+
+    enc = maps.encode(safe[ALL])
+    not_placed = getattr(report, "not_placed", None)
+    if not_placed:
+        notes = [*notes, f"Not placed on any area: {not_placed}."]
+    cards, files = [], []
+    for spec in cfg.maps:
+        view = view_of(cfg, spec)
+        card, written = draw_map(out, cfg, spec, safe[view], tables[view], enc if view == ALL else None, plan, inputs)
+        cards.append(card)
+        files += written
+    files += [write_table(safe[ALL], out.path("summary.csv")), write_table(safe[ALL], out.path("summary.xlsx"))]
+    files += _plan_files(out, plan)
+    page = index_html(title=cfg.title, subtitle=cfg.subtitle, cards=cards, safe=safe[ALL],
+                      title_of=lambda c: title_of(c, tables[ALL]), notes=notes, plan=plan,
+                      attribution=cfg.attribution or maps.attribution_for(safe[ALL]),
+                      files=[f.name for f in files if f.suffix in (".csv", ".xlsx")])
+    return [out.write_text("index.html", page), *files]
+
+
+def _plan_files(out: OutputFolder, plan: Any) -> list[Path]:
+    if plan is None:
+        return []
+    from ..export import to_png, write_table
+
+    files = [write_table(t, out.path(f"{name}.csv")) for name, t in plan.tables.items() if not name.startswith("_")]
+    if plan.chart is not None:
+        files.append(to_png(plan.chart, plan.chart_safe, out.path("campaign_effect.png")))
+    return files
+
+
+def _audit(out: OutputFolder, cfg: PackConfig) -> Any:
+    """Read the finished pack back as an attacker with the raw inputs would; refuse to publish a leak."""
+    from ..disclosure import audit_pack
+
+    if cfg.policy == "none":
+        return None
+    result = audit_pack(out.staging, raw=cfg, min_range=cfg.min_range)
+    if not result.ok:
+        raise DisclosureError(f"{cfg.path}: the pack was not written: read together, its files narrow some hidden "
+                              f"counts too far.\n{result}")
+    return result
+
+
+def build_demo(out_dir: str | Path, *, policy: str = "nhs") -> PackResult:
+    """Build the demo pack of the fictional county (what ``make demo`` runs)."""
+    from dataclasses import replace
+
+    from ..demo import paths
+
+    cfg = load_config(paths()["pack"])
+    if policy != cfg.policy:
+        cfg = replace(cfg, policy=policy)
+    return build_pack(cfg, out_dir)

@@ -1,0 +1,191 @@
+"""The tables of a pack: every input read and joined once, every filter cut from one cube.
+
+A pack shows the same counts several ways: all categories, one concern, one
+period. The first release re-read and re-joined the whole input for every
+filtered map and rebuilt the weights and boundary encoding each time. Here
+the inputs are read once (:func:`read_inputs`), placed once into an
+:class:`~gangmap.joining.AreaCube`, and each *view* (a distinct category and
+period filter) is cut from the cube and measured with spatial weights built
+once (:func:`measured_views`). :func:`links_of` says how the views' counts
+relate, so the disclosure policy can treat the pack as one system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .config import PackConfig
+
+__all__ = ["ALL", "View", "PackInputs", "read_inputs", "views_of", "measured_views", "links_of"]
+
+#: The name of the unfiltered view (all categories, all periods).
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class View:
+    """One filter of the pack's counts: categories and periods (None: all)."""
+
+    name: str
+    category: tuple[str, ...] | None = None
+    period: tuple[str, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        """Words for subtitles: ``"Weapons concern · 2018-03"`` (empty for all)."""
+        return " · ".join(", ".join(x) for x in (self.category, self.period) if x)
+
+    def contains(self, other: View) -> bool:
+        """Whether every row ``other`` counts is also counted here."""
+        return all(mine is None or (theirs is not None and set(theirs) <= set(mine))
+                   for mine, theirs in ((self.category, other.category), (self.period, other.period)))
+
+
+@dataclass
+class PackInputs:
+    """The inputs of a pack, each read once."""
+
+    areas: Any
+    reports: Any
+    referrals: Any = None
+    schools: Any = None
+    population: Any = None
+    lsoa: Any = None
+
+    @property
+    def files(self) -> list[Path]:
+        return [p for p in (self.referrals, self.population) if isinstance(p, Path)]
+
+
+def _reports(value: Any) -> Any:
+    """A reports input: one file as it is; several files, a folder, a glob or a zip as police.uk data."""
+    from ..io import read_police
+
+    if isinstance(value, list) or (isinstance(value, Path) and (value.is_dir() or value.suffix.lower() == ".zip"
+                                                               or any(c in str(value) for c in "*?["))):
+        return read_police(value if not isinstance(value, list) else [str(v) for v in value])
+    return value
+
+
+def read_inputs(cfg: PackConfig) -> PackInputs:
+    """Read the areas, reports and schools of ``cfg`` once (the others are read by the join)."""
+    from ..io import as_intake, read_areas
+
+    areas = read_areas(cfg.input("areas"), level=cfg.geography, gss=cfg.gss)
+    schools = cfg.input("schools")
+    return PackInputs(areas=areas, reports=_reports(cfg.input("reports")), referrals=cfg.input("referrals"),
+                      schools=as_intake(schools, "schools") if schools is not None else None,
+                      population=cfg.input("population"), lsoa=cfg.input("lsoa"))
+
+
+def views_of(cfg: PackConfig) -> dict[str, View]:
+    """The distinct filters the maps use, the unfiltered view first."""
+    out = {ALL: View(ALL)}
+    for spec in cfg.maps:
+        if not spec.filtered:
+            continue
+        view = View(" · ".join(", ".join(x) if x else f"all {w}" for x, w in
+                               ((spec.category, "categories"), (spec.period, "periods"))),
+                    spec.category, spec.period)
+        out.setdefault(view.name, view)
+    return out
+
+
+def view_of(cfg: PackConfig, spec) -> str:
+    """The name of the view a map entry draws."""
+    if not spec.filtered:
+        return ALL
+    return next(name for name, v in views_of(cfg).items() if (v.category, v.period) == (spec.category, spec.period))
+
+
+def layers_of(cfg: PackConfig, view: str, extra: Iterable[str] = ()) -> list[str]:
+    """Every layer a view needs: those of its maps, plus ``extra`` (planning) for the unfiltered view."""
+    out: list[str] = []
+    for spec in cfg.maps:
+        if view_of(cfg, spec) == view:
+            out += [layer for layer in spec.layers if layer not in out]
+    if view == ALL:
+        out += [x for x in extra if x not in out]
+    return out
+
+
+def measured_views(cfg: PackConfig, cube, extra: Iterable[str] = ()) -> dict[str, Any]:
+    """Each view cut from the cube and measured; spatial weights are built once and shared."""
+    from .. import measures
+
+    views = views_of(cfg)
+    base = cube.table()
+    w = measures.weights(base) if base.has_geometry and len(base) > 1 else None
+    out = {}
+    for name, view in views.items():
+        table = base if name == ALL else cube.table(category=list(view.category) if view.category else None,
+                                                    period=list(view.period) if view.period else None)
+        try:
+            out[name] = measures.ensure_all(table, layers_of(cfg, name, extra), w=w, series=cube)
+        except ConfigError as exc:
+            raise ConfigError(f"{cfg.path}: maps of {name!r}: {exc}") from None
+    return out
+
+
+def links_of(views: Mapping[str, View], categories: Iterable[str], periods: Iterable[str]) -> list:
+    """How the views' counts relate, as disclosure links (see :mod:`gangmap.disclosure.linked`).
+
+    Views whose filters are disjoint parts of a larger view are linked together
+    (their sum is at most the whole, equal when they cover it); a part that
+    overlaps its siblings is linked to the whole on its own.
+    """
+    from ..disclosure import Link
+
+    every = {"category": set(categories), "period": set(periods)}
+    links = []
+    for whole in views.values():
+        parts = [v for v in views.values() if v is not whole and whole.contains(v) and v != whole]
+        parts = [p for p in parts if not any(q is not p and whole.contains(q) and q.contains(p) and q != p
+                                             for q in parts)]  # direct parts only
+        for group in _disjoint_groups(parts):
+            complete = _covers(whole, group, every)
+            links.append(Link(whole.name, tuple(p.name for p in group), complete,
+                              "categories" if any(p.category for p in group) else "periods",
+                              groups=any(p.category for p in group)))
+    return links
+
+
+def _disjoint_groups(parts: list[View]) -> list[list[View]]:
+    groups: list[list[View]] = []
+    for p in parts:
+        for g in groups:
+            if all(_disjoint(p, q) for q in g):
+                g.append(p)
+                break
+        else:
+            groups.append([p])
+    return groups
+
+
+def _disjoint(a: View, b: View) -> bool:
+    cats = a.category is not None and b.category is not None and not set(a.category) & set(b.category)
+    pers = a.period is not None and b.period is not None and not set(a.period) & set(b.period)
+    return bool(cats or pers)
+
+
+def _covers(whole: View, group: list[View], every: Mapping[str, set]) -> bool:
+    """Whether the (disjoint) parts together count every row the whole counts.
+
+    True only when the parts split one dimension (categories or periods) of the
+    whole into pieces that add up to all of it, and agree with it on the other.
+    """
+    splits = 0
+    for attr in ("category", "period"):
+        values = [getattr(p, attr) for p in group]
+        if all(v == getattr(whole, attr) for v in values):
+            continue
+        if any(v is None for v in values):
+            return False
+        if set().union(*values) != set(getattr(whole, attr) or every[attr]):
+            return False
+        splits += 1
+    return splits == 1
