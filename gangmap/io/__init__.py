@@ -37,6 +37,7 @@ from .boundaries import (
 from .columns import find_column
 from .periods import parse_period
 from .police import POLICE_COLUMNS, read_police, read_police_csv
+from .sources import reports_input
 from .readers import (
     GIAS_COLUMNS,
     Intake,
@@ -52,7 +53,7 @@ from .tables import Table, load_table, read_table
 __all__ = [
     "read_areas", "read_wards", "districts", "to_map_crs", "BoundaryWarning", "FORMATS",
     "Intake", "read_reports", "read_referrals", "read_population", "read_schools", "read_police",
-    "read_police_csv", "as_intake", "Table", "load_table", "read_table", "find_column", "parse_period",
+    "read_police_csv", "reports_input", "as_intake", "Table", "load_table", "read_table", "find_column", "parse_period",
     "POLICE_COLUMNS", "GIAS_COLUMNS", "WARD_COLUMNS", "GSS_RE", "WARD_GSS_RE", "WORK_CRS", "MAP_CRS",
     "intake",
 ]

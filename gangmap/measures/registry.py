@@ -304,7 +304,8 @@ def _spatial(table: Any, o: Options) -> bool:
 def _check_needs(m: Measure, base: str | None, layer: str, table: Any, o: Options) -> None:
     if "population" in m.needs and o.population not in _columns(table):
         raise MissingInput(f"layer {layer!r} needs a population column {o.population!r}: give a population "
-                           "(gangmap.join(..., population=FILE); in a pack, population = \"FILE\" in [inputs]).")
+                           "(gangmap.join(..., population=FILE); on the command line --population FILE; in a pack, "
+                           "population = \"FILE\" in [inputs]).")
     if "weights" in m.needs and not _spatial(table, o):
         raise MissingInput(f"layer {layer!r} needs spatial weights: the table has no geometry; join onto "
                            "boundaries or pass w=measures.weights(areas).")

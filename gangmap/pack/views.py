@@ -61,23 +61,13 @@ class PackInputs:
         return [p for p in (self.referrals, self.population) if isinstance(p, Path)]
 
 
-def _reports(value: Any) -> Any:
-    """A reports input: one file as it is; several files, a folder, a glob or a zip as police.uk data."""
-    from ..io import read_police
-
-    if isinstance(value, list) or (isinstance(value, Path) and (value.is_dir() or value.suffix.lower() == ".zip"
-                                                               or any(c in str(value) for c in "*?["))):
-        return read_police(value if not isinstance(value, list) else [str(v) for v in value])
-    return value
-
-
 def read_inputs(cfg: PackConfig) -> PackInputs:
     """Read the areas, reports and schools of ``cfg`` once (the others are read by the join)."""
-    from ..io import as_intake, read_areas
+    from ..io import as_intake, read_areas, reports_input
 
     areas = read_areas(cfg.input("areas"), level=cfg.geography, gss=cfg.gss)
     schools = cfg.input("schools")
-    return PackInputs(areas=areas, reports=_reports(cfg.input("reports")), referrals=cfg.input("referrals"),
+    return PackInputs(areas=areas, reports=reports_input(cfg.input("reports")), referrals=cfg.input("referrals"),
                       schools=as_intake(schools, "schools") if schools is not None else None,
                       population=cfg.input("population"), lsoa=cfg.input("lsoa"))
 
