@@ -59,18 +59,18 @@ def test_paths_generates_into_empty_folder(tmp_path):
 
 
 def test_60_wards_in_3_districts(demo_paths):
-    w = read_wards(demo_paths["wards"])
+    w = read_wards(demo_paths["wards"]).frame
     assert len(w) == 60
     assert w["ward_code"].is_unique and w["ward_name"].is_unique
     per = w.groupby("lad_name", sort=False).size()
     assert per.to_dict() == {"Castleford": 26, "Wellmere": 16, "Rushby Vale": 18}
     assert w.groupby("lad_code").size().to_dict() == {"E07900001": 26, "E07900002": 16, "E07900003": 18}
-    assert w.attrs["repaired"] == []
+    assert read_wards(demo_paths["wards"]).schema.repaired == ()
     assert w.geometry.is_valid.all()
 
 
 def test_codes_are_in_fictional_range(demo_paths):
-    w = read_wards(demo_paths["wards"])
+    w = read_wards(demo_paths["wards"]).frame
     assert w["ward_code"].str.fullmatch(r"E059\d{5}").all()
     assert w["ward_code"].tolist() == [f"E05{900001 + i}" for i in range(60)]
     assert w["lad_code"].str.fullmatch(r"E079\d{5}").all()
@@ -104,7 +104,7 @@ def _generated_bng_wards():
 
 
 def test_demo_is_in_the_north_sea(demo_paths):
-    w = read_wards(demo_paths["wards"])
+    w = read_wards(demo_paths["wards"]).frame
     minx, miny, maxx, maxy = w.total_bounds
     # Off the Lincolnshire coast (east of Skegness, ~556 km E) and north of the Norfolk coast (~345 km N).
     assert minx > 590_000 and miny > 360_000 and maxy < 430_000
@@ -113,13 +113,13 @@ def test_demo_is_in_the_north_sea(demo_paths):
 def test_demo_within_bng_area_of_use(demo_paths):
     import pyproj
     west, south, east, north = pyproj.CRS(27700).area_of_use.bounds
-    lon0, lat0, lon1, lat1 = read_wards(demo_paths["wards"]).to_crs(4326).total_bounds
+    lon0, lat0, lon1, lat1 = read_wards(demo_paths["wards"]).frame.to_crs(4326).total_bounds
     assert west <= lon0 and lon1 <= east and south <= lat0 and lat1 <= north, (lon1, east)
 
 
 def test_demo_wards_survive_the_wgs84_file(demo_paths):
     """The shipped EPSG:4326 wards, read back to 27700, are the BNG wards the data were generated on."""
-    shipped = read_wards(demo_paths["wards"])
+    shipped = read_wards(demo_paths["wards"]).frame
     bng = _generated_bng_wards()
     assert shipped["ward_code"].tolist() == bng["ward_code"].tolist()
     moved = [a.hausdorff_distance(b) for a, b in zip(shipped.geometry, bng.geometry)]
@@ -127,7 +127,7 @@ def test_demo_wards_survive_the_wgs84_file(demo_paths):
 
 
 def test_demo_wards_do_not_overlap(demo_paths):
-    w = read_wards(demo_paths["wards"])
+    w = read_wards(demo_paths["wards"]).frame
     # Wards tile the county: the area of their union equals the sum of their areas (to 10 m2 per ward).
     assert w.area.sum() - w.union_all().area < 600
 
@@ -141,10 +141,10 @@ def test_generated_bng_wards_do_not_overlap():
 @pytest.mark.realdata
 def test_demo_overlaps_no_real_ward(demo_paths, shared_data):
     """Regression: the county used to cover ~348 km2 of East Lindsey (Skegness, Mablethorpe, Alford)."""
-    w = read_wards(demo_paths["wards"])
+    w = read_wards(demo_paths["wards"]).frame
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        england = read_wards(shared_data / "boundaries" / "england_wards_2013.geojson.gz")
+        england = read_wards(shared_data / "boundaries" / "england_wards_2013.geojson.gz").frame
     hits = england.sindex.query(w.union_all(), predicate="intersects")
     assert len(hits) == 0, england["ward_name"].iloc[hits].tolist()
 
@@ -175,11 +175,12 @@ def test_demo_join_totals_match_the_files(demo_paths, demo_join):
     assert table["referrals"].sum() == referrals["referrals"].sum()
     assert table["population"].sum() == population["population"].sum()
     per_ward = reports.groupby("ward_code")["count"].sum()
-    assert table.set_index("ward_code")["reports"].to_dict() == per_ward.reindex(table["ward_code"], fill_value=0).to_dict()
+    frame = table.frame.set_index("ward_code")
+    assert frame["reports"].to_dict() == per_ward.reindex(frame.index, fill_value=0).to_dict()
     # Referrals through the schools' AdministrativeWard (code), computed independently.
     ref = referrals.astype({"URN": str}).merge(schools, on="URN")
     per_ward = ref.groupby("AdministrativeWard (code)")["referrals"].sum()
-    assert table.set_index("ward_code")["referrals"].to_dict() == per_ward.reindex(table["ward_code"], fill_value=0).to_dict()
+    assert frame["referrals"].to_dict() == per_ward.reindex(frame.index, fill_value=0).to_dict()
 
 
 def test_demo_schools_lie_in_their_ward(demo_paths):

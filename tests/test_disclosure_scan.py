@@ -68,7 +68,7 @@ def _exports(seeded, policy_args):
 def _rows_html(path: Path) -> dict[str, list[str]]:
     html = path.read_text(encoding="utf-8")
     data = json.loads(re.search(r'<script type="application/json" id="gm-data">(.*?)</script>', html, re.S).group(1))
-    codes = data["wards"]["codes"]
+    codes = data["areas"]["codes"]
     rows = {c: [] for c in codes}
     for ly in data["layers"]:
         for key in ("values",):
@@ -186,7 +186,12 @@ overlays = ["districts", "campaign", "recommended", "hubs", "schools"]
 
 
 def test_pack_outputs_leak_nothing(seeded, seeded_pack):
-    files = sorted(f for f in seeded_pack.iterdir() if f.is_file())
+    from gangmap.outputs import MANIFEST
+
+    manifest = json.loads((seeded_pack / MANIFEST).read_text(encoding="utf-8"))
+    assert set(manifest) == {"files"}, "the pack manifest lists file names and nothing else"
+    files = sorted(f for f in seeded_pack.iterdir() if f.is_file() and f.name != MANIFEST)
+    assert sorted(manifest["files"]) == [f.name for f in files]
     kinds = {f.suffix for f in files}
     assert {".html", ".csv", ".xlsx", ".png"} <= kinds
     assert kinds <= {".html", ".csv", ".xlsx", ".png"}, "only safe artefacts in the pack (no join reports)"

@@ -116,11 +116,13 @@ def test_zero_is_its_own_class_for_counts():
 
 
 def test_layer_names_are_titles_never_raw_ids():
+    from gangmap.table import from_frame
+
     g = grid()
-    g["reports_lisa"] = ["HH", "LL", "ns", "HL", "LH"] * 5
     g["population"] = 1000
-    g["reports_rate"] = g["reports"] / 1000 * 1000
-    safe = gangmap.make_safe(g, ["reports"], derived={"reports_lisa": ["reports"], "reports_rate": ["reports"]})
+    t = gangmap.measures.ensure_all(from_frame(g, counts=["reports"], context=["population"]),
+                                    ["reports_rate", "reports_lisa"])
+    safe = gangmap.make_safe(t)
     doc = maps.choropleth(safe, ["reports_rate", "reports_lisa", "reports"], also=["reports"])
     names = [ly["name"] for ly in doc.data["layers"]]
     assert names[:3] == ["Reports per 1,000", "Reports: hotspot clusters (local Moran)", "Reports"]
@@ -132,9 +134,12 @@ def test_layer_names_are_titles_never_raw_ids():
 
 
 def test_derived_layers_say_why_a_value_is_hidden(safe):
+    from gangmap.table import from_frame
+
     g = grid()
-    g["reports_rate"] = g["reports"] * 1.0
-    s = gangmap.make_safe(g, ["reports"], derived={"reports_rate": ["reports"]})
+    g["population"] = 1000
+    t = gangmap.measures.rate(from_frame(g, counts=["reports"], context=["population"]), "reports", "population")
+    s = gangmap.make_safe(t)
     layer = maps.area_layer(s, "reports_rate")
     labels = [it.label for it in layer.legend.items if it.style == "hatch"]
     assert labels == ["suppressed (count 1–7)"]

@@ -848,4 +848,5 @@ def test_funnel_from_safe_table_leaves_out_suppressed_wards_but_keeps_the_county
     centre = ax.lines[0].get_ydata()[0]
     assert centre == pytest.approx(county / t["population"].sum() * 1000, rel=1e-9)
     with pytest.raises(GangmapError, match="keep="):
-        measures.funnel_plot(make_safe(t, ["reports"]), "reports", "population")
+        measures.funnel_plot(make_safe(t.to_frame().drop(columns="population"), ["reports"]), "reports",
+                             "population")

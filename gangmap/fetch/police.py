@@ -579,7 +579,7 @@ def _outline(area):
         gdf = read_wards(area)
     except Exception as exc:  # noqa: BLE001 - any unreadable area is one line
         raise ConfigError(f"--area {area}: cannot read the boundaries ({one_line(exc, 150)}).") from None
-    return gdf.to_crs(4326).union_all().buffer(0)
+    return gdf.frame.to_crs(4326).union_all().buffer(0)
 
 
 def combine_police(folder, out_file) -> Path:
