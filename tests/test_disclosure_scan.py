@@ -83,7 +83,7 @@ def _rows_html(path: Path) -> dict[str, list[str]]:
 
 def _rows_table(path: Path) -> dict[str, list[str]]:
     if path.suffix == ".csv":
-        df = pd.read_csv(path, comment="#", dtype=str, keep_default_na=False)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)  # the header is line 1: no options needed
     else:
         df = pd.read_excel(path, sheet_name="wards", dtype=str, keep_default_na=False)
     ids = ["ward_code", "ward_name", "lad_code", "lad_name"]
@@ -91,10 +91,15 @@ def _rows_table(path: Path) -> dict[str, list[str]]:
 
 
 def _all_text(path: Path) -> str:
+    """Every byte a reader of ``path`` gets, the CSV's metadata sidecar included (it carries the marking)."""
     if path.suffix == ".xlsx":
         with zipfile.ZipFile(path) as z:
             return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
-    return path.read_text(encoding="utf-8", errors="replace")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    sidecar = path.with_name(path.name + "-metadata.json")
+    if path.suffix == ".csv" and sidecar.exists():
+        text += sidecar.read_text(encoding="utf-8")
+    return text
 
 
 def _numbers(values) -> list[float]:
@@ -190,8 +195,9 @@ def test_pack_outputs_leak_nothing(seeded, seeded_pack):
 
     manifest = json.loads((seeded_pack / MANIFEST).read_text(encoding="utf-8"))
     assert set(manifest) == {"files"}, "the pack manifest lists file names and nothing else"
-    files = sorted(f for f in seeded_pack.iterdir() if f.is_file() and f.name != MANIFEST)
-    assert sorted(manifest["files"]) == [f.name for f in files]
+    files = sorted(f for f in seeded_pack.iterdir() if f.is_file() and f.name != MANIFEST
+                   and not f.name.endswith(".csv-metadata.json"))
+    assert sorted(n for n in manifest["files"] if not n.endswith("-metadata.json")) == [f.name for f in files]
     kinds = {f.suffix for f in files}
     assert {".html", ".csv", ".xlsx", ".png"} <= kinds
     assert kinds <= {".html", ".csv", ".xlsx", ".png"}, "only safe artefacts in the pack (no join reports)"

@@ -92,7 +92,7 @@ def test_readme_commands_build_the_northamptonshire_pack(tmp_path, monkeypatch):
     reports = {}
     files = build_pack(config, out, on_report=lambda name, rep: reports.setdefault(name, rep))
     assert (out / "index.html") in files and (out / "all_crime.html").is_file()
-    summary = pd.read_csv(out / "summary.csv", comment="#")
+    summary = pd.read_csv(out / "summary.csv")
     assert "reports_rate" in summary.columns and len(summary) == 146
     # the denominator: every 2011 LSOA's children aged 10-17 in mid-2018, recomputed independently
     children = sum(estimate(c, a, 2018) for c in shared_areas(LSOA_2011, "LSOA11CD", "LSOA11NM")
