@@ -354,17 +354,31 @@ def _config(raw: Any):
 
 def _filters_from_config(cfg) -> tuple[dict[str, str], dict[str, tuple]]:
     """Family of each map file, and each family's filter ``(categories or None, periods or None)``."""
-    from ..pack import views_of
+    from ..pack.views import read_inputs, time_views, views_of
 
-    views = views_of(cfg)
+    periods = _config_periods(cfg, read_inputs) if any(spec.timed for spec in cfg.maps) else ()
+    views = views_of(cfg, periods)
     fam: dict[str, str] = {}
     filters: dict[str, tuple] = {}
     for name, view in views.items():
         filters[name] = (frozenset(view.category) if view.category else None,
                          frozenset(view.period) if view.period else None)
     for spec in cfg.maps:
+        if spec.timed:  # a time map shows every period's view
+            for v in time_views(spec, periods).values():
+                fam[f"{spec.file}:{v.name}"] = v.name
+            continue
         fam[spec.file] = next(n for n, v in views.items() if (v.category, v.period) == (spec.category, spec.period))
     return fam, filters
+
+
+def _config_periods(cfg, read_inputs) -> list[str]:
+    """The months the config's reports hold (for the views of its time maps)."""
+    from ..joining import build_cube
+
+    inputs = read_inputs(cfg)
+    cube, _ = build_cube(inputs.areas, reports=inputs.reports, allow_unmatched=True)
+    return cube.periods()
 
 
 def _raw_from_config(cfg, filters: Mapping[str, tuple]) -> dict[str, pd.DataFrame]:

@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import DisclosureError
 from ..outputs import OutputFolder
 from .config import PackConfig, load_config
-from .views import ALL, links_of, measured_views, read_inputs, view_of, views_of
+from .views import ALL, links_of, measured_views, read_inputs, time_views, view_of, views_of
 
 __all__ = ["build_pack", "build_demo", "PackResult"]
 
@@ -67,7 +67,7 @@ def _protect(cfg: PackConfig, tables: dict, cube: Any, opts: dict) -> tuple[dict
     """Every view made safe together; notes say what protecting the pack as a whole cost."""
     from ..disclosure import protect_linked
 
-    views = views_of(cfg)
+    views = views_of(cfg, cube.periods())
     links = links_of(views, cube.categories(), cube.periods())
     period = {name: {"period": _period_label(cube, views[name])} for name in tables}
     if cfg.policy == "none":
@@ -124,7 +124,7 @@ def build_pack(config: str | Path | dict | PackConfig, out_dir: str | Path, *, a
         opts = _safe_options(cfg, allow_unsafe)
         safe, notes = _protect(cfg, tables, cube, opts)
         plan = _plan(cfg, tables[ALL], cube, inputs, opts, safe[ALL])
-        files = _write(out, cfg, tables, safe, plan, inputs, notes, report)
+        files = _write(out, cfg, tables, safe, plan, inputs, notes, report, cube.periods())
         audit = _audit(out, cfg)
     return PackResult([out.target / f.name for f in files], report, audit, notes)
 
@@ -138,7 +138,7 @@ def _plan(cfg, table, cube, inputs, opts, summary):
 
 
 def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: Any, inputs: Any, notes: list,
-           report: Any) -> list[Path]:
+           report: Any, periods: list[str]) -> list[Path]:
     """Maps, slide images, funnels, tables and the index, into the pack's temporary folder."""
     from .. import maps
     from ..export import write_table
@@ -151,8 +151,12 @@ def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: A
         notes = [*notes, f"Not placed on any area: {not_placed}."]
     cards, files = [], []
     for spec in cfg.maps:
-        view = view_of(cfg, spec)
-        card, written = draw_map(out, cfg, spec, safe[view], tables[view], enc if view == ALL else None, plan, inputs)
+        if spec.timed:
+            card, written = _time_map(out, cfg, spec, safe, tables, plan, periods)
+        else:
+            view = view_of(cfg, spec)
+            card, written = draw_map(out, cfg, spec, safe[view], tables[view], enc if view == ALL else None, plan,
+                                     inputs)
         cards.append(card)
         files += written
     files += [write_table(safe[ALL], out.path("summary.csv")), write_table(safe[ALL], out.path("summary.xlsx"))]
@@ -162,6 +166,19 @@ def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: A
                       attribution=cfg.attribution or maps.attribution_for(safe[ALL]),
                       files=[f.name for f in files if f.suffix in (".csv", ".xlsx")])
     return [out.write_text("index.html", page), *files]
+
+
+def _time_map(out: OutputFolder, cfg: PackConfig, spec, safe: dict, tables: dict, plan: Any, periods: list[str]):
+    """A time map and the county trend chart of its periods (the first time map draws the chart)."""
+    from .draw import draw_time_map, trend_png
+
+    views = time_views(spec, periods)
+    safes = {label: safe[v.name] for label, v in views.items()}
+    card, files = draw_time_map(out, cfg, spec, safes, tables[ALL])
+    if not (out.staging / "trend.png").exists():
+        launch = getattr(getattr(plan, "targets", None), "launch", None)
+        files.append(trend_png(out, safes, spec.layers[0], tables[ALL], launch=launch))
+    return card, files
 
 
 def _plan_files(out: OutputFolder, plan: Any) -> list[Path]:

@@ -27,6 +27,11 @@ Format (paths are relative to the config file)::
     population = "children aged 10–17"
 
     [[maps]]
+    file = "over_time"               # a period slider: one view per quarter (freq = "M": months)
+    kind = "time"
+    layers = ["reports"]
+
+    [[maps]]
     file = "weapons"                 # weapons.html and weapons.png
     title = "Weapons concerns per 1,000 children aged 10-17"
     category = ["Weapons concern"]   # optional filters
@@ -65,7 +70,7 @@ _INPUTS = ("areas", "wards", "reports", "referrals", "schools", "population", "l
 _TOP = ("title", "subtitle", "policy", "k", "marking", "attribution", "geography", "gss", "inputs", "labels",
         "maps", "planning", "min_range")
 _MAP_KEYS = ("file", "title", "subtitle", "layers", "overlays", "category", "period", "scheme", "classes",
-             "bins", "names", "kind")
+             "bins", "names", "kind", "freq")
 _PLANNING_KEYS = ("campaign", "measure", "recommend", "population_budget", "contiguous", "pilot_hub", "new_hubs",
                   "hub_radius_m", "hub_capacity")
 _WORDS = {int: "a whole number", float: "a number", str: "text in quotes", bool: "true or false", list: "a list",
@@ -89,10 +94,16 @@ class MapSpec:
     bins: tuple[float, ...] | None = None
     names: Mapping[str, str] = field(default_factory=dict)
     kind: str = "map"
+    freq: str = "Q"
 
     @property
     def filtered(self) -> bool:
         return bool(self.category or self.period)
+
+    @property
+    def timed(self) -> bool:
+        """A map with a period slider (``kind = "time"``): one view per month or quarter."""
+        return self.kind == "time"
 
 
 @dataclass(frozen=True)
@@ -268,12 +279,16 @@ def _map_spec(path: Path, i: int, m: Any, seen: set[str]) -> MapSpec:
     kind = _typed(path, section, m, "kind", str, 'kind = "time"', "map")
     if kind not in ("map", "time"):
         raise ConfigError(f"{path}: {section}: kind = {kind!r}; use \"map\" or \"time\" (a period slider).")
+    freq = _typed(path, section, m, "freq", str, 'freq = "Q"', "Q").upper()
+    if freq not in ("M", "Q"):
+        raise ConfigError(f"{path}: {section}: freq = {freq!r}; use \"M\" (months) or \"Q\" (quarters).")
     return MapSpec(file=file, layers=layers or (), overlays=overlays if overlays is not None else ("districts",),
                    title=_typed(path, section, m, "title", str, 'title = "..."'),
                    subtitle=_typed(path, section, m, "subtitle", str, 'subtitle = "..."'),
                    category=_strings(path, section, m, "category", '["Weapons concern"]'),
                    period=_strings(path, section, m, "period", '["2018-03"]'), scheme=scheme, classes=classes,
-                   bins=tuple(float(b) for b in bins) if bins is not None else None, names=dict(names), kind=kind)
+                   bins=tuple(float(b) for b in bins) if bins is not None else None, names=dict(names), kind=kind,
+                   freq=freq)
 
 
 def _planning(path: Path, base: Path, data: Mapping) -> PlanningSpec | None:

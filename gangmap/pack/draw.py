@@ -68,3 +68,46 @@ def draw_map(out, cfg: PackConfig, spec: MapSpec, safe: Any, table: Any, encoded
                                     title=f"{title_of(c, table, spec.names)}: funnel plot"))
     card = Card(title=title, subtitle=subtitle, html_file=f"{spec.file}.html", png=files[1], size=doc.size)
     return card, files
+
+
+def draw_time_map(out, cfg: PackConfig, spec: MapSpec, safes: dict, table: Any) -> tuple[Card, list[Path]]:
+    """A map with a period slider (one legend for every period) and its small multiples for slides.
+
+    ``safes`` maps each period's label to its SafeTable, made safe together
+    with the rest of the pack (the pattern carries across periods).
+    """
+    from .. import maps
+
+    column = spec.layers[0]
+    missing = [label for label, s in safes.items() if column not in s.columns]
+    if missing:
+        raise ConfigError(f"{cfg.path}: time map {spec.file!r}: {column!r} cannot be published for {missing[:3]} "
+                          "(its counts are hidden or its inputs missing).")
+    title = spec.title or f"{title_of(column, table, spec.names)} by period"
+    first, last = next(iter(safes)), list(safes)[-1]
+    subtitle = spec.subtitle or " · ".join(filter(None, [", ".join(spec.category or ()), f"{first} to {last}"]))
+    doc = maps.time_map(safes, column, title=title, subtitle=subtitle, scheme=spec.scheme, k=spec.classes,
+                        bins=spec.bins, attribution=cfg.attribution)
+    html_file = doc.save(out.path(f"{spec.file}.html"))
+    png = maps.small_multiples(safes, column, out.path(f"{spec.file}.png"), title=title, scheme=spec.scheme,
+                               k=spec.classes, bins=spec.bins)
+    return Card(title=title, subtitle=subtitle, html_file=f"{spec.file}.html", png=png, size=doc.size), \
+        [html_file, png]
+
+
+def trend_png(out, safes: dict, column: str, table: Any, *, launch: str | None = None) -> Path:
+    """The county trend chart drawn from the published county totals of each period (never raw sums)."""
+    import pandas as pd
+
+    from .. import measures
+    from ..export import to_png
+
+    totals = {}
+    for label, safe in safes.items():
+        t = safe.totals
+        row = t[t["level"] == "county"]
+        hidden = bool(row[f"{column}_suppressed"].iloc[0]) if f"{column}_suppressed" in row else False
+        totals[label] = float("nan") if hidden or row.empty else float(row[column].iloc[0])
+    series = pd.DataFrame([totals], index=["county"])
+    fig = measures.trend_chart(series, title=f"{title_of(column, table)}: county total per period", launch=launch)
+    return to_png(fig, safes[list(safes)[-1]], out.path("trend.png"))

@@ -12,7 +12,7 @@ relate, so the disclosure policy can treat the pack as one system.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,8 @@ from typing import Any
 from ..errors import ConfigError
 from .config import PackConfig
 
-__all__ = ["ALL", "View", "PackInputs", "read_inputs", "views_of", "measured_views", "links_of"]
+__all__ = ["ALL", "View", "PackInputs", "read_inputs", "views_of", "view_of", "time_views", "buckets",
+           "measured_views", "links_of"]
 
 #: The name of the unfiltered view (all categories, all periods).
 ALL = "all"
@@ -72,31 +73,51 @@ def read_inputs(cfg: PackConfig) -> PackInputs:
                       population=cfg.input("population"), lsoa=cfg.input("lsoa"))
 
 
-def views_of(cfg: PackConfig) -> dict[str, View]:
-    """The distinct filters the maps use, the unfiltered view first."""
+def _filter_view(spec) -> View:
+    name = " · ".join(", ".join(x) if x else f"all {w}" for x, w in
+                      ((spec.category, "categories"), (spec.period, "periods")))
+    return View(name, spec.category, spec.period)
+
+
+def buckets(periods: Sequence[str], freq: str) -> dict[str, tuple[str, ...]]:
+    """Months grouped for a time map: ``{"2018-03": ("2018-03",)}`` or ``{"2018 Q1": (...3 months)}``."""
+    if freq == "M":
+        return {p: (p,) for p in sorted(periods)}
+    out: dict[str, list[str]] = {}
+    for p in sorted(periods):
+        year, month = p.split("-")
+        out.setdefault(f"{year} Q{(int(month) - 1) // 3 + 1}", []).append(p)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def time_views(spec, periods: Sequence[str]) -> dict[str, View]:
+    """The views of a time map: one per month or quarter (label -> view)."""
+    cat = " · " + ", ".join(spec.category) if spec.category else ""
+    return {label: View(f"{label}{cat}", spec.category, months)
+            for label, months in buckets(periods, spec.freq).items()}
+
+
+def views_of(cfg: PackConfig, periods: Sequence[str] = ()) -> dict[str, View]:
+    """The distinct filters the maps use, the unfiltered view first (time maps: one per period)."""
     out = {ALL: View(ALL)}
     for spec in cfg.maps:
-        if not spec.filtered:
-            continue
-        view = View(" · ".join(", ".join(x) if x else f"all {w}" for x, w in
-                               ((spec.category, "categories"), (spec.period, "periods"))),
-                    spec.category, spec.period)
-        out.setdefault(view.name, view)
+        found = time_views(spec, periods).values() if spec.timed else [_filter_view(spec)] if spec.filtered else []
+        for view in found:
+            out.setdefault(view.name, view)
     return out
 
 
 def view_of(cfg: PackConfig, spec) -> str:
-    """The name of the view a map entry draws."""
-    if not spec.filtered:
-        return ALL
-    return next(name for name, v in views_of(cfg).items() if (v.category, v.period) == (spec.category, spec.period))
+    """The name of the view a (not timed) map entry draws."""
+    return _filter_view(spec).name if spec.filtered else ALL
 
 
-def layers_of(cfg: PackConfig, view: str, extra: Iterable[str] = ()) -> list[str]:
+def layers_of(cfg: PackConfig, view: str, extra: Iterable[str] = (), periods: Sequence[str] = ()) -> list[str]:
     """Every layer a view needs: those of its maps, plus ``extra`` (planning) for the unfiltered view."""
     out: list[str] = []
     for spec in cfg.maps:
-        if view_of(cfg, spec) == view:
+        names = [v.name for v in time_views(spec, periods).values()] if spec.timed else [view_of(cfg, spec)]
+        if view in names:
             out += [layer for layer in spec.layers if layer not in out]
     if view == ALL:
         out += [x for x in extra if x not in out]
@@ -107,7 +128,7 @@ def measured_views(cfg: PackConfig, cube, extra: Iterable[str] = ()) -> dict[str
     """Each view cut from the cube and measured; spatial weights are built once and shared."""
     from .. import measures
 
-    views = views_of(cfg)
+    views = views_of(cfg, cube.periods())
     base = cube.table()
     w = measures.weights(base) if base.has_geometry and len(base) > 1 else None
     out = {}
@@ -115,7 +136,7 @@ def measured_views(cfg: PackConfig, cube, extra: Iterable[str] = ()) -> dict[str
         table = base if name == ALL else cube.table(category=list(view.category) if view.category else None,
                                                     period=list(view.period) if view.period else None)
         try:
-            out[name] = measures.ensure_all(table, layers_of(cfg, name, extra), w=w, series=cube)
+            out[name] = measures.ensure_all(table, layers_of(cfg, name, extra, cube.periods()), w=w, series=cube)
         except ConfigError as exc:
             raise ConfigError(f"{cfg.path}: maps of {name!r}: {exc}") from None
     return out
