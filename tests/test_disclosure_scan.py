@@ -68,7 +68,7 @@ def _exports(seeded, policy_args):
 def _rows_html(path: Path) -> dict[str, list[str]]:
     html = path.read_text(encoding="utf-8")
     data = json.loads(re.search(r'<script type="application/json" id="gm-data">(.*?)</script>', html, re.S).group(1))
-    codes = (data.get("areas") or data.get("wards"))["codes"]  # the viewer's data, format 2 or 1
+    codes = data["areas"]["codes"]
     rows = {c: [] for c in codes}
     for ly in data["layers"]:
         for key in ("values",):
@@ -185,13 +185,14 @@ overlays = ["districts", "campaign", "recommended", "hubs", "schools"]
     return out
 
 
-#: The one file a pack may hold besides its artefacts: the list of what the last run wrote.
-MANIFEST = ".gangmap-pack.json"
-
-
 def test_pack_outputs_leak_nothing(seeded, seeded_pack):
-    files = sorted(f for f in seeded_pack.iterdir() if f.is_file())
-    kinds = {f.suffix for f in files if f.name != MANIFEST}
+    from gangmap.outputs import MANIFEST
+
+    manifest = json.loads((seeded_pack / MANIFEST).read_text(encoding="utf-8"))
+    assert set(manifest) == {"files"}, "the pack manifest lists file names and nothing else"
+    files = sorted(f for f in seeded_pack.iterdir() if f.is_file() and f.name != MANIFEST)
+    assert sorted(manifest["files"]) == [f.name for f in files]
+    kinds = {f.suffix for f in files}
     assert {".html", ".csv", ".xlsx", ".png"} <= kinds
     assert kinds <= {".html", ".csv", ".xlsx", ".png"}, "only safe artefacts in the pack (no join reports)"
     checked = 0
@@ -199,7 +200,7 @@ def test_pack_outputs_leak_nothing(seeded, seeded_pack):
         text = _all_text(f) if f.suffix != ".png" else f.read_bytes().decode("latin-1")
         for secret in seeded["secrets"]:
             assert secret not in text, f"{f.name} leaks record-level detail {secret!r}"
-        if f.suffix == ".png" or f.name == MANIFEST:
+        if f.suffix == ".png":
             continue
         assert "OFFICIAL-SENSITIVE" in text, f"{f.name} has no protective marking"
         if f.name == "overview.html":
