@@ -176,11 +176,18 @@ def aliases() -> dict[str, str]:
 
 
 def column_of(header: str) -> str:
+    """The column a header or layer title names: ``'Reports (count)'`` → ``reports``,
+    ``'Reports per 1,000 population'`` → ``reports_rate`` (a rate per 1,000 is the auditor's ``per``)."""
     h = str(header).strip()
     if h.lower() in aliases():
         return aliases()[h.lower()]
     m = re.fullmatch(r"(\w+) \(count\)", h, re.I)
-    return m.group(1).lower() if m else h
+    if m:
+        return m.group(1).lower()
+    m = re.fullmatch(r"(\w+) per 1,?000(?: (?:population|people|residents|children[\w ,–-]*))?", h, re.I)
+    if m and not re.search(r"smooth|bayes|excess|expected|index|trend", h, re.I):
+        return f"{m.group(1).lower()}_rate"
+    return h
 
 
 def _code_column(table: PublishedTable, known: set[str]) -> str | None:
