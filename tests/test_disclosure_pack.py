@@ -34,7 +34,6 @@ import pytest
 import gangmap
 from gangmap import export, maps
 from gangmap.disclosure import audit_pack, categories, make_safe, protect_linked
-from gangmap.errors import GangmapError
 from gangmap.table import AreaTable, from_frame
 from gangmap.testing import assert_no_disclosure
 

@@ -109,17 +109,21 @@ def test_one_parameters_cell_and_no_logic(name):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_parameter_defaults_read_demo_data_and_write_outside_the_repo(name):
+def test_parameters_one_demo_switch_and_an_ignored_output_folder_beside_the_notebook(name):
+    """USE_DEMO is the only way to the demo: every own input defaults to None (never a demo file)."""
     params = _parameters(_read(name))
-    assert "OUTPUT_DIR" in params, f"{name}: no OUTPUT_DIR parameter"
-    out = Path(os.path.expanduser(params["OUTPUT_DIR"]))
-    out = (out if out.is_absolute() else NOTEBOOK_DIR / out).resolve()
-    assert REPO not in (out, *out.parents), f"{name}: OUTPUT_DIR default {out} is inside the repository"
-    inputs = {k: v for k, v in params.items() if isinstance(v, str) and v.startswith("../data/")}
-    assert inputs, f"{name}: no input defaults pointing at ../data/demo/"
-    for key, value in inputs.items():
-        assert value.startswith("../data/demo/"), f"{name}: {key} = {value!r} is not demo data"
-        assert (NOTEBOOK_DIR / value).exists(), f"{name}: {key} = {value!r} does not exist"
+    assert params.get("USE_DEMO") is True, f"{name}: USE_DEMO = True should be the one switch for the demo"
+    inputs = {k: v for k, v in params.items() if k in ("AREAS", "REPORTS", "REFERRALS", "SCHOOLS", "POPULATION",
+                                                       "CAMPAIGN", "PILOT_HUB")}
+    assert inputs and all(v is None for v in inputs.values()), f"{name}: own inputs must default to None: {inputs}"
+    assert not any(isinstance(v, str) and "data/demo" in v for v in params.values()), f"{name}: a demo path default"
+    out = Path(params["OUTPUT_DIR"])
+    assert not out.is_absolute() and not str(out).startswith(("~", "..")), f"{name}: OUTPUT_DIR {out}"
+    folder = (NOTEBOOK_DIR / out).resolve()
+    assert NOTEBOOK_DIR in folder.parents, f"{name}: output should sit beside the notebook (the file browser shows it)"
+    if shutil.which("git") and (REPO / ".git").exists():
+        res = subprocess.run(["git", "check-ignore", "-q", str(folder / "x.html")], cwd=REPO)
+        assert res.returncode == 0, f"{name}: {folder} is not git-ignored"
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
@@ -202,7 +206,13 @@ def _iframes(nb) -> list[str]:
 
 
 def _text(nb) -> str:
-    return "\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in _outputs(nb))
+    """What the outputs say: printed text, plain reprs and rich (HTML) reprs such as the JoinReport's."""
+    parts = []
+    for o in _outputs(nb):
+        data = o.get("data", {})
+        parts += [o.get("text", ""), data.get("text/plain", ""), data.get("text/markdown", ""),
+                  data.get("text/html", "") if "<iframe" not in data.get("text/html", "") else ""]
+    return "\n".join(p for p in parts if p)
 
 
 def test_kernel_is_this_interpreter(tmp_path):
@@ -241,22 +251,37 @@ def test_notebook_01_on_northamptonshire_without_population(shared_data, tmp_pat
     """The real police.uk CSV and 2013 wards, with no population, referrals or schools."""
     out_dir = tmp_path / "output"
     before = _snapshot()
-    nb = _run("01_explore_reports_and_referrals.ipynb", tmp_path,
-              WARDS=str(shared_data / "boundaries" / "northamptonshire_wards_2013.geojson"),
+    nb = _run("01_explore_reports_and_referrals.ipynb", tmp_path, USE_DEMO=False,
+              AREAS=str(shared_data / "boundaries" / "northamptonshire_wards_2013.geojson"),
               REPORTS=str(shared_data / "police" / "2018-03-northamptonshire-street.csv"),
-              REFERRALS=None, SCHOOLS=None, POPULATION=None,
-              HOTSPOT_MEASURE="reports",
+              HOTSPOT_MEASURE="reports", ALLOW_UNMATCHED=True,
               CATEGORY="Violence and sexual offences", PERIOD="2018-03",
               OUTPUT_DIR=str(out_dir))
     after = _snapshot()
     text = _text(nb)
-    assert "146 wards" in text and "6,370 rows read" in text
+    assert "146 wards" in text and ("6,370 rows read" in text or "<td>6370</td>" in text)
     assert "outside" in text  # police.uk points beyond the county are accounted for
     assert len(_iframes(nb)) >= 3, "overview, category and hotspot maps should render inline"
     assert not any("image/png" in o.get("data", {}) for o in _outputs(nb)), \
         "no population: the funnel plot should have been skipped"
     assert {p.name for p in out_dir.iterdir()} >= {"overview.html", "hotspots.html", "wards.csv"}
+    assert "Skipped: The funnel plot needs POPULATION" in _text(nb)
     _assert_nothing_written(before, after, "notebook 01 on ../shared/data")
+
+
+def test_readme_papermill_command_runs_from_the_repository_root(tmp_path):
+    """The README's command, as typed from the repository root (paths resolve against notebooks/)."""
+    exe = Path(sys.executable).with_name("papermill")
+    if not exe.exists():
+        pytest.skip("papermill is not installed beside this interpreter")
+    before = _snapshot()
+    res = subprocess.run([str(exe), "--cwd", "notebooks", "notebooks/01_explore_reports_and_referrals.ipynb",
+                          str(tmp_path / "01.ipynb"), "-p", "OUTPUT_DIR", str(tmp_path / "out"),
+                          "--execution-timeout", str(CELL_TIMEOUT)],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (tmp_path / "out" / "overview.html").exists()
+    _assert_nothing_written(before, _snapshot(), "the README's papermill command")
 
 
 # --------------------------------------------------------------------------- nbstrip and the hook

@@ -37,7 +37,6 @@ from .boundaries import (
 from .columns import find_column
 from .periods import parse_period
 from .police import POLICE_COLUMNS, read_police, read_police_csv
-from .sources import reports_input
 from .readers import (
     GIAS_COLUMNS,
     Intake,
@@ -48,6 +47,7 @@ from .readers import (
     read_schools,
 )
 from .shapes import BoundaryWarning
+from .sources import reports_input
 from .tables import Table, load_table, read_table
 
 __all__ = [

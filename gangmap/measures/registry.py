@@ -466,6 +466,8 @@ def title(name: str, table: Any = None, *, population: str = "population", per: 
     'smoothed with neighbouring LSOAs (spatial empirical Bayes)'
     """
     table = table if table is not None else pd.DataFrame({"area_code": []})
+    if callable(getattr(table, "to_table", None)):  # a SafeTable: its published values, roles and labels
+        table = table.to_table()
     m, base = _parse(str(name))
     s = subject(table, "title")
     if m is None:
