@@ -137,7 +137,8 @@ def test_killed_pack_leaves_the_previous_pack(demo_paths, tmp_path):
         from gangmap import pack
         pack.build_pack({cfg!r}, {str(out)!r})
     """)
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
     assert res.returncode == -signal.SIGKILL
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
