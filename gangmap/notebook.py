@@ -65,6 +65,11 @@ class NotebookInputs:
             return paths[name]
         raise AttributeError(name)
 
+    def pack_inputs(self) -> dict[str, str]:
+        """The data inputs as a pack config's ``[inputs]`` (campaign and hubs belong to ``[planning]``)."""
+        keys = ("areas", "reports", "referrals", "schools", "population")
+        return {k: str(self.paths[k]) for k in keys if self.paths.get(k) is not None}
+
     def has(self, *names: str) -> bool:
         return all(self.paths.get(n) is not None for n in names)
 
