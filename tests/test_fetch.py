@@ -258,14 +258,14 @@ def test_result_rejected_by_read_wards_is_not_cached(tmp_path):
 
 def cli(argv):
     parser = argparse.ArgumentParser(prog="gangmap")
-    fetch.add_cli(parser.add_subparsers(dest="command"))
+    gangmap.fetch.add_cli(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
     return args.func(args)
 
 
 def test_cli_boundaries_fetch(ons_server, tmp_path, capsys):
     out = tmp_path / "b"
-    argv = ["boundaries", "fetch", "--lad", "E06000061", "E06000062", "--year", "2024",
+    argv = ["fetch", "boundaries", "--lad", "E06000061", "E06000062", "--year", "2024",
             "--resolution", "bgc", "--out", str(out), "--base-url", ons_server.base_url, "--retries", "0"]
     assert cli(argv) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -278,14 +278,14 @@ def test_cli_boundaries_fetch(ons_server, tmp_path, capsys):
 
 def test_cli_help_and_errors(capsys):
     with pytest.raises(SystemExit):
-        cli(["boundaries", "fetch", "--help"])
+        cli(["fetch", "boundaries", "--help"])
     text = capsys.readouterr().out
     for opt in ("--lad", "--year", "--resolution", "--out", "--base-url", "--service-url", "--refresh",
                 "BGC", "BSC", "BFC", "geoportal.statistics.gov.uk"):
         assert opt in text
-    assert cli(["boundaries"]) == 1  # no action: prints help
+    assert cli(["fetch"]) == 1  # no action: prints help
     with pytest.raises(ConfigError, match="district GSS codes"):
-        cli(["boundaries", "fetch", "--lad", "Northampton", "--base-url", closed_port_url()])
+        cli(["fetch", "boundaries", "--lad", "Northampton", "--base-url", closed_port_url()])
     with pytest.raises(DownloadError, match="cannot reach"):
-        cli(["boundaries", "fetch", "--lad", "E06000061,E06000062", "--retries", "0",
+        cli(["fetch", "boundaries", "--lad", "E06000061,E06000062", "--retries", "0",
              "--base-url", closed_port_url(), "--out", "/nonexistent-never-written"])

@@ -89,7 +89,7 @@ _COLUMN_PATTERNS = {
     "lad_name": re.compile(r"^lad\d{2}nm$", re.I),
 }
 __all__ = ["DEFAULT_BASE_URL", "KNOWN_SERVICES", "LICENCE", "LICENCE_URL", "PORTAL_URL", "RESOLUTIONS",
-           "USER_AGENT", "add_cli", "add_fetch_parser", "attribution", "cmd_fetch", "fetch_wards",
+           "USER_AGENT", "add_fetch_parser", "attribution", "cmd_fetch", "fetch_wards",
            "layer_url", "normalise_lad_codes", "output_path", "read_source", "service_name",
            "sidecar_path"]
 
@@ -553,36 +553,6 @@ def add_fetch_parser(subparsers, name: str = "boundaries") -> argparse.ArgumentP
     network_args(f)
     f.set_defaults(func=cmd_fetch)
     return f
-
-
-def add_cli(subparsers) -> argparse.ArgumentParser:
-    """Add ``gangmap boundaries fetch`` (the old spelling) to the ``gangmap`` command's subparsers.
-
-    Kept so that ``gangmap/cli.py`` works unchanged until it calls
-    :func:`gangmap.fetch.add_cli` itself: this delegates to it, so the
-    ``gangmap fetch {boundaries,police,population,schools}`` family is
-    registered too. Sets ``func`` on the parsed arguments: ``args.func(args) -> int``.
-
-    Examples
-    --------
-    >>> parser = argparse.ArgumentParser(prog="gangmap")
-    >>> _ = add_cli(parser.add_subparsers(dest="command"))
-    >>> args = parser.parse_args(["boundaries", "fetch", "--lad", "E06000061"])
-    >>> args.year, args.resolution, args.func.__name__
-    (2024, 'BGC', 'cmd_fetch')
-    """
-    p = subparsers.add_parser(
-        "boundaries", help="download ward boundaries (same as `gangmap fetch boundaries`)",
-        description="Ward boundaries: download them from the ONS Open Geography Portal "
-                    "(`gangmap fetch boundaries` is the same command).",
-        epilog="Run `gangmap boundaries fetch --help` for the options.")
-    actions = p.add_subparsers(dest="boundaries_command", metavar="ACTION")
-    p.set_defaults(func=lambda args: (p.print_help(), 1)[1])
-    add_fetch_parser(actions, "fetch")
-    from .cli import add_cli as add_family
-
-    add_family(subparsers)
-    return p
 
 
 def cmd_fetch(args) -> int:
