@@ -52,7 +52,7 @@ _ROLES = ("code", "name", "parent_code", "parent_name")
 def _open(path: Path) -> gpd.GeoDataFrame:
     if not path.exists():
         raise BoundaryError(f"{path}: file not found. Check the path, or fetch boundaries with "
-                            "`gangmap boundaries fetch`.")
+                            "`gangmap fetch boundaries`.")
     name = path.name.lower()
     target = str(path)
     if name.endswith(".gz"):

@@ -47,7 +47,7 @@ _KINDS = {
     "oa": ("output area codes (E00...)",
            "aggregate them to wards with an ONS output-area-to-ward lookup"),
     "ward": ("ward codes from another vintage (e.g. 2013-era)",
-             "use the boundaries of that year (gangmap boundaries fetch --year YYYY) or move the counts "
+             "use the boundaries of that year (gangmap fetch boundaries --year YYYY) or move the counts "
              "onto these wards with gangmap.joining.interpolate_counts"),
     "district": ("district or unitary authority codes (E06/E07/E08/E09)",
                  "these counts are per district, not per ward, so they cannot be placed on wards; ask "
