@@ -90,8 +90,12 @@ def test_readme_commands_build_the_northamptonshire_pack(tmp_path, monkeypatch):
 
     out = tmp_path / commands[4][commands[4].index("--out") + 1]
     reports = {}
-    files = build_pack(config, out, on_report=lambda name, rep: reports.setdefault(name, rep))
+    assert "--allow-unmatched" in commands[4]  # police.uk files hold rows from over the county border
+    files = build_pack(config, out, allow_unmatched=True,
+                       on_report=lambda name, rep: reports.setdefault(name, rep))
     assert (out / "index.html") in files and (out / "all_crime.html").is_file()
+    # trends over the 24 months: a period slider over 8 quarters, small multiples and the county trend
+    assert (out / "over_time.html").is_file() and (out / "over_time.png").is_file() and (out / "trend.png").is_file()
     summary = pd.read_csv(out / "summary.csv")
     assert "reports_rate" in summary.columns and len(summary) == 146
     # the denominator: every 2011 LSOA's children aged 10-17 in mid-2018, recomputed independently
