@@ -521,7 +521,8 @@ class Recommendation:
             return publish(self.areas, policy=policy, what="recommendation", **options)
         safe = publish(self.table(), policy=policy, what="recommendation", **options)
         by = RANKED_BY["contiguous" if self.spec.contiguous else "recommendation"]
-        require_published(safe, by, "recommendation")
+        for col in (self.measure, by):  # a measure with no recipe is withheld, and nothing can be ranked by it
+            require_published(safe, col, "recommendation")
         return safe.ranked(by, ascending=True, rank_column=LIST_ORDER)
 
     def published_message(self, safe: Any) -> str:
@@ -778,7 +779,8 @@ class Sensitivity:
         if self.spec is None or not self.counts:  # no declared lineage: publish() says how to declare it
             return publish(self.areas, policy=policy, what="sensitivity table", **options)
         safe = publish(self.table(), policy=policy, what="sensitivity table", **options)
-        require_published(safe, RANKED_BY["sensitivity"], "sensitivity table")
+        for col in (*self.spec.components, RANKED_BY["sensitivity"]):
+            require_published(safe, col, "sensitivity table")
         return safe.ranked(RANKED_BY["sensitivity"], ascending=True, rank_column=LIST_ORDER)
 
     def published_message(self, safe: Any) -> str:
