@@ -131,9 +131,9 @@ def hub_table(plan: Any, need: pd.Series | None) -> AreaTable:
     status = t["status"].astype(str).to_numpy()
     urns = t["hub_urn"].astype(str).tolist()
     if need is None:  # no published demand: the need columns have no recipe and are withheld
-        counts, derived, notes = ["schools_in_reach", "schools_served"], ["need_in_reach", "need_served"], {}
-        return from_frame(t, counts=counts, derived={c: counts for c in derived}, context=["schools_over_capacity"],
-                          geography=HUB).with_schema(notes=notes)
+        schools = ["schools_in_reach", "schools_served"]
+        return from_frame(t, counts=schools, derived={c: schools for c in ("need_in_reach", "need_served")},
+                          context=["schools_over_capacity"], geography=HUB).with_schema(notes={})
     sums = _sums(plan, need)
     total = float(np.nansum(need.to_numpy(dtype=float)))
     t["schools_hidden"] = sums["schools_hidden"].to_numpy()
@@ -152,8 +152,8 @@ def hub_table(plan: Any, need: pd.Series | None) -> AreaTable:
         context = ["schools_over_capacity", "schools_hidden"]
     t = t[[c for c in t.columns if c not in ("need_in_reach", "need_served", "share_served", "order")]
           + ["need_in_reach", "need_served", "share_served", "order"]]
-    derived = {c: counts for c in ("need_in_reach", "need_served", "share_served", "order") if c not in counts}
-    table = from_frame(t, counts=counts, derived=derived, context=context, geography=HUB)
+    lineage = {c: counts for c in ("need_in_reach", "need_served", "share_served", "order") if c not in counts}
+    table = from_frame(t, counts=counts, derived=lineage, context=context, geography=HUB)
     return table.with_schema(notes=notes)
 
 
@@ -171,8 +171,8 @@ def hub_message(plan: Any, safe: Any) -> str:
     limit = f"at most {plan.capacity} schools per hub" if plan.capacity is not None else "no capacity limit"
     msg = (f"{len(new)} new hub(s) at {names} would serve about {pct(new['share_served'].sum())} of the {label}, "
            f"the existing hub(s) about {pct(old['share_served'].sum())}: about {pct(f['share_served'].sum())} in "
-           f"all ({limit}, within {plan.radius_m / 1000:g} km). From published figures: schools whose {label} are "
-           "not published count for nothing.")
+           f"all ({limit}, within {plan.radius_m / 1000:g} km). From published figures: a school whose {label} "
+           "figure is not published counts for nothing.")
     if len(plan.over_capacity):
         msg += f" {len(plan.over_capacity)} school(s) in reach are not served: their hubs are full."
     return msg

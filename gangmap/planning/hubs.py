@@ -13,11 +13,14 @@ URN, or a measure of the area table mapped onto its schools
 
 Disclosure
 ----------
-The frames of a :class:`HubPlan` hold raw values for analysis. To export,
-use :meth:`HubPlan.safe` (one row per hub), :meth:`HubPlan.areas_safe` (one
-row per area) or, when the demand is a per-school count,
-:meth:`HubPlan.schools_safe` (one row per school); each passes a table
-whose roles are declared through :func:`gangmap.disclosure.make_safe`.
+The frames of a :class:`HubPlan` (and :attr:`HubPlan.message`) hold raw
+values for analysis. To export, use :meth:`HubPlan.safe` (one row per hub),
+:meth:`HubPlan.areas_safe` (one row per area) or, when the demand is a
+per-school count, :meth:`HubPlan.schools_safe` (one row per school); each
+passes a table whose roles are declared through
+:func:`gangmap.disclosure.make_safe`. The hub table adds up only published
+demand (:mod:`gangmap.planning.hub_tables`), and
+:meth:`HubPlan.published_message` is the headline in its figures.
 """
 
 from __future__ import annotations
@@ -362,6 +365,9 @@ class HubPlan:
         otherwise (an area measure mapped onto schools) ``schools_in_reach``
         and ``schools_served``, with the need derived from them, so a hub with
         few schools has its need hidden (conservative).
+
+        These are the analyst's values (sums of the raw demand). Publish with
+        :meth:`safe`, which adds up the *published* demand instead.
         """
         a = self.assignment
         rows = []

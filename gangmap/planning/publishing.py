@@ -117,8 +117,8 @@ def area_inputs(table: AreaTable, columns: Sequence[str]) -> AreaTable:
     schema = table.schema
     srcs = schema.expand([c for c in columns if schema.role(c) is not None], what="a planning table")
     ids = [c for c in table.geography.identifiers if c in table]
-    keep = set(ids) | set(srcs) | set(columns) | {c for c in schema.context if c in table}
-    keep = [c for c in table.columns if c in keep and c != "geometry"]
+    wanted = set(ids) | set(srcs) | set(columns) | {c for c in schema.context if c in table}
+    keep = [c for c in table.columns if c in wanted and c != "geometry"]
     frame = pd.DataFrame(table.frame[keep]).copy()
     return AreaTable(frame, schema.without([c for c in table.columns if c not in keep]))
 
