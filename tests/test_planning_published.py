@@ -283,3 +283,19 @@ def test_did_figures_are_worked_out_from_the_published_counts(targets):
         y = f[col].to_numpy(dtype=float)
         assert np.allclose(line.get_ydata(), 100 * y / np.nanmean(y[pre]), equal_nan=True)
     assert f"rate ratio {r['rate_ratio']:.3g}" in fig.axes[0].get_title()
+
+
+def test_budget_list_is_the_rule_on_published_counts():
+    df = pd.DataFrame({"ward_code": [f"E0500000{i}" for i in range(1, 6)], "ward_name": list("ABCDE"),
+                       "reports": [52, 41, 29, 6, 0], "population": [5000, 1000, 1000, 100, 200]})
+    t = gangmap.table.from_frame(df, counts=["reports"], context=["population"])
+    rec = planning.recommend(t, [], "reports", population_budget=3000, draws=0)
+    assert rec.codes == ["E05000004", "E05000002", "E05000003", "E05000005"]   # raw: D (6 in 100) first
+    safe = rec.safe()
+    # published: 52 -> 50, 41 -> 40, 29 -> 30, D's 6 hidden (never a candidate); per 1,000: B 40, C 30, A 10, E 0;
+    # A (5,000 people) does not fit the budget after B and C
+    assert safe.codes.tolist() == ["E05000002", "E05000003", "E05000005"]
+    assert safe.frame["need_per_1000"].tolist() == [40, 30, 0]
+    assert safe.frame["need"].tolist() == safe.frame["reports"].tolist() == [40, 30, 0]
+    assert safe.frame["coverage_after"].tolist() == pytest.approx([40 / 120, 70 / 120, 70 / 120], rel=5e-3)
+    assert safe.frame["rank"].tolist() == [1, 2, 4] and safe.frame["order"].tolist() == [1, 2, 3]
