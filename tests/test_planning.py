@@ -177,13 +177,25 @@ def test_demo_planted_hotspot_is_recommended(demo_table, demo_targets, kingsford
     safe = rec.safe()
     assert isinstance(safe, SafeTable) and set(safe.counts) == {"reports", "referrals"}
     assert {"need", "need_index"} <= set(safe.derived)
-    # Running shares would let a suppressed ward be worked out from its neighbours in the list.
-    assert not {"share", "coverage_after", "reason"} & set(safe.frame.columns)
+    # Running shares once let a suppressed ward be worked out from its neighbours in the list. They are now
+    # published from the published need index (scaled over the shown wards), and a ward whose counts are hidden is
+    # never listed, so they are kept: share = need / the published need of every shown ward.
+    area = safe_of(demo_table, hierarchy=())
+    shown_need = area.frame.set_index("ward_code")["need_index"]
+    assert not set(safe.codes) & set(area.codes[area.suppressed["referrals"] | area.suppressed["reports"]])
+    assert safe.frame["need"].tolist() == shown_need.loc[safe.codes].tolist()
+    assert safe.frame["share"].to_numpy() == pytest.approx(safe.frame["need"] / shown_need.sum(), rel=5e-3)
+    assert safe.totals.empty and safe.frame["order"].tolist() == list(range(1, len(safe) + 1))
     out = export.write_table(safe, tmp_path / "next_wards.csv")
     back = pd.read_csv(out, comment="#")
+    # the planted hotspot is clear enough that the list worked out from the published figures is the analyst's
     assert back["ward_name"].tolist() == rec.areas["ward_name"].tolist()
     assert isinstance(ranked, AreaTable) and ranked.schema.derived["rank"] == ("reports", "referrals")
-    export.write_table(safe_of(ranked, hierarchy=()), tmp_path / "ranked.xlsx")
+    # A ranked list keeps the raw order of its rows, so it is published as a ranked table (rows whose need is
+    # hidden left out, the rest ranked by published values); coverage_if_added needs the targeted wards: withheld.
+    listed = safe_of(ranked, hierarchy=()).ranked("rank", ascending=True, rank_column="order")
+    assert "coverage_if_added" in listed.withheld and listed.frame["rank"].tolist() == listed.frame["order"].tolist()
+    export.write_table(listed, tmp_path / "ranked.xlsx")
 
 
 def test_recommend_contiguous_on_demo_grows_from_targets(demo_table, demo_targets, kingsford):
@@ -257,16 +269,27 @@ def test_recommend_population_budget():
 
 
 def test_derived_need_is_suppressed_with_its_count(tmp_path):
-    t = pd.DataFrame({"ward_code": ["E05000001", "E05000002", "E05000003"], "reports": [40, 3, 25],
-                      "population": [1000, 1000, 1000]})
-    t = declared(measures.rate(t, "reports", "population"))
+    df = pd.DataFrame({"ward_code": ["E05000001", "E05000002", "E05000003"], "reports": [40, 3, 25],
+                       "population": [1000, 1000, 1000]})
+    # A rate declared by hand records no recipe, so it cannot be worked out from the published counts: the
+    # recommendation refuses to publish it and says why (fail closed).
+    by_hand = declared(measures.rate(df, "reports", "population"))
+    with pytest.raises(GangmapError, match="'reports_rate' could not be worked out from the published counts"):
+        planning.recommend(by_hand, [], "reports_rate", k=3).safe()
+    t = measures.rate(from_frame(df, counts=["reports"], context=["population"]), "reports", "population")
     rec = planning.recommend(t, [], "reports_rate", k=3)
+    assert "E05000002" in rec.codes                      # the analyst's list (raw counts) has all three
     safe = rec.safe()
-    row = safe.display.set_index("ward_code").loc["E05000002"]
-    assert row["reports"] == "*" and row["need"] == "*" and row["reports_rate"] == "*"
-    # when the measure is the raw count itself, `need` (a copy) is not exported unrounded
-    raw = planning.recommend(t, [], "reports", k=3)
-    assert "need" not in raw.safe().frame.columns
+    # The published list is stricter than hiding the row's figures ("*"): a ward whose count is hidden has no
+    # published need, so it is not listed at all (its place in the list would bound its rate).
+    assert safe.codes.tolist() == ["E05000001", "E05000003"]
+    assert safe.frame["reports"].tolist() == [40, 25] and safe.frame["reports_rate"].tolist() == [40, 25]
+    assert safe.frame["need"].tolist() == [40, 25]       # the rate of the published counts
+    # when the measure is the raw count itself, `need` is exported only as the published (rounded) count
+    t2 = t.with_columns({"reports": [42, 3, 24]}, role="count")
+    raw = planning.recommend(t2, [], "reports", k=3)
+    rs = raw.safe()
+    assert rs.frame["need"].tolist() == rs.frame["reports"].tolist() == [40, 25]
     export.write_table(safe, tmp_path / "rec.csv")
 
 

@@ -57,7 +57,9 @@ def test_lsoa_targets_and_recommendation_speak_of_lsoas(lsoa_table, tmp_path):
     assert "lsoa_code" in rec.areas and rec.areas.geography.level == "lsoa"
     assert rec.uncertainty is not None and rec.areas["chosen_share"].between(0, 1).all()
     safe = rec.safe()
-    assert "lsoa_code" in safe.frame.columns and "robustness" not in safe.frame.columns
+    # robustness is published now: a label of the share of resamples of the *published* counts (to 10%)
+    assert "lsoa_code" in safe.frame.columns and set(safe.frame["robustness"]) <= {"robust", "likely", "coin-flip"}
+    assert safe.geography.level == "lsoa" and "LSOA" in rec.published_message(safe)
     export.write_table(safe, tmp_path / "next_lsoas.csv")
     ranked = planning.rank_untargeted(t, targets, "reports")
     assert ranked.geography.level == "lsoa" and ranked["reports"].is_monotonic_decreasing

@@ -22,6 +22,15 @@ LSOA table). Results are typed classes whose tables carry declared roles, and wh
 ``.safe(...)`` passes them through :func:`gangmap.disclosure.make_safe`: the only way
 anything reaches a file.
 
+Published figures come from published values (issue 12). The results keep the
+analyst's decisions and figures on the raw counts; what ``.safe()`` publishes is
+worked out again from the published table through a recipe per figure
+(:mod:`.publishing`): the recommendation and the sensitivity ranking re-run their
+rule on the need index of the published counts and list only areas whose counts
+are shown (:mod:`.ranking`), hub tables add up published demand
+(:mod:`.hub_tables`), and the 2x2 ratios use the published totals. Files quote
+``published_message(safe)``, never the raw ``message``.
+
 Examples
 --------
 >>> import gangmap

@@ -12,7 +12,10 @@ with the roles passed explicitly, for tables that are not one row per area,
 such as the 2x2 of a difference in differences). The count columns a result
 was computed from travel in its schema; :func:`publish` hands the table to
 :func:`gangmap.disclosure.make_safe` with those roles, so a figure computed
-from a suppressed count is suppressed too.
+from a suppressed count is suppressed too. The policy publishes a derived
+figure only through its recipe (worked out again from the published values):
+the planning recipes live in :mod:`.publishing`, :mod:`.ranking`,
+:mod:`.hub_tables` and :mod:`.evaluation`.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ from ..geography import WARD, Geography, custom
 from ..table import AreaTable, from_frame
 from . import fepoisson
 from .common import article, as_codes, month, months, publish, some
+from .publishing import RECIPE, published_values
 from .series import check_series, series_from_reports
 
 __all__ = ["CAVEAT", "CampaignEffect", "DiD", "evaluate", "evaluate_reports", "did", "did_chart",
@@ -546,8 +547,10 @@ class DiD:
                "targeted_after": int(t.loc["targeted", "after"]), "other_before": int(t.loc["other", "before"]),
                "other_after": int(t.loc["other", "after"]), "rate_ratio": self.ratio, "ratio_lo": self.lo,
                "ratio_hi": self.hi}
-        return from_frame(pd.DataFrame([row]), counts=srcs, geography=GROUP,
-                          derived={c: srcs for c in ("rate_ratio", "ratio_lo", "ratio_hi")})
+        table = from_frame(pd.DataFrame([row]), counts=srcs, geography=GROUP,
+                           derived={c: srcs for c in ("rate_ratio", "ratio_lo", "ratio_hi")})
+        notes = {c: {RECIPE: did_ratio_recipe(c, self.level)} for c in ("rate_ratio", "ratio_lo", "ratio_hi")}
+        return table.with_schema(notes={**table.schema.notes, **notes})
 
     def safe(self, policy: Any = "nhs", **options):
         """The 2x2 table made safe (same as :func:`did_table_safe`)."""
@@ -627,6 +630,7 @@ def _did_from_series(S, codes, launch, before, after, level, source, notes, geo)
     frame["after_before"] = frame["after"] / frame["before"]
     table = from_frame(frame, counts=["before", "after"], derived={"after_before": ["before", "after"]},
                        context=["areas"], geography=GROUP)
+    table = table.with_schema(notes={"after_before": {RECIPE: published_after_before}})
     span = months(min(b_m[0], a_m[0]), max(b_m[-1], a_m[-1]))
     monthly = _monthly(S.reindex(columns=span), g, launch, {"before": set(b_m), "after": set(a_m)})
     conclusion = (f"the interval excludes 1: targeted {geo.plural} changed differently from the others"
@@ -690,6 +694,38 @@ def did(reports: Any, targets: Any, *, launch: str | None = None, wards: Any = N
                             geo or _geography(targets, None))
 
 
+def published_after_before(published: AreaTable) -> pd.Series:
+    """``after / before`` of the published (rounded) counts of each group.
+
+    A ratio of two published values, hidden where either is: a reader who has
+    the 2x2 table can work it out, so it cannot carry a finer count.
+    """
+    a, b = published_values(published, "after"), published_values(published, "before")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return pd.Series(np.where(b > 0, a / b, np.nan), index=published.frame.index)
+
+
+def did_ratio_recipe(column: str, level: float):
+    """The recipe of the 2x2 rate ratio (``rate_ratio``) or an end of its Poisson interval."""
+    def published_did_ratio(published: AreaTable) -> pd.Series:
+        """``(T_after/T_before)/(O_after/O_before)`` and its Poisson interval worked out again from the four
+        published (rounded) totals: a function of the published row only, hidden where any total is, so it
+        carries no finer count than the row shows."""
+        from scipy import stats
+
+        a, b, c, d = (published_values(published, k)[0] for k in
+                      ("targeted_before", "targeted_after", "other_before", "other_after"))
+        ok = all(np.isfinite(x) and x > 0 for x in (a, b, c, d))
+        value = np.nan
+        if ok:
+            ratio = (b / a) / (d / c)
+            z = float(stats.norm.ppf(1 - (1 - level) / 2)) * math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+            value = {"rate_ratio": ratio, "ratio_lo": ratio * math.exp(-z), "ratio_hi": ratio * math.exp(z)}[column]
+        return pd.Series([value], index=published.frame.index)
+
+    return published_did_ratio
+
+
 def did_table_safe(did: DiD, policy: Any = "nhs", **options):
     """The 2x2 table of a :class:`DiD` made safe (``counts=["before", "after"]``, county total only)."""
     if not isinstance(did, DiD):
@@ -698,10 +734,12 @@ def did_table_safe(did: DiD, policy: Any = "nhs", **options):
 
 
 def _headline(result, safe) -> str:
+    """The estimate for a chart title, only as the published result shows it."""
     res = result.result_safe(policy=safe.policy, allow_unsafe=not safe.policy.safe)
-    if bool(res.suppressed["rate_ratio"].iloc[0]):
-        return "rate ratio not shown (small counts)"
+    shown = [c for c in ("rate_ratio", "ratio_lo", "ratio_hi") if c in res.suppressed]
     f = res.frame
+    if len(shown) < 3 or any(bool(res.suppressed[c].iloc[0]) or not np.isfinite(f[c].iloc[0]) for c in shown):
+        return "rate ratio not shown (small counts)"
     text = (f"rate ratio {f['rate_ratio'].iloc[0]:.3g} ({100 * result.level:g}% CI {f['ratio_lo'].iloc[0]:.3g}-"
             f"{f['ratio_hi'].iloc[0]:.3g})")
     return text + (f", evidence: {result.evidence}" if isinstance(result, CampaignEffect) else "")

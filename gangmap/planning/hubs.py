@@ -13,11 +13,14 @@ URN, or a measure of the area table mapped onto its schools
 
 Disclosure
 ----------
-The frames of a :class:`HubPlan` hold raw values for analysis. To export,
-use :meth:`HubPlan.safe` (one row per hub), :meth:`HubPlan.areas_safe` (one
-row per area) or, when the demand is a per-school count,
-:meth:`HubPlan.schools_safe` (one row per school); each passes a table
-whose roles are declared through :func:`gangmap.disclosure.make_safe`.
+The frames of a :class:`HubPlan` (and :attr:`HubPlan.message`) hold raw
+values for analysis. To export, use :meth:`HubPlan.safe` (one row per hub),
+:meth:`HubPlan.areas_safe` (one row per area) or, when the demand is a
+per-school count, :meth:`HubPlan.schools_safe` (one row per school); each
+passes a table whose roles are declared through
+:func:`gangmap.disclosure.make_safe`. The hub table adds up only published
+demand (:mod:`gangmap.planning.hub_tables`), and
+:meth:`HubPlan.published_message` is the headline in its figures.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from ..geography import WARD, WORK_CRS, Geography, custom
 from ..table import AreaTable, from_frame
 from .common import area_table, need_values, publish, some, sources_of
 from .covering import Instance, assign, greedy, order_by_gain, solve
+from .hub_tables import hub_message, hub_table, published_areas, school_demand
+from .publishing import RECIPE
 
 __all__ = ["SchoolNeed", "school_need", "Gap", "GreedyResult", "HubPlan", "plan_hubs", "read_hubs"]
 
@@ -57,12 +62,16 @@ class SchoolNeed:
     measure : str
     geography : Geography
         The areas the schools were placed on.
+    table : AreaTable or None
+        The area table the measure came from, so that a published hub table can
+        use the measure worked out again from its published counts.
     """
 
     frame: pd.DataFrame
     sources: tuple
     measure: str
     geography: Geography = WARD
+    table: AreaTable | None = field(default=None, repr=False, compare=False)
 
     def __getitem__(self, key):
         return self.frame[key]
@@ -158,7 +167,8 @@ def school_need(schools: Any, table: Any, measure: str = "need_index") -> School
     out = pd.DataFrame({"urn": sch["urn"].to_numpy(), geo.code: codes.to_numpy()})
     for c in ["need", *srcs]:
         out[c] = out[geo.code].map(by_code[c]).to_numpy()
-    return SchoolNeed(frame=out, sources=tuple(s for s in srcs if s != "need"), measure=measure, geography=geo)
+    return SchoolNeed(frame=out, sources=tuple(s for s in srcs if s != "need"), measure=measure, geography=geo,
+                      table=table)
 
 
 @dataclass
@@ -170,6 +180,8 @@ class _Demand:
     sources: tuple = ()
     geography: Geography = WARD
     area_counts: pd.DataFrame | None = None
+    table: AreaTable | None = None
+    measure: str = ""
 
 
 def _demand_series(demand: pd.Series, urns: pd.Series) -> _Demand:
@@ -189,7 +201,7 @@ def _demand_areas(demand: SchoolNeed, urns: pd.Series) -> _Demand:
         counts = d.assign(**{code: d[code].astype("string").fillna("(none)")}).drop_duplicates(code) \
             .set_index(code)[list(demand.sources)]
     return _Demand(urns.map(pd.to_numeric(d["need"], errors="coerce")).to_numpy(dtype=float), False, "need",
-                   codes, demand.sources, demand.geography, counts)
+                   codes, demand.sources, demand.geography, counts, demand.table, demand.measure)
 
 
 def _demand_referrals(demand: Any, urns: pd.Series, notes: list) -> _Demand:
@@ -298,7 +310,12 @@ class HubPlan:
     geography : Geography
         The areas of the area code column (wards unless the demand says).
     message : str
+        The headline on the raw demand, for the analyst; files quote
+        :meth:`published_message` instead.
     notes : list of str
+    need_table, need_measure : AreaTable or None, str
+        With an area measure as demand: the area table and the measure, so the
+        published tables use the measure worked out from published counts.
     """
 
     sites: pd.DataFrame
@@ -330,6 +347,8 @@ class HubPlan:
     catchment_note: str = ""
     message: str = ""
     notes: list = field(default_factory=list)
+    need_table: Any = field(default=None, repr=False)
+    need_measure: str = ""
 
     @property
     def new_sites(self) -> list[str]:
@@ -346,6 +365,9 @@ class HubPlan:
         otherwise (an area measure mapped onto schools) ``schools_in_reach``
         and ``schools_served``, with the need derived from them, so a hub with
         few schools has its need hidden (conservative).
+
+        These are the analyst's values (sums of the raw demand). Publish with
+        :meth:`safe`, which adds up the *published* demand instead.
         """
         a = self.assignment
         rows = []
@@ -369,8 +391,23 @@ class HubPlan:
                           derived={"need_in_reach": ["schools_in_reach"], "need_served": ["schools_served"]})
 
     def safe(self, policy: Any = "nhs", **options):
-        """The per-hub table made safe."""
-        return publish(self.table(), policy=policy, keep=["status"], what="hub table", **options)
+        """The per-hub table as published: need served added up from published demand only.
+
+        Hub URNs and names are public (GIAS); ``need_in_reach`` and
+        ``need_served`` add up the schools' *published* need (their counts as
+        :meth:`schools_safe` publishes them, or their area's need index worked
+        out from the published counts), never a hidden count;
+        ``schools_hidden`` says how many served schools count for nothing;
+        ``share_served`` and ``order`` (new hubs by published need served) are
+        worked out from the published need (:mod:`gangmap.planning.hub_tables`).
+        """
+        need = school_demand(self, policy, options)
+        return publish(hub_table(self, need), policy=policy, keep=["status", "school_name"], what="hub table",
+                       **options)
+
+    def published_message(self, safe: Any) -> str:
+        """The headline in the figures of the published hub table ``safe`` (from :meth:`safe`)."""
+        return hub_message(self, safe)
 
     def schools_table(self) -> AreaTable:
         """One row per school (the assignment), with ``need`` as the count (count demand only).
@@ -386,12 +423,13 @@ class HubPlan:
                 f"its {self.geography.label}'s counts and per-school values cannot be made safe. Export "
                 "plan.areas_safe() (one row per area), or plan with per-school referrals as the demand.")
         a = self.assignment.drop(columns=[self.geography.code], errors="ignore")
-        return from_frame(a, counts=["need"], geography=SCHOOL, context=["distance_m", "hubs_in_reach"])
+        # hub_urn is the URN of the hub's school: a public GIAS identifier, declared public context
+        return from_frame(a, counts=["need"], geography=SCHOOL, context=["distance_m", "hubs_in_reach", "hub_urn"])
 
     def schools_safe(self, policy: Any = "nhs", **options):
         """The per-school assignment made safe (count demand only; see :meth:`schools_table`)."""
-        return publish(self.schools_table(), policy=policy, keep=["hub_urn", "hub_name", "status"],
-                       what="school assignment", **options)
+        return publish(self.schools_table(), policy=policy, keep=["hub_name", "status"], what="school assignment",
+                       **options)
 
     def areas_table(self) -> AreaTable:
         """One row per area with schools: ``schools``, ``schools_served``, ``schools_over_capacity``,
@@ -419,12 +457,38 @@ class HubPlan:
                           geography=self.geography, gss=False)
 
     def areas_safe(self, policy: Any = "nhs", **options):
-        """The per-area summary made safe."""
-        return publish(self.areas_table(), policy=policy, what=f"{self.geography.label} summary of the hub plan",
-                       **options)
+        """The per-area summary made safe.
+
+        With an area measure as demand, ``need`` is the measure worked out
+        again from the published counts of the whole area table (a need index
+        scaled over its shown areas), and the cells it hides are hidden here
+        too (``pattern=``), so this table and the area map cannot be played
+        against each other.
+        """
+        table = self.areas_table()
+        what = f"{self.geography.label} summary of the hub plan"
+        if self.need_is_count or self.need_table is None or "need" not in table.derived:
+            return publish(table, policy=policy, what=what, **options)
+        base = published_areas(self, policy, options)
+        published = base.frame[self.need_measure] if self.need_measure in base.suppressed else \
+            pd.Series(np.nan, index=base.frame.index)
+        by_area = pd.Series(pd.to_numeric(published, errors="coerce").to_numpy(dtype=float),
+                            index=base.codes.astype(str).to_numpy())
+        notes = {**table.schema.notes, "need": {RECIPE: area_need_recipe(by_area)}}
+        return publish(table.with_schema(notes=notes), policy=policy, what=what, **{**options, "pattern": base})
 
     def __str__(self) -> str:
         return self.message
+
+
+def area_need_recipe(by_area: pd.Series):
+    """The recipe of ``need`` in :meth:`HubPlan.areas_safe`: each area's published measure."""
+    def published_need(published: AreaTable) -> pd.Series:
+        """The area's measure as the area table publishes it: worked out again from the published counts (a need
+        index scaled over the shown areas), so it carries nothing the published counts do not."""
+        return pd.Series(published.codes.astype(str).map(by_area).to_numpy(dtype=float), index=published.frame.index)
+
+    return published_need
 
 
 # =========================================================================== the plan
@@ -722,7 +786,8 @@ def _assemble(st, inst, dem, sol, new_cols, g_sites, g_sol, radius, capacity, p,
                    uncovered_high_need=unc, high_need_threshold=q, hubs=hubs, catchments=catch, uncovered=unc_g,
                    radius_m=radius, capacity=capacity, p=p, need_label=dem.label, need_is_count=dem.is_count,
                    need_sources=tuple(dem.sources), area_counts=dem.area_counts, reach=reach,
-                   geography=dem.geography, catchment_note=note, notes=notes)
+                   geography=dem.geography, catchment_note=note, notes=notes, need_table=dem.table,
+                   need_measure=dem.measure)
     plan.message = _message(plan)
     return plan
 

@@ -50,6 +50,15 @@ from .common import (
     some,
     sources_of,
 )
+from .publishing import LIST_ORDER, area_inputs, measure_columns, require_published, whole, with_recipes
+from .ranking import (
+    RANKED_BY,
+    RecommendSpec,
+    SensitivitySpec,
+    ranking_recipes,
+    recommendation_table,
+    sensitivity_table,
+)
 from .selection import Selection, neighbours, select
 from .uncertainty import (
     DEFAULT_DRAWS,
@@ -58,6 +67,7 @@ from .uncertainty import (
     RankUncertainty,
     describe_choices,
     resample_selection,
+    robustness,
 )
 
 __all__ = ["CAMPAIGN_KEYS", "Targets", "read_targets", "coverage", "rank_untargeted", "Recommendation",
@@ -386,6 +396,21 @@ def rank_untargeted(table: Any, targets: Any, measure: str = "need_index") -> Ar
         ``coverage_if_added``, ``rank`` (and the measure) are derived from
         them. Areas with a missing measure are left out.
 
+    Publishing
+    ----------
+    The rows are in the order of the raw values, and a published list must
+    not keep that order (a hidden area between two shown ones is bounded by
+    them), so publish it as a ranked table::
+
+        make_safe(ranked).ranked("rank", ascending=True, rank_column="order")
+
+    Its figures are worked out again from the published table
+    (:mod:`gangmap.planning.ranking`): the measure recomputed on the listed
+    areas' published counts (a need index scaled over the shown listed
+    areas), ``rank`` among the shown rows (ties by code), ``share`` of the
+    listed areas' published need; ``coverage_if_added`` needs the targeted
+    areas and is withheld (publish :meth:`Recommendation.safe` for coverage).
+
     Examples
     --------
     >>> t = pd.DataFrame({"ward_code": ["A", "B", "C", "D"], "reports": [10, 30, 20, 40]})
@@ -405,16 +430,19 @@ def rank_untargeted(table: Any, targets: Any, measure: str = "need_index") -> Ar
     before = float(np.nansum(v[targeted]) / total)
     keep = ~targeted & np.isfinite(v)
     srcs = sources_of(table, measure)
-    cols = list(dict.fromkeys(identifier_columns(table) + [c for c in [measure, *(srcs or ()), "population"]
-                                                           if c in table]))
-    out = pd.DataFrame(table.frame.loc[keep, cols]).copy()
-    out["need"] = v[keep]
-    out = out.iloc[np.argsort(-out["need"].to_numpy(), kind="stable")].reset_index(drop=True)
-    out.insert(0, "rank", np.arange(1, len(out) + 1))
-    out["share"] = out["need"] / total
-    out["coverage_if_added"] = before + out["share"].cumsum()
-    derived = ["rank", "need", "share", "coverage_if_added"] + ([measure] if srcs != (measure,) else [])
-    return result_table(out, table.geography, sources=srcs, derived=derived, context=["population"])
+    rows = np.flatnonzero(keep)[np.argsort(-v[keep], kind="stable")]
+    raw = {"rank": np.arange(1, len(rows) + 1), "need": whole(v[rows]) if srcs == (measure,) else v[rows]}
+    raw["share"] = v[rows] / total
+    raw["coverage_if_added"] = before + np.cumsum(raw["share"])
+    if not srcs:  # lineage unknown (or public only): the old frame, whose new columns stay undeclared
+        cols = list(dict.fromkeys(identifier_columns(table) + [c for c in [measure, "population"] if c in table]))
+        out = pd.DataFrame(table.frame.iloc[rows][cols]).reset_index(drop=True).assign(**raw)
+        out = out[["rank", *[c for c in out.columns if c != "rank"]]]
+        return result_table(out, table.geography, sources=srcs, derived=list(raw), context=["population"])
+    base = area_inputs(table, measure_columns(table, measure))
+    base = AreaTable(base.frame.iloc[rows].reset_index(drop=True), base.schema)
+    out = with_recipes(base, raw, ranking_recipes(measure, [*base.counts, *base.context]), sources=srcs)
+    return AreaTable(out.frame[["rank", *[c for c in out.columns if c != "rank"]]], out.schema)
 
 
 @dataclass
@@ -445,6 +473,9 @@ class Recommendation:
         The draws behind the rank intervals (None with ``draws=0`` or when
         the measure cannot be resampled; see :attr:`notes`).
     notes : list of str
+    spec : RecommendSpec or None
+        The rule's public settings, so :meth:`safe` can run it again on the
+        published values.
     """
 
     areas: AreaTable
@@ -456,31 +487,74 @@ class Recommendation:
     counts: tuple = ()
     uncertainty: RankUncertainty | None = None
     notes: list = field(default_factory=list)
+    spec: RecommendSpec | None = field(default=None, repr=False)
 
     @property
     def codes(self) -> list[str]:
-        """Codes of the recommended areas, in order."""
+        """Codes of the recommended areas, in order (the analyst's choice, on the raw counts)."""
         return self.areas.codes.astype(str).tolist()
 
-    def safe(self, policy: Any = "nhs", **options):
-        """The recommendation made safe through :func:`gangmap.disclosure.make_safe`.
+    def table(self) -> AreaTable:
+        """Every area with the recommendation's columns and the recipes that publish them (see :meth:`safe`)."""
+        if self.spec is None or not self.counts:
+            return self.areas
+        return recommendation_table(self, self.spec)
 
-        The running ``share`` and ``coverage_after`` columns and the
-        ``reason`` text are left out: next to each other, rows either side
-        of a suppressed area would give its value away; ``robustness`` (a
-        label of ``chosen_share``) too. When the measure is
-        itself a raw count, ``need`` (a copy of it) is left out too, so the
-        count is only shown rounded. Pass ``pattern=`` (the full area
+    def safe(self, policy: Any = "nhs", **options):
+        """The recommendation as published: the same rule worked out again from the published values.
+
+        Every figure comes from the published table only
+        (:mod:`gangmap.planning.ranking`): ``need`` is the measure recomputed on
+        the published counts (a need index scaled over the shown areas), the
+        greedy rule is re-run on it (an area whose count is hidden has no
+        published need, so it is never listed), ``share`` and
+        ``coverage_after`` are of the published need, ``rank`` is among the
+        shown candidates, and ``rank_lo``/``rank_hi``/``chosen_share``/
+        ``robustness`` come from resampling the *published* counts (shares
+        to 10%). The list is cut with :meth:`SafeTable.ranked`: ``order`` is
+        the position in it, and it carries no totals. It can differ from
+        :attr:`codes` (the choice on the raw counts) at the margins; say so
+        with :meth:`published_message`. Pass ``pattern=`` (the full area
         SafeTable) so this table hides the same cells as the others.
         """
-        drop = ["share", "coverage_after", "reason", "robustness"] + (["need"] if self.measure in self.counts else [])
-        frame = self.areas.to_frame().drop(columns=drop, errors="ignore")
-        schema = self.areas.schema.without(drop)
-        table = AreaTable(frame, schema)
-        return publish(table, policy=policy, keep=["touches"], what="recommendation", **options)
+        if self.spec is None or not self.counts:  # no declared lineage: publish() says how to declare it
+            return publish(self.areas, policy=policy, what="recommendation", **options)
+        safe = publish(self.table(), policy=policy, what="recommendation", **options)
+        by = RANKED_BY["contiguous" if self.spec.contiguous else "recommendation"]
+        for col in (self.measure, by):  # a measure with no recipe is withheld, and nothing can be ranked by it
+            require_published(safe, col, "recommendation")
+        return safe.ranked(by, ascending=True, rank_column=LIST_ORDER)
+
+    def published_message(self, safe: Any) -> str:
+        """The message in the figures of the published recommendation ``safe`` (from :meth:`safe`)."""
+        geo = safe.geography
+        f = safe.frame
+        if not len(f):
+            return (f"From the published figures, no {geo.label} can be recommended: the counts of the candidates "
+                    "are too small to publish.")
+        names = f[geo.name if geo.name in f else geo.code].astype(str).tolist()
+        n = len(f)
+        after = float(f["coverage_after"].iloc[-1])
+        before = float(f["coverage_after"].iloc[0] - f["share"].iloc[0])
+        what = f"these {geo.count_of(n)}" if n != 1 else f"this {geo.label}"
+        text = (f"From the published figures, adding {what} ({', '.join(names)}) lifts coverage of {self.measure} "
+                f"from about {pct(before)} to about {pct(after)}")
+        if "robustness" in f:
+            text += _labelled(names, f["robustness"].tolist(), f["chosen_share"].tolist(), "chosen")
+        return text + "."
 
     def __str__(self) -> str:
         return self.message
+
+
+def _labelled(names: list, labels: list, shares: list, what: str) -> str:
+    """``"robust: A (100%); coin-flips: B (60%)"`` from published labels and shares, resampling published counts."""
+    parts = []
+    for label, head in (("robust", "robust"), ("likely", "likely"), ("coin-flip", "coin-flips")):
+        hit = [f"{n} ({100 * s:.0f}%)" for n, lab, s in zip(names, labels, shares) if lab == label]
+        if hit:
+            parts.append(f"{head}: {', '.join(hit)}")
+    return f"; {what} in resamples of the published counts (to 10%): " + "; ".join(parts) if parts else ""
 
 
 def _check_recommend(table: AreaTable, k, population_budget, jump) -> int | None:
@@ -620,10 +694,13 @@ def recommend(table: Any, targets: Any, measure: str = "need_index", *, k: int |
                "chosen_share"] + ([measure] if srcs != (measure,) else [])
     areas = result_table(out, table.geography, sources=srcs, derived=derived, context=["order", population])
     message = _recommend_message(table, sel, out, measure, cand, notes, unc, rows)
+    spec = RecommendSpec(source=table, measure=measure, selection=sel, draws=int(draws) if unc is not None else 0,
+                         seed=int(seed), components=components, contiguous=bool(contiguous),
+                         budget=population_budget is not None)
     return Recommendation(areas=areas, before=sel.before, after=float(out["coverage_after"].iloc[-1]) if len(out)
                           else sel.before, message=message, measure=measure,
                           rule=_rule(measure, table, population_budget, contiguous, jump),
-                          counts=tuple(srcs or ()), uncertainty=unc, notes=notes)
+                          counts=tuple(srcs or ()), uncertainty=unc, notes=notes, spec=spec)
 
 
 def _recommend_message(table, sel, out, measure, cand, notes, unc, rows) -> str:
@@ -667,6 +744,8 @@ class Sensitivity:
     uncertainty : RankUncertainty or None
     message : str
     counts : tuple of str
+    spec : SensitivitySpec or None
+        The public settings, so :meth:`safe` can rank again on published values.
     """
 
     areas: AreaTable
@@ -677,11 +756,50 @@ class Sensitivity:
     counts: tuple = ()
     uncertainty: RankUncertainty | None = None
     notes: list = field(default_factory=list)
+    spec: SensitivitySpec | None = field(default=None, repr=False)
+
+    def table(self) -> AreaTable:
+        """Every area with the sensitivity columns and the recipes that publish them (see :meth:`safe`)."""
+        if self.spec is None or not self.counts:
+            return self.areas
+        return sensitivity_table(self, self.spec)
 
     def safe(self, policy: Any = "nhs", **options):
-        """The area table made safe (ranks and shares are suppressed where a source count is; ``robust``, a
-        label of ``top_k_share``, is not published)."""
-        return publish(self.areas, policy=policy, what="sensitivity table", **options)
+        """The sensitivity table as published: ranked again from the published values only.
+
+        ``need`` is the need index on the published components (rates from the
+        rounded counts, scaled over the shown areas); ranks, the weight
+        scenarios, ``in_top_k`` and ``stable`` are worked out again on it;
+        ``rank_lo``/``rank_hi``/``top_k_share``/``robust`` come from resampling
+        the *published* counts (shares to 10%). Areas whose counts are hidden
+        have no published need and are left out; the rows are cut with
+        :meth:`SafeTable.ranked` (``order``: position in the list, no totals).
+        The booleans are derived, so hidden with their counts.
+        """
+        if self.spec is None or not self.counts:  # no declared lineage: publish() says how to declare it
+            return publish(self.areas, policy=policy, what="sensitivity table", **options)
+        safe = publish(self.table(), policy=policy, what="sensitivity table", **options)
+        for col in (*self.spec.components, RANKED_BY["sensitivity"]):
+            require_published(safe, col, "sensitivity table")
+        return safe.ranked(RANKED_BY["sensitivity"], ascending=True, rank_column=LIST_ORDER)
+
+    def published_message(self, safe: Any) -> str:
+        """The message in the figures of the published sensitivity table ``safe`` (from :meth:`safe`)."""
+        geo = safe.geography
+        f = safe.frame
+        top = f[f["in_top_k"].eq(True)] if "in_top_k" in f else f.iloc[0:0]
+        if not len(top):
+            return (f"From the published figures, no {geo.label} can be ranked: the counts are too small to "
+                    "publish.")
+        names = top[geo.name if geo.name in top else geo.code].astype(str).tolist()
+        stable = int(top["stable"].eq(True).sum()) if "stable" in top else 0
+        text = (f"From the published figures, {stable} of the top {len(top)} {geo.plural} stay in the top {self.k} "
+                f"under every ±{self.delta:.0%} weight change")
+        if "top_k_share" in top:
+            shares = top["top_k_share"].tolist()
+            labels = [robustness(x) for x in shares]
+            text += _labelled(names, labels, shares, f"in the top {self.k}")
+        return text + "."
 
 
 def _check_sensitivity(components, delta, k) -> dict:
@@ -806,9 +924,11 @@ def weight_sensitivity(table: Any, components: Mapping[str, float] | None = None
     derived = ["need", "base_rank", "best_rank", "worst_rank", "rank_spread", "top_k_runs", "rank_lo", "rank_hi",
                "top_k_share", "in_top_k", "stable"]
     areas = result_table(out, table.geography, sources=srcs, derived=[c for c in derived if c in out])
+    spec = SensitivitySpec(source=table, components=comps, delta=float(delta), k=int(k), method=method,
+                           eligible=eligible, draws=int(draws) if unc is not None else 0, seed=int(seed))
     return Sensitivity(areas=areas, scenarios=scen, k=int(k), delta=float(delta),
                        message=_sensitivity_message(table, out, scen, k, delta, unc), counts=tuple(srcs or ()),
-                       uncertainty=unc, notes=notes)
+                       uncertainty=unc, notes=notes, spec=spec)
 
 
 def _component_sources(table: AreaTable, comps: Mapping) -> tuple[str, ...] | None:
