@@ -36,19 +36,20 @@ class PackPlan:
         """Map layers for the overlays a map asks for (campaign, recommended, hubs)."""
         from .. import maps
 
+        # The published list (re-run on published need), never the analyst's raw picks.
         out = maps.campaign_layers(self.areas, targets=self.targets if "campaign" in overlays else None,
-                                   recommendation=self.recommendation if "recommended" in overlays else None)
+                                   recommendation=self.tables["recommendation"] if "recommended" in overlays else None)
         if "hubs" in overlays and self.hubs is not None:
             out += maps.hub_layers(self.hubs, safe_opts=self.tables.get("_opts", {}))
         return out
 
     def statements(self) -> list[tuple[str, str]]:
         """(heading, sentence) pairs for the index page."""
-        parts = [("Campaign targeting", self.recommendation.message)]
+        parts = [("Campaign targeting", self.recommendation.published_message(self.tables["recommendation"]))]
         if self.sensitivity is not None:
-            parts.append(("Weight sensitivity", self.sensitivity.message))
+            parts.append(("Weight sensitivity", self.sensitivity.published_message(self.tables["sensitivity"])))
         if self.hubs is not None:
-            parts.append(("Hub rollout", self.hubs.message))
+            parts.append(("Hub rollout", self.hubs.published_message(self.tables["hubs"])))
         if self.effect is not None:
             text = self.effect.published_message(self.tables["campaign_effect"])
             parts.append(("Is the campaign working?", text or "Not shown: the counts it rests on are too small to "
