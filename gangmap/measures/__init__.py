@@ -66,6 +66,7 @@ from .series import (
     county_trend,
     mann_kendall,
     poisson_trend,
+    published_totals,
     sens_slope,
     series_rates,
     to_quarters,
@@ -86,7 +87,8 @@ __all__ = [
     "FUNNEL_LABELS",
     # time
     "to_quarters", "series_rates", "county_series", "mann_kendall", "sens_slope", "poisson_trend", "trend",
-    "county_trend", "trend_chart", "area_trend", "MannKendall", "PoissonTrend", "CountyTrend", "TREND_LABELS",
+    "county_trend", "trend_chart", "published_totals", "area_trend", "MannKendall", "PoissonTrend",
+    "CountyTrend", "TREND_LABELS",
     "emerging_hotspots", "space_time_cube", "classify_ehsa", "SpaceTimeCube", "EHSA_LABELS",
     # registry
     "REGISTRY", "Measure", "MissingInput", "ensure", "ensure_all", "available", "title", "recompute", "recompute_all",

@@ -28,6 +28,7 @@ Trends (:func:`trend`, :func:`county_trend`):
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ from .checks import some, subject
 
 __all__ = ["check_series", "period_numbers", "to_quarters", "series_rates", "county_series", "mann_kendall",
            "sens_slope", "poisson_trend", "trend", "county_trend", "trend_chart", "MannKendall", "PoissonTrend",
-           "CountyTrend", "TREND_LABELS", "area_trend"]
+           "CountyTrend", "TREND_LABELS", "area_trend", "published_totals"]
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
@@ -337,6 +338,24 @@ def county_trend(series: pd.DataFrame, *, alpha: float = 0.05) -> CountyTrend:
     mk = mann_kendall(totals.to_numpy(), t)
     pt = poisson_trend(totals.to_numpy(), t, per_year=PER_YEAR[freq])
     return CountyTrend(totals, freq, mk, pt, _direction(mk, alpha), tuple(totals.index[totals.isna()]))
+
+
+def published_totals(safes: Mapping[str, Any], column: str) -> pd.DataFrame:
+    """A one-row series frame of the published county totals of ``column``, one per period.
+
+    ``safes`` maps each period's label to its SafeTable (made safe together:
+    see :func:`gangmap.disclosure.protect_linked`). Each total is the policy's
+    published total (added up from raw counts, then rounded), never a sum of
+    rounded areas; a hidden total is NaN. This is what a chart that leaves the
+    machine may draw.
+    """
+    row = {}
+    for label, safe in safes.items():
+        t = safe.totals
+        county = t[t["level"] == "county"]
+        hidden = f"{column}_suppressed" in county and bool(county[f"{column}_suppressed"].iloc[0])
+        row[str(label)] = float("nan") if county.empty or hidden else float(county[column].iloc[0])
+    return pd.DataFrame([row], index=["county"])
 
 
 def trend_chart(series: pd.DataFrame, *, title: str | None = None, launch: str | None = None,

@@ -97,17 +97,9 @@ def draw_time_map(out, cfg: PackConfig, spec: MapSpec, safes: dict, table: Any) 
 
 def trend_png(out, safes: dict, column: str, table: Any, *, launch: str | None = None) -> Path:
     """The county trend chart drawn from the published county totals of each period (never raw sums)."""
-    import pandas as pd
-
     from .. import measures
     from ..export import to_png
 
-    totals = {}
-    for label, safe in safes.items():
-        t = safe.totals
-        row = t[t["level"] == "county"]
-        hidden = bool(row[f"{column}_suppressed"].iloc[0]) if f"{column}_suppressed" in row else False
-        totals[label] = float("nan") if hidden or row.empty else float(row[column].iloc[0])
-    series = pd.DataFrame([totals], index=["county"])
+    series = measures.published_totals(safes, column)
     fig = measures.trend_chart(series, title=f"{title_of(column, table)}: county total per period", launch=launch)
     return to_png(fig, safes[list(safes)[-1]], out.path("trend.png"))
