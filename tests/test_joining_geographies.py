@@ -95,7 +95,9 @@ def test_rows_keyed_by_another_geography_are_refused(lsoas):
     with pytest.raises(InputError, match=r"no LSOA code, LSOA name, .* column found. Columns are: ward_code"):
         join(from_frame(lsoas, geography="lsoa"), reports=pd.DataFrame({"ward_code": ["E05000001"]}))
     # ... and rows already read as ward-keyed are refused when placed.
-    ward_rows = intake.read_reports(pd.DataFrame({"ward_code": ["E05000001"]}))
+    from gangmap.io import read_reports
+
+    ward_rows = read_reports(pd.DataFrame({"ward_code": ["E05000001"]}))
     with pytest.raises(InputError, match="keyed by ward_code, but the areas are LSOAs"):
         join(from_frame(lsoas, geography="lsoa"), reports=ward_rows)
 
