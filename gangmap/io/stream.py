@@ -176,11 +176,12 @@ def is_police_source(obj) -> bool:
     if path.suffix.lower() == ".zip":
         return True
     with open(path, "rb") as f:
-        head = f.read(4096).splitlines()[:1]
-    if not head:
-        return False
-    names = next(csv.reader([head[0].decode("utf-8", "replace").lstrip("\ufeff")]), [])
-    return all(c in [n.strip() for n in names] for c in POLICE_REQUIRED)
+        head = f.read(65536).splitlines()[:30]  # the header may sit under a title (see gangmap.io.tables)
+    for line in head:
+        names = next(csv.reader([line.decode("utf-8", "replace").lstrip("\ufeff")]), [])
+        if all(c in [n.strip() for n in names] for c in POLICE_REQUIRED):
+            return True
+    return False
 
 
 @dataclass
@@ -313,7 +314,9 @@ def read_police_chunked(path, *, chunksize: int | None = None, **kwargs) -> Inta
     frame = pd.concat(data, ignore_index=True)
     for c in ("category", "period", "lsoa_code"):
         frame[c] = frame[c].astype("string")
-    rej = pd.concat(rejected, ignore_index=True).astype({"row": "int64"}) if rejected else rejections()
+    rejected = [r for r in rejected if len(r)]
+    rej = pd.concat(rejected, ignore_index=True) if rejected else rejections()
+    rej = rej.astype({"row": "int64", "reason": "object"})
     return Intake(kind="reports", key="point", source=stream.source, rows_read=offset, data=frame, rejected=rej,
                   notes=stream.notes(notes), missing_periods=stream.missing_periods)
 

@@ -158,6 +158,11 @@ class KindCube:
                                      "column. Remove the filter or add the column.")
                 notes.append(f"no {column} column, so the {column} filter was not applied to this input")
                 continue
+            unpublished = [w for w in wanted if column == "period" and w in self.missing_periods
+                           and w not in self.available.get("period", [])]
+            if unpublished and self.strict:
+                raise InputError(f"{self.source}: period {unpublished} was not published by the source (no data, "
+                                 f"not zero); choose among {', '.join(self.published)}.")
             check_filter(column, wanted, self.available[column], strict=self.strict, source=self.source,
                          notes=notes)
         return notes
