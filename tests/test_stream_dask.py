@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from test_stream_join import folder, grid, messy, same_reports  # noqa: F401  (fixtures)
 
 from gangmap.errors import ConfigError
 from gangmap.joining import build_cube, join
-
-from test_stream_join import folder, grid, messy, same_reports  # noqa: F401  (fixtures)
 
 distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed")
 

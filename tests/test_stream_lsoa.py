@@ -11,12 +11,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_stream_join import CODES, folder, grid, same_reports  # noqa: F401  (fixtures)
 
 import gangmap
 from gangmap.io import read_police
 from gangmap.joining import join, place
-
-from test_stream_join import CODES, folder, grid, same_reports  # noqa: F401  (fixtures)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

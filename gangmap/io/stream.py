@@ -43,9 +43,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..geography import WORK_CRS
 from .periods import parse_period
 from .police import POLICE_COLUMNS, StreetFile, StreetFiles, read_street_file, reason_in_file, street_files
-from ..geography import WORK_CRS
 from .readers import POLICE_REQUIRED, Intake, rejections
 from .text import clean_text
 

@@ -206,7 +206,8 @@ class KindCube:
                            outside_rows=listed.loc[listed["status"] == "outside", ["row", "count"]]
                            .reset_index(drop=True),
                            rejected_rows=self.rejected.reset_index(drop=True),
-                           filtered=int(self.groups.loc[~g_keep, "rows"].sum() + self.unplaced.loc[~u_keep, "rows"].sum()),
+                           filtered=int(self.groups.loc[~g_keep, "rows"].sum()
+                                        + self.unplaced.loc[~u_keep, "rows"].sum()),
                            notes=self.notes + notes, agreement=self.agreement,
                            unmatched_count=int(um["rows"].sum()), outside_count=int(out["rows"].sum()),
                            rejected_count=self.rejected_count,

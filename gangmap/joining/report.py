@@ -198,7 +198,7 @@ class SourceReport:
         for r, why in zip(self.rejected_rows["row"].head(10), self.rejected_rows["reason"].head(10)):
             lines.append(f"    row {r}: {why}")
         if self.rejected > 10:
-            lines.append(f"    ... and {self.rejected - 10} more (see report.rejected_rows and report.rejected_summary)")
+            lines.append(f"    ... and {self.rejected - 10} more (see report.rejected_rows, report.rejected_summary)")
         return lines
 
     def problems(self, limit: int = 10) -> list[str]:
