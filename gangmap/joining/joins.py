@@ -10,6 +10,16 @@ with the rows listed, unless ``allow_unmatched=True``; then the report's
 ``not_placed`` line travels with the table (``schema.notes``) into every
 output's footer.
 
+data.police.uk street files given by path (a CSV, a folder, a zip, a glob
+or a list of them) are read in chunks and counted as they go
+(:mod:`.streaming`), so memory stays bounded whatever the number of rows;
+the tables and reports are exactly those of the in-memory join of
+``gangmap.io.read_police`` on the same files. ``engine="dask"`` runs that
+streaming join on dask. Every other input is read whole, with the areas'
+geography (rows keyed by LSOA or neighbourhood codes or names find them).
+The reader's notes and the months it found unpublished go into the report and
+``schema.missing_periods``: no data, never zero.
+
 Examples
 --------
 >>> import gangmap
