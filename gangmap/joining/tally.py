@@ -81,26 +81,64 @@ def _decode(codes: np.ndarray, uniques: np.ndarray) -> np.ndarray:
     return table[np.where(codes < 0, len(uniques), codes)]
 
 
-def aggregate_matched(pos: np.ndarray, keys: dict[str, pd.Series], count: np.ndarray) -> pd.DataFrame:
-    """Rows and total count per (area position, period, category) of the matched rows (one chunk)."""
-    key = pos.astype("int64")
-    parts = {}
-    for name in _KEYS:
-        if name in keys:
-            codes, uniques = _codes(keys[name])
-            key = key * (len(uniques) + 1) + (codes + 1)
-            parts[name] = (codes, uniques)
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    out = {"pos": pos[first].astype("int64")}
-    for name in _KEYS:
-        if name in parts:
-            codes, uniques = parts[name]
-            out[name] = _decode(codes[first], uniques)
-        else:
-            out[name] = np.full(len(uniq), None, dtype=object)
-    out["rows"] = np.bincount(inverse.ravel(), minlength=len(uniq)).astype("int64")
-    out["count"] = np.bincount(inverse.ravel(), weights=count, minlength=len(uniq))
-    return pd.DataFrame(out)
+@dataclass
+class _Cells:
+    """Matched rows and their total count per (area, period, category), as integer-coded arrays.
+
+    Periods and categories are coded in the order first seen (missing is a
+    value of its own), so the cells cost 32 bytes each whatever the text, and
+    adding them up again is one ``np.unique`` on an integer key.
+    """
+
+    codes: dict = field(default_factory=lambda: {k: {} for k in _KEYS})
+    parts: list = field(default_factory=list)
+    pending: int = 0
+
+    def _coded(self, name: str, values) -> np.ndarray:
+        table = self.codes[name]
+        return np.array([table.setdefault(v, len(table)) for v in values], dtype="int64")
+
+    def add(self, pos: np.ndarray, keys: dict[str, pd.Series], count: np.ndarray) -> None:
+        coded = []
+        for name in _KEYS:
+            if name in keys:
+                codes, uniques = _codes(keys[name])
+                glob = self._coded(name, [*uniques, None])
+                coded.append(glob[np.where(codes < 0, len(uniques), codes)])
+            else:
+                coded.append(np.full(len(pos), self._coded(name, [None])[0], dtype="int64"))
+        self._push(pos.astype("int64"), coded[0], coded[1], np.ones(len(pos), dtype="int64"), count)
+
+    def _push(self, pos, p, c, rows, count) -> None:
+        self.parts.append(self._sum(pos, p, c, rows, count))
+        self.pending += len(self.parts[-1][0])
+        if self.pending > _COMPACT:
+            self.parts = [self._sum(*(np.concatenate(a) for a in zip(*self.parts)))]
+            self.pending = len(self.parts[0][0])
+
+    def _sum(self, pos, p, c, rows, count):
+        n_p, n_c = max(len(self.codes["period"]), 1), max(len(self.codes["category"]), 1)
+        key = (pos * n_p + p) * n_c + c
+        uniq, inverse = np.unique(key, return_inverse=True)
+        inverse = inverse.ravel()
+        return (uniq // (n_p * n_c), (uniq // n_c) % n_p, uniq % n_c,
+                np.bincount(inverse, weights=rows, minlength=len(uniq)).astype("int64"),
+                np.bincount(inverse, weights=count, minlength=len(uniq)))
+
+    def merge(self, other: _Cells) -> None:
+        remap = {name: np.append(self._coded(name, list(other.codes[name])), -1) for name in _KEYS}
+        for pos, p, c, rows, count in other.parts:
+            self._push(pos, remap["period"][p], remap["category"][c], rows, count)
+
+    def frame(self) -> pd.DataFrame:
+        """``pos``, ``period``, ``category``, ``rows``, ``count``: one row per cell, sorted (missing last)."""
+        if not self.parts:
+            return _empty(_GROUP_COLS)
+        pos, p, c, rows, count = self._sum(*(np.concatenate(a) for a in zip(*self.parts)))
+        names = {k: np.array(list(self.codes[k]) or [None], dtype=object) for k in _KEYS}
+        frame = pd.DataFrame({"pos": pos, "period": names["period"][p], "category": names["category"][c],
+                              "rows": rows, "count": count})
+        return frame.sort_values(["pos", "period", "category"], na_position="last", kind="stable")
 
 
 def _sum_groups(frame: pd.DataFrame, by: list[str], sort: bool) -> pd.DataFrame:
@@ -166,7 +204,7 @@ class Tally:
     key: str = ""
     rows_read: int = 0
     has: set = field(default_factory=set)
-    groups: list = field(default_factory=list)
+    cells: _Cells = field(default_factory=_Cells)
     unplaced: list = field(default_factory=list)
     listed: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
@@ -180,7 +218,6 @@ class Tally:
     agreement: AgreementTally | None = None
     notes: list = field(default_factory=list)
     source_notes: list = field(default_factory=list)
-    _pending: int = 0
 
     # ------------------------------------------------------------------ adding rows
     def add(self, data: pd.DataFrame, rejected: pd.DataFrame, rows_read: int, placement, *,
@@ -196,10 +233,9 @@ class Tally:
         count = pd.to_numeric(data["count"]).to_numpy(dtype="float64")
         matched = placement.status == "matched"
         if matched.all():
-            self._add_groups(aggregate_matched(placement.pos, keys, count))
+            self.cells.add(placement.pos, keys, count)
         else:
-            self._add_groups(aggregate_matched(placement.pos[matched], {k: v[matched] for k, v in keys.items()},
-                                               count[matched]))
+            self.cells.add(placement.pos[matched], {k: v[matched] for k, v in keys.items()}, count[matched])
             self._add_unplaced(data, placement, ~matched, count)
         self._add_rejected(rejected)
         if placement.by == "point":
@@ -209,13 +245,6 @@ class Tally:
             self.agreement.add(point_pos, lsoa_pos, count)
         self.notes.extend(n for n in placement.notes if n not in self.notes)
         self.rows_read += rows_read
-
-    def _add_groups(self, frame: pd.DataFrame) -> None:
-        self.groups.append(frame)
-        self._pending += len(frame)
-        if self._pending > _COMPACT:
-            self.groups = [_sum_groups(pd.concat(self.groups, ignore_index=True), _GROUP_COLS[:3], False)]
-            self._pending = len(self.groups[0])
 
     def _add_unplaced(self, data: pd.DataFrame, placement, sel: np.ndarray, count: np.ndarray) -> None:
         rows = pd.DataFrame({"row": data["row"].to_numpy()[sel].astype("int64") + self.rows_read,
@@ -266,8 +295,7 @@ class Tally:
         self.by = self.by or other.by
         self.key = self.key or other.key
         self.has |= other.has
-        for frame in other.groups:
-            self._add_groups(frame)
+        self.cells.merge(other.cells)
         self.unplaced.extend(other.unplaced)
         for name, frames, key in (("unplaced", other.listed, ["status", "value"]),
                                   ("rejected", other.rejected, ["kind"])):
@@ -297,8 +325,7 @@ class Tally:
     # ------------------------------------------------------------------ results
     def matched_groups(self) -> pd.DataFrame:
         """``pos``, ``period``, ``category`` (string, NA where none), ``rows``, ``count``; sorted."""
-        frame = pd.concat(self.groups, ignore_index=True) if self.groups else _empty(_GROUP_COLS)
-        frame = _sum_groups(frame.astype({"period": "object", "category": "object"}), _GROUP_COLS[:3], True)
+        frame = self.cells.frame().reset_index(drop=True)
         return frame.astype({"pos": "int64", "period": "string", "category": "string", "rows": "int64",
                              "count": "float64"})[_GROUP_COLS]
 
