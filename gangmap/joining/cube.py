@@ -123,9 +123,8 @@ class KindCube:
         """The cube of a finished :class:`~gangmap.joining.tally.Tally` (every chunk added, or merged)."""
         groups, unplaced = tally.matched_groups(), tally.unplaced_groups()
         has = tuple(k for k in _KEYS if k in tally.has)
-        available = {k: sorted(set(groups[k].dropna().astype(str)) | set(unplaced[k].dropna().astype(str)))
-                     for k in has}
-        published = tuple(sorted(p for p in available.get("period", []) if looks_like_month(pd.Series([p])).all()))
+        available = {k: sorted(_distinct(groups[k]) | _distinct(unplaced[k])) for k in has}
+        published = tuple(sorted(p for p in available.get("period", []) if _is_month(p)))
         missing = tuple(sorted(set(missing_periods)))
         published = tuple(p for p in published if p not in missing)
         notes = [*notes, *tally.notes, *_duplicate_note(groups, tally.by, areas, has)]
@@ -173,8 +172,7 @@ class KindCube:
         for column, wanted in (("category", _wanted(category)), ("period", _wanted(period))):
             if wanted is None or column not in self.has:
                 continue
-            want = {w.casefold() for w in wanted}
-            keep &= frame[column].astype("string").str.casefold().isin(want).fillna(False).to_numpy(dtype=bool)
+            keep &= _isin(frame[column], {w.casefold() for w in wanted})
         return keep
 
     # ------------------------------------------------------------------ results
@@ -186,7 +184,7 @@ class KindCube:
     def periods(self, category=None, period=None) -> list[str]:
         """Periods of the matched rows inside the filter."""
         g = self.groups[self.keep(self.groups, category, period)]
-        return sorted(g["period"].dropna().astype(str).unique().tolist()) if "period" in g else []
+        return sorted(_distinct(g["period"])) if "period" in g else []
 
     def report(self, category=None, period=None) -> SourceReport:
         """The :class:`SourceReport` of this input under the filter."""
@@ -225,8 +223,8 @@ class KindCube:
                              "be made. Add a period column (YYYY-MM).")
         self.validate(category, None)
         g = self.groups[self.keep(self.groups, category, None)]
-        months = g["period"].astype("string")
-        bad = months.isna() | ~looks_like_month(months)
+        months = g["period"].astype(object)
+        bad = months.isna().to_numpy() | ~_isin(months, {m for m in set(months.dropna()) if _is_month(m)}, fold=False)
         if bad.any():
             shown = sorted(set(months[bad].fillna("(blank)").astype(str)))[:5]
             raise InputError(f"{self.source}: {int(g.loc[bad.to_numpy(), 'rows'].sum())} placed rows have a period "
@@ -240,6 +238,21 @@ class KindCube:
         frame = pd.DataFrame(values, columns=pd.Index(span, name="period"))
         frame.loc[:, [m not in published for m in span]] = np.nan
         return frame if freq == "M" else _quarters(frame)
+
+
+def _isin(values: pd.Series, wanted: set, fold: bool = True) -> np.ndarray:
+    """Which values (case-folded) are in ``wanted``, testing each distinct value once (cheap on categoricals)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    hit = [(str(u).casefold() if fold else u) in wanted for u in uniques]
+    return np.append(np.array(hit, dtype=bool), False)[np.where(codes < 0, len(uniques), codes)]
+
+
+def _is_month(value) -> bool:
+    return bool(looks_like_month(pd.Series([value])).all())
+
+
+def _distinct(values: pd.Series) -> set[str]:
+    return {str(v) for v in pd.unique(values.dropna())}
 
 
 def _unmatched_summary(um: pd.DataFrame, listed: pd.DataFrame) -> pd.DataFrame:

@@ -76,11 +76,6 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype("int64"), np.asarray(uniques, dtype=object)
 
 
-def _decode(codes: np.ndarray, uniques: np.ndarray) -> np.ndarray:
-    table = np.array([*uniques, None], dtype=object)
-    return table[np.where(codes < 0, len(uniques), codes)]
-
-
 @dataclass
 class _Cells:
     """Matched rows and their total count per (area, period, category), as integer-coded arrays.
@@ -135,10 +130,19 @@ class _Cells:
         if not self.parts:
             return _empty(_GROUP_COLS)
         pos, p, c, rows, count = self._sum(*(np.concatenate(a) for a in zip(*self.parts)))
-        names = {k: np.array(list(self.codes[k]) or [None], dtype=object) for k in _KEYS}
-        frame = pd.DataFrame({"pos": pos, "period": names["period"][p], "category": names["category"][c],
-                              "rows": rows, "count": count})
+        cols = {k: _categorical(list(self.codes[k]) or [None], code) for k, code in zip(_KEYS, (p, c))}
+        frame = pd.DataFrame({"pos": pos, **cols, "rows": rows, "count": count})
         return frame.sort_values(["pos", "period", "category"], na_position="last", kind="stable")
+
+
+def _categorical(values: list, codes: np.ndarray) -> pd.Categorical:
+    """``values[codes]`` as a categorical with sorted categories (missing: ``None`` among the values)."""
+    names = pd.Index([v for v in values if v is not None], dtype=object)
+    order = names.argsort()
+    rank = np.empty(len(names), dtype="int64")
+    rank[order] = np.arange(len(names))
+    table = np.array([-1 if v is None else rank[names.get_loc(v)] for v in values], dtype="int64")
+    return pd.Categorical.from_codes(table[codes], categories=names[order].astype(str))
 
 
 def _sum_groups(frame: pd.DataFrame, by: list[str], sort: bool) -> pd.DataFrame:
@@ -324,10 +328,12 @@ class Tally:
 
     # ------------------------------------------------------------------ results
     def matched_groups(self) -> pd.DataFrame:
-        """``pos``, ``period``, ``category`` (string, NA where none), ``rows``, ``count``; sorted."""
+        """``pos``, ``period``, ``category`` (categoricals, NA where none), ``rows``, ``count``; sorted.
+
+        Categoricals keep the cube small: a national LSOA cube has millions of cells.
+        """
         frame = self.cells.frame().reset_index(drop=True)
-        return frame.astype({"pos": "int64", "period": "string", "category": "string", "rows": "int64",
-                             "count": "float64"})[_GROUP_COLS]
+        return frame.astype({"pos": "int64", "rows": "int64", "count": "float64"})[_GROUP_COLS]
 
     def unplaced_groups(self) -> pd.DataFrame:
         """``status``, ``value``, ``closest``, ``period``, ``category``, ``rows``, ``count``, by first appearance."""
