@@ -15,8 +15,8 @@ same files (the tests check it, on clean and on messy files).
 Running on dask
 ---------------
 ``engine="dask"`` runs the same per-file join as dask tasks, one per street
-file, and merges their tallies in file order, so row numbers, listings and
-counts are the same as in-process. dask is imported only then. Locally,
+file, and merges their tallies pairwise in file order (a tree of merge
+tasks), so row numbers, listings and counts are the same as in-process. dask is imported only then. Locally,
 without a cluster, dask's threaded scheduler is used. On a cluster::
 
     pip install "dask[distributed]"        # on the client and every worker, with gangmap
@@ -76,14 +76,23 @@ def _remote_tally(stream: PoliceStream, index: int, frame: gpd.GeoDataFrame, geo
     return file_tally(stream, index, AreaTable(frame, Schema(geography=geography)), bridge, by)
 
 
-def _dask_tallies(stream: PoliceStream, areas: AreaTable, bridge: Bridge | None, by: str | None) -> list[Tally]:
+def _merged(a: Tally, b: Tally) -> Tally:
+    return a.merge(b)
+
+
+def _dask_tally(stream: PoliceStream, areas: AreaTable, bridge: Bridge | None, by: str | None) -> Tally:
+    """One task per file, then their tallies merged pairwise in file order (a tree: no node holds them all)."""
     import dask
 
     frame = dask.delayed(areas.frame, pure=True)
     shared = [dask.delayed(x, pure=True) for x in (stream, areas.geography, bridge)]
-    tasks = [dask.delayed(_remote_tally, pure=True)(shared[0], i, frame, shared[1], shared[2], by)
+    level = [dask.delayed(_remote_tally, pure=True)(shared[0], i, frame, shared[1], shared[2], by)
              for i in range(len(stream.files))]
-    return list(dask.compute(*tasks))
+    while len(level) > 1:
+        pairs = [dask.delayed(_merged, pure=True)(a, b) for a, b in zip(level[0::2], level[1::2])]
+        level = pairs + ([level[-1]] if len(level) % 2 else [])
+    (total,) = dask.compute(level[0])
+    return total
 
 
 def stream_kind(obj, areas: AreaTable, *, kind: str = "reports", bridge: Bridge | None = None,
@@ -97,12 +106,11 @@ def stream_kind(obj, areas: AreaTable, *, kind: str = "reports", bridge: Bridge 
         raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}.")
     stream = open_police(obj, chunksize=chunksize)
     if engine == "dask":
-        tallies = _dask_tallies(stream, areas, bridge, by)
-    else:
-        tallies = [file_tally(stream, i, areas, bridge, by) for i in range(len(stream.files))]
-    total = tallies[0]
-    for t in tallies[1:]:
-        total.merge(t)
+        total = _dask_tally(stream, areas, bridge, by)
+    else:  # each file's tally is merged as soon as it is made
+        total = file_tally(stream, 0, areas, bridge, by)
+        for i in range(1, len(stream.files)):
+            total.merge(file_tally(stream, i, areas, bridge, by))
     key = total.key or "point"
     return KindCube.from_tally(total, areas, kind=kind, source=stream.source, key=key,
                                notes=stream.notes(total.source_notes), missing_periods=stream.missing_periods)
