@@ -36,7 +36,7 @@ import codecs
 import csv
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +115,7 @@ class _Checked(io.RawIOBase):
 class _Values:
     """Each distinct raw value of a categorical column, cleaned (or parsed) once and kept across chunks."""
 
-    convert: object
+    convert: Callable[[object], str | None]
     seen: dict = field(default_factory=dict)
 
     def map(self, column: pd.Series) -> pd.Categorical:
@@ -296,9 +296,15 @@ def open_police(path, *, chunksize: int | None = None, force=None, months=None, 
 def read_police_chunked(path, *, chunksize: int | None = None, **kwargs) -> Intake:
     """:func:`read_police` through the chunked reader, gathered in one Intake (for tests and comparisons)."""
     stream = open_police(path, chunksize=chunksize, **kwargs)
-    data, rejected, notes, offset = [], [], [], 0
+    data: list[pd.DataFrame] = []
+    rejected: list[pd.DataFrame] = []
+    notes: list[str] = []
+    offset = 0
     for member in stream.files:
-        mine_d, mine_r, mine_n, done = [], [], [], 0
+        mine_d: list[pd.DataFrame] = []
+        mine_r: list[pd.DataFrame] = []
+        mine_n: list[str] = []
+        done = 0
         for chunk in stream.chunks(member):
             if chunk is RESTART:
                 mine_d, mine_r, mine_n, done = [], [], [], 0

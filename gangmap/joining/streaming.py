@@ -82,8 +82,11 @@ def _merged(a: Tally, b: Tally) -> Tally:
 
 def _dask_tally(stream: PoliceStream, areas: AreaTable, bridge: Bridge | None, by: str | None) -> Tally:
     """One task per file, then their tallies merged pairwise in file order (a tree: no node holds them all)."""
-    import dask
-
+    try:
+        import dask
+    except ImportError:
+        raise ConfigError('engine="dask" needs dask: pip install "dask[distributed]", or use engine="local".') \
+            from None
     frame = dask.delayed(areas.frame, pure=True)
     shared = [dask.delayed(x, pure=True) for x in (stream, areas.geography, bridge)]
     level = [dask.delayed(_remote_tally, pure=True)(shared[0], i, frame, shared[1], shared[2], by)
