@@ -316,7 +316,7 @@ def test_real_unmatched_lsoa_codes_are_recognised(real):
 
 @pytest.mark.realdata
 def test_real_interpolation_conserves_totals(real):
-    wards = real["wards"]
+    wards = real["wards"].frame  # read_wards gives an AreaTable; interpolation takes its frame
     counts = real["placed"].loc[real["placed"]["status"] == "matched"].groupby("ward_code").size()
     src = wards.assign(reports=wards["ward_code"].map(counts).fillna(0).astype(int))
     total = int(src["reports"].sum())

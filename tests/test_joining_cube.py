@@ -100,7 +100,7 @@ def test_cube_table_matches_planted_answer_and_join(grid, planted, cube, categor
 def test_table_report_and_series_never_read_or_place_again(grid, planted, monkeypatch):
     df, _ = planted
     calls = {"assign": 0, "intake": 0}
-    real_assign, real_intake = join_module.assign, join_module.as_intake
+    real_assign, real_intake = join_module.place_rows, join_module.as_intake
 
     def counting_assign(*a, **k):
         calls["assign"] += 1
@@ -110,7 +110,7 @@ def test_table_report_and_series_never_read_or_place_again(grid, planted, monkey
         calls["intake"] += 1
         return real_intake(*a, **k)
 
-    monkeypatch.setattr(join_module, "assign", counting_assign)
+    monkeypatch.setattr(join_module, "place_rows", counting_assign)
     monkeypatch.setattr(join_module, "as_intake", counting_intake)
     c, _ = build_cube(grid, reports=df, allow_unmatched=True)
     assert calls == {"assign": 1, "intake": 1}
@@ -199,10 +199,15 @@ def test_series_needs_months(grid):
     c, _ = build_cube(grid, reports=pd.DataFrame({"ward_code": CODES[:2], "count": [1, 2]}))
     with pytest.raises(Exception, match="no period"):
         c.series()
+    # A quarter is refused by the reader (gangmap.io.periods): that row is rejected, so the join fails...
     odd = pd.DataFrame({"ward_code": CODES[:2], "period": ["2018-03", "Q1 2018"], "count": [1, 2]})
-    c2, _ = build_cube(grid, reports=odd)
-    with pytest.raises(Exception, match="not a month"):
-        c2.series()
+    with pytest.raises(NotPlacedError, match=r"rejected row 2: period is 'Q1 2018': a quarter"):
+        build_cube(grid, reports=odd)
+    # ... unless allowed: then the series holds the one month read, and the rejected row is reported.
+    c2, rep = build_cube(grid, reports=odd, allow_unmatched=True)
+    assert rep.rejected == 1 and rep.matched == 1 and rep.balanced
+    s = c2.series()
+    assert s.columns.tolist() == ["2018-03"] and s.loc[CODES[0], "2018-03"] == 1 and s["2018-03"].sum() == 1
 
 
 def test_referrals_filter_is_a_note_and_counts_by_name_with_district(grid):

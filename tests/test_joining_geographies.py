@@ -91,8 +91,15 @@ def test_neighbourhoods_with_their_own_codes_by_code_and_name():
 
 
 def test_rows_keyed_by_another_geography_are_refused(lsoas):
-    with pytest.raises(InputError, match="keyed by ward_code, but the areas are LSOAs"):
+    # The join reads the rows with the areas' geography, so a ward-keyed table finds no LSOA column...
+    with pytest.raises(InputError, match=r"no LSOA code, LSOA name, .* column found. Columns are: ward_code"):
         join(from_frame(lsoas, geography="lsoa"), reports=pd.DataFrame({"ward_code": ["E05000001"]}))
+    # ... and rows already read as ward-keyed are refused when placed.
+    from gangmap.io import read_reports
+
+    ward_rows = read_reports(pd.DataFrame({"ward_code": ["E05000001"]}))
+    with pytest.raises(InputError, match="keyed by ward_code, but the areas are LSOAs"):
+        join(from_frame(lsoas, geography="lsoa"), reports=ward_rows)
 
 
 # --------------------------------------------------------------------------- point location

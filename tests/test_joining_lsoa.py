@@ -63,7 +63,7 @@ def test_lsoa_path_against_point_path_on_wards(real):
 def test_lsoa_path_onto_districts_where_lsoas_nest(real):
     """LSOAs nest in districts: there the LSOA path and the point path all but coincide."""
     w = real["wards"]
-    d = w.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
+    d = w.frame.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
     d = d.rename(columns={"lad_code": "district_code", "lad_name": "district_name"})
     areas = from_frame(d, geography=custom("district", gss=True, parent_code="county_code",
                                            parent_name="county_name"))

@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import glob as globlib
 import re
 import zipfile
@@ -41,7 +42,7 @@ from .readers import POLICE_REQUIRED, Intake, read_reports, rejections
 from .tables import Table, load_table, load_table_text
 
 __all__ = ["POLICE_COLUMNS", "read_police", "read_police_csv", "parse_street_name", "force_slug",
-           "month_range"]
+           "month_range", "StreetFile", "StreetFiles", "street_files", "read_street_file", "reason_in_file"]
 
 #: The columns of a street-level CSV, exactly as published.
 POLICE_COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
@@ -51,7 +52,7 @@ _STREET = re.compile(r"(?:^|/)(\d{4}-\d{2})-([a-z0-9-]+?)-street\.csv$", re.I)
 
 
 @dataclass(frozen=True)
-class _Member:
+class StreetFile:
     """One street CSV: where it is (a file, or a member of a zip) and its month and force."""
 
     label: str
@@ -65,6 +66,49 @@ class _Member:
             return self.path.read_bytes()
         with zipfile.ZipFile(self.path) as z:
             return z.read(self.member)
+
+    @contextlib.contextmanager
+    def stream(self):
+        """A binary stream of the file (a zip member is decompressed as it is read)."""
+        if self.member is None:
+            with open(self.path, "rb") as f:
+                yield f
+        else:
+            with zipfile.ZipFile(self.path) as z, z.open(self.member) as f:
+                yield f
+
+
+@dataclass
+class StreetFiles:
+    """The street files selected at a path, in reading order (month, then force), and what is missing.
+
+    ``missing`` maps each month asked for (or inside the span read) to the
+    forces without a file for it; ``notes`` open with the files read and end
+    with the months not published.
+    """
+
+    files: list[StreetFile]
+    source: str
+    missing: dict[str, list[str]]
+    forces: list[str]
+
+    @property
+    def missing_periods(self) -> tuple[str, ...]:
+        return tuple(self.missing)
+
+    def notes(self, member_notes=()) -> tuple[str, ...]:
+        """The Intake notes: files read, each file's own notes, then the months not published."""
+        months = sorted({m.month for m in self.files if m.month})
+        if any(m.force for m in self.files):
+            head = f"{len(self.files)} street file(s) read: {', '.join(f for f in self.forces if f)}; {_span(months)}"
+        else:
+            head = f"{len(self.files)} file(s) read (force and month not in the file name)"
+        notes = [head, *member_notes]
+        if self.missing:
+            shown = [m if len(absent) == len(self.forces) else f"{m} ({', '.join(absent)})"
+                     for m, absent in self.missing.items()]
+            notes.append(f"not published (no data, not zero): {', '.join(shown)}")
+        return tuple(notes)
 
 
 def parse_street_name(name: str) -> tuple[str, str] | None:
@@ -116,10 +160,10 @@ def _months(months) -> list[str]:
     return sorted(set(parsed))
 
 
-def _collect(path) -> tuple[list[_Member], str]:
+def _collect(path) -> tuple[list[StreetFile], str]:
     """Every street CSV at ``path`` (a CSV, a folder, a glob, a zip, or a list of these) and a source label."""
     if isinstance(path, (list, tuple)):
-        found: list[_Member] = []
+        found: list[StreetFile] = []
         for p in path:
             found.extend(_collect(p)[0])
         return found, ", ".join(map(str, path))
@@ -139,10 +183,10 @@ def _collect(path) -> tuple[list[_Member], str]:
     if zipfile.is_zipfile(p):
         return _zip_members(p), text
     parsed = parse_street_name(p.name) or ("", "")
-    return [_Member(text, parsed[0], parsed[1], p)], text
+    return [StreetFile(text, parsed[0], parsed[1], p)], text
 
 
-def _zip_members(path: Path) -> list[_Member]:
+def _zip_members(path: Path) -> list[StreetFile]:
     try:
         with zipfile.ZipFile(path) as z:
             names = [n for n in z.namelist() if not n.endswith("/")]
@@ -152,11 +196,11 @@ def _zip_members(path: Path) -> list[_Member]:
     for n in names:
         parsed = parse_street_name(n)
         if parsed and not PurePosixPath(n).name.startswith("."):
-            out.append(_Member(f"{path}:{n}", parsed[0], parsed[1], path, n))
+            out.append(StreetFile(f"{path}:{n}", parsed[0], parsed[1], path, n))
     return out
 
 
-def _select(members: list[_Member], source: str, forces, months) -> list[_Member]:
+def _select(members: list[StreetFile], source: str, forces, months) -> list[StreetFile]:
     if not members:
         raise InputError(f"{source}: no data.police.uk street-level CSV (YYYY-MM-force-street.csv) found. Give "
                          "the archive zip, a folder or a glob of street files.")
@@ -182,8 +226,8 @@ def _select(members: list[_Member], source: str, forces, months) -> list[_Member
     return sorted(members, key=lambda m: (m.month, m.force, m.label))
 
 
-def _duplicates(members: list[_Member]) -> tuple[_Member, _Member] | None:
-    seen: dict[tuple[str, str], _Member] = {}
+def _duplicates(members: list[StreetFile]) -> tuple[StreetFile, StreetFile] | None:
+    seen: dict[tuple[str, str], StreetFile] = {}
     for m in members:
         if not m.month:
             continue
@@ -226,24 +270,25 @@ def read_police(path, *, force=None, months=None, month_from: str | None = None,
         No street file found, an unknown force, the same force and month given
         twice, or a file that is not a street-level CSV.
     """
+    files = street_files(path, force=force, months=months, month_from=month_from, month_to=month_to)
+    parts = [read_street_file(m) for m in files.files]
+    intake = _combine(parts, files.source)
+    intake.notes = files.notes(intake.notes)
+    intake.missing_periods = files.missing_periods
+    return intake
+
+
+def street_files(path, *, force=None, months=None, month_from: str | None = None,
+                 month_to: str | None = None) -> StreetFiles:
+    """The street files :func:`read_police` reads at ``path`` (same arguments), without reading them."""
     wanted = _wanted_months(months, month_from, month_to)
     members, source = _collect(path)
     members = _select(members, source, force, wanted)
     if not members:
         raise InputError(f"{source}: no street files for the force(s) and month(s) asked for "
                          f"({_asked(force, wanted)}). Check the months and force names.")
-    parts = [_read_member(m) for m in members]
-    intake = _combine(parts, source)
-    missing = _missing_months(members, wanted)
     forces = sorted({m.force for m in members})
-    notes = [f"{len(members)} street file(s) read: {', '.join(forces)}; "
-             f"{_span(sorted({m.month for m in members if m.month}))}", *intake.notes]
-    if missing:
-        shown = [m if len(absent) == len(forces) else f"{m} ({', '.join(absent)})" for m, absent in missing.items()]
-        notes.append(f"not published (no data, not zero): {', '.join(shown)}")
-    intake.notes = tuple(notes)
-    intake.missing_periods = tuple(missing)
-    return intake
+    return StreetFiles(members, source, _missing_months(members, wanted), forces)
 
 
 def _wanted_months(months, month_from, month_to) -> set[str] | None:
@@ -268,7 +313,7 @@ def _span(months: list[str]) -> str:
     return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]} ({len(months)} months)"
 
 
-def _missing_months(members: list[_Member], wanted: set[str] | None) -> dict[str, list[str]]:
+def _missing_months(members: list[StreetFile], wanted: set[str] | None) -> dict[str, list[str]]:
     """``{month: [forces without a file]}`` for months asked for (or inside the span read)."""
     bounds = _bounds(members)
     months = sorted(wanted) if wanted else month_range(*bounds) if bounds else []
@@ -278,12 +323,13 @@ def _missing_months(members: list[_Member], wanted: set[str] | None) -> dict[str
     return {month: absent for month, absent in missing.items() if absent}
 
 
-def _bounds(members: list[_Member]) -> tuple[str, str] | None:
+def _bounds(members: list[StreetFile]) -> tuple[str, str] | None:
     months = sorted({m.month for m in members if m.month})
     return (months[0], months[-1]) if months else None
 
 
-def _read_member(m: _Member) -> tuple[_Member, Intake]:
+def read_street_file(m: StreetFile) -> tuple[StreetFile, Intake]:
+    """One street file read whole (the reference reader: every check of :mod:`gangmap.io.tables`)."""
     table = load_table_text(m.read(), m.label, what="police.uk street CSV")
     missing = [c for c in POLICE_REQUIRED if c not in table.frame.columns]
     if missing:
@@ -296,19 +342,25 @@ def _read_member(m: _Member) -> tuple[_Member, Intake]:
     return m, read_reports(Table(table.frame, m.label, table.notes))
 
 
-def _combine(parts: list[tuple[_Member, Intake]], source: str) -> Intake:
+def reason_in_file(label: str, row: int, why: str, several: bool) -> str:
+    """A rejected row's reason: prefixed with its file and row there when rows of several files are numbered on."""
+    return f"{label} row {row}: {why}" if several else why
+
+
+def _combine(parts: list[tuple[StreetFile, Intake]], source: str) -> Intake:
     """One Intake from several: rows numbered on across files; reasons name the file and its row."""
     data: list[pd.DataFrame] = []
     rejected: list[pd.DataFrame] = []
     notes: list[str] = []
     offset = 0
+    several = len(parts) > 1
     for m, it in parts:
         d = it.data.copy()
         d["row"] = d["row"] + offset
         data.append(d)
         if len(it.rejected):
             rejected.append(pd.DataFrame({"row": it.rejected["row"] + offset,
-                                          "reason": [f"{m.label} row {r}: {why}" for r, why in
+                                          "reason": [reason_in_file(m.label, r, why, several) for r, why in
                                                      zip(it.rejected["row"], it.rejected["reason"])]}))
         notes.extend(f"{m.label}: {n}" for n in it.notes)
         offset += it.rows_read
@@ -317,4 +369,3 @@ def _combine(parts: list[tuple[_Member, Intake]], source: str) -> Intake:
     label = parts[0][0].label if len(parts) == 1 else source
     return Intake(kind="reports", key="point", source=label, rows_read=offset, data=frame, rejected=rej,
                   notes=tuple(notes))
-

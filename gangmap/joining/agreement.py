@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..table import AreaTable
+from .tally import AgreementTally
 
-__all__ = ["PathAgreement", "compare_paths"]
+__all__ = ["PathAgreement", "compare_paths", "path_agreement"]
 
 
 @dataclass
@@ -65,14 +66,18 @@ class PathAgreement:
 
 def compare_paths(areas: AreaTable, point_pos: np.ndarray, lsoa_pos: np.ndarray, counts) -> PathAgreement:
     """Compare two placements of the same rows (area row positions, -1 where not placed)."""
-    counts = np.asarray(counts, dtype="float64")
-    both = (point_pos >= 0) & (lsoa_pos >= 0)
-    same = float((point_pos[both] == lsoa_pos[both]).mean()) if both.any() else float("nan")
+    tally = AgreementTally(len(areas))
+    tally.add(np.asarray(point_pos), np.asarray(lsoa_pos), counts)
+    return path_agreement(areas, tally)
+
+
+def path_agreement(areas: AreaTable, tally: AgreementTally) -> PathAgreement:
+    """The :class:`PathAgreement` of a tally of rows placed both ways (summed chunk by chunk)."""
+    same = tally.same / tally.both if tally.both else float("nan")
     n = len(areas)
-    per = pd.DataFrame({"point": np.bincount(point_pos[point_pos >= 0], weights=counts[point_pos >= 0], minlength=n),
-                        "lsoa": np.bincount(lsoa_pos[lsoa_pos >= 0], weights=counts[lsoa_pos >= 0], minlength=n)},
+    per = pd.DataFrame({"point": tally.point, "lsoa": tally.lsoa},
                        index=pd.Index(areas.codes.to_numpy(), name=areas.geography.code))
     corr = float(per["point"].corr(per["lsoa"])) if n > 1 else float("nan")
     total = per["point"].sum()
     moved = float((per["lsoa"] - per["point"]).abs().sum() / 2 / total) if total else float("nan")
-    return PathAgreement(int(both.sum()), same, per, corr, moved, areas.geography.label)
+    return PathAgreement(int(tally.both), same, per, corr, moved, areas.geography.label)

@@ -7,10 +7,14 @@ input once and keeps
 
 * the matched rows aggregated to (area, period, category): number of rows and
   total count;
-* the rows that were not placed (unmatched, outside every area), row by row,
-  with their period and category, so that a filtered report still lists
-  exactly the rows it left out;
-* the rejected rows and the notes.
+* the rows that were not placed (unmatched, outside every area) counted by
+  status, value, period and category, so that a filtered report still counts
+  exactly the rows it left out, and a bounded listing of them;
+* the rejected rows counted by reason, a bounded listing, and the notes.
+
+It is made from a :class:`~gangmap.joining.tally.Tally`, which the in-memory
+join fills in one go and the streaming join chunk by chunk (see
+:mod:`.tally` for the listing bounds).
 
 :meth:`AreaCube.table` and :meth:`AreaCube.report` then give, for any
 category/period filter, the same table and report as :func:`gangmap.join`
@@ -26,7 +30,11 @@ any category, placed or not) is taken as not published: its column is NaN,
 never 0, unless the caller says the source covered it
 (``covered_periods=["2018-05"]``: then it is 0 wherever nothing was placed).
 A month the input has rows for is published: an area without rows that month
-is 0. A quarter is the sum of its three months, and NaN unless all three are
+is 0, except a month the reader found missing for some source
+(``Intake.missing_periods``: police.uk months for which a force published no
+file): gangmap cannot tell which areas that force covers, so the month is NaN
+for every area, listed in ``schema.missing_periods`` and in the series' span
+even beyond the first or last month read. A quarter is the sum of its three months, and NaN unless all three are
 published (a quarter only partly inside the input's span is NaN).
 """
 
@@ -41,9 +49,13 @@ from ..errors import InputError
 from ..geography import Geography
 from ..io.intake import Intake
 from ..table import AreaTable
+from .agreement import path_agreement
+from .hints import outside_hint
 from .match import check_filter, looks_like_month
 from .place import Placement
 from .report import SourceReport
+from .tally import Tally
+from .vintage import detect_vintage
 
 __all__ = ["KindCube", "month_span"]
 
@@ -76,39 +88,61 @@ class KindCube:
     n_areas: int
     groups: pd.DataFrame
     unplaced: pd.DataFrame
+    listed: pd.DataFrame
     rejected: pd.DataFrame
+    reasons: pd.DataFrame
     has: tuple[str, ...]
     available: dict[str, list[str]]
     published: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
     hint: str | None = None
     agreement: object = None
+    missing_periods: tuple[str, ...] = ()
 
     @property
     def strict(self) -> bool:
         """A filter that cannot apply is an error for the reports, a note for the referrals."""
         return self.kind == "reports"
 
+    @property
+    def rejected_count(self) -> int:
+        return int(self.reasons["rows"].sum()) if len(self.reasons) else 0
+
     @classmethod
-    def build(cls, intake: Intake, areas: AreaTable, placement: Placement, *, hint=None,
-              agreement=None) -> KindCube:
-        """Aggregate the placed rows of ``intake`` (see :func:`gangmap.joining.place.assign`)."""
-        data = intake.data
-        has = tuple(k for k in _KEYS if k in data)
-        cols = {k: data[k].astype("string").to_numpy() for k in has}
-        count = pd.to_numeric(data["count"]).to_numpy()
-        matched = placement.status == "matched"
-        groups = _aggregate(placement.pos[matched], {k: v[matched] for k, v in cols.items()}, count[matched])
-        unplaced = pd.DataFrame({"row": data["row"].to_numpy()[~matched], "status": placement.status[~matched],
-                                 "value": placement.value.to_numpy()[~matched],
-                                 "closest": placement.closest.to_numpy()[~matched],
-                                 "count": count[~matched].astype("float64"),
-                                 **{k: v[~matched] for k, v in cols.items()}})
-        available = {k: sorted(pd.Series(cols[k]).dropna().unique().tolist()) for k in has}
-        published = tuple(sorted(p for p in available.get("period", []) if looks_like_month(pd.Series([p])).all()))
-        notes = list(placement.notes) + _duplicate_note(groups, placement.by, areas, has)
-        return cls(intake.kind, intake.source, placement.key, intake.rows_read, areas.geography, len(areas), groups,
-                   unplaced, intake.rejected.copy(), has, available, published, notes, hint, agreement)
+    def build(cls, intake: Intake, areas: AreaTable, placement: Placement, *, point_pos=None,
+              lsoa_pos=None) -> KindCube:
+        """Aggregate the placed rows of ``intake`` (see :func:`gangmap.joining.place.assign`): one chunk."""
+        tally = Tally(len(areas))
+        tally.add(intake.data, intake.rejected, intake.rows_read, placement, point_pos=point_pos, lsoa_pos=lsoa_pos)
+        return cls.from_tally(tally, areas, kind=intake.kind, source=intake.source, key=placement.key,
+                              notes=intake.notes, missing_periods=intake.missing_periods)
+
+    @classmethod
+    def from_tally(cls, tally: Tally, areas: AreaTable, *, kind: str, source: str, key: str, notes=(),
+                   missing_periods=()) -> KindCube:
+        """The cube of a finished :class:`~gangmap.joining.tally.Tally` (every chunk added, or merged)."""
+        groups, unplaced = tally.matched_groups(), tally.unplaced_groups()
+        has = tuple(k for k in _KEYS if k in tally.has)
+        available = {k: sorted(_distinct(groups[k]) | _distinct(unplaced[k])) for k in has}
+        published = tuple(sorted(p for p in available.get("period", []) if _is_month(p)))
+        missing = tuple(sorted(set(missing_periods)))
+        published = tuple(p for p in published if p not in missing)
+        notes = [*notes, *tally.notes, *_duplicate_note(groups, tally.by, areas, has)]
+        if tally.by == "code" and (unplaced["status"] == "unmatched").any():
+            guess = detect_vintage(pd.Series(unplaced.loc[unplaced["status"] == "unmatched", "value"].unique()),
+                                   areas)
+            if guess is not None:
+                notes.append(guess.message)
+        hint = agreement = None
+        if tally.by == "point":
+            x, y, share = tally.hint_sample()
+            hint = outside_hint(areas, x, y, share)
+        if tally.agreement is not None:
+            agreement = path_agreement(areas, tally.agreement)
+            notes.append(agreement.summary())
+        return cls(kind, source, key, tally.rows_read, areas.geography, len(areas), groups, unplaced,
+                   tally.listed_rows(), tally.rejected_rows(), tally.rejected_reasons(), has, available, published,
+                   notes, hint, agreement, missing)
 
     # ------------------------------------------------------------------ filters
     def validate(self, category=None, period=None) -> list[str]:
@@ -123,6 +157,11 @@ class KindCube:
                                      "column. Remove the filter or add the column.")
                 notes.append(f"no {column} column, so the {column} filter was not applied to this input")
                 continue
+            unpublished = [w for w in wanted if column == "period" and w in self.missing_periods
+                           and w not in self.available.get("period", [])]
+            if unpublished and self.strict:
+                raise InputError(f"{self.source}: period {unpublished} was not published by the source (no data, "
+                                 f"not zero); choose among {', '.join(self.published)}.")
             check_filter(column, wanted, self.available[column], strict=self.strict, source=self.source,
                          notes=notes)
         return notes
@@ -133,8 +172,7 @@ class KindCube:
         for column, wanted in (("category", _wanted(category)), ("period", _wanted(period))):
             if wanted is None or column not in self.has:
                 continue
-            want = {w.casefold() for w in wanted}
-            keep &= frame[column].astype("string").str.casefold().isin(want).fillna(False).to_numpy(dtype=bool)
+            keep &= _isin(frame[column], {w.casefold() for w in wanted})
         return keep
 
     # ------------------------------------------------------------------ results
@@ -146,7 +184,7 @@ class KindCube:
     def periods(self, category=None, period=None) -> list[str]:
         """Periods of the matched rows inside the filter."""
         g = self.groups[self.keep(self.groups, category, period)]
-        return sorted(g["period"].dropna().astype(str).unique().tolist()) if "period" in g else []
+        return sorted(_distinct(g["period"])) if "period" in g else []
 
     def report(self, category=None, period=None) -> SourceReport:
         """The :class:`SourceReport` of this input under the filter."""
@@ -156,16 +194,25 @@ class KindCube:
         kept = self.unplaced[u_keep]
         um = kept[kept["status"] == "unmatched"]
         out = kept[kept["status"] == "outside"]
+        listed = self.listed[self.keep(self.listed, category, period)]
+        listed_um = listed[listed["status"] == "unmatched"]
         matched_rows = int(self.groups.loc[g_keep, "rows"].sum())
         rep = SourceReport(kind=self.kind, source=self.source, key=self.key, rows_read=self.rows_read,
                            geography=self.geography, matched=matched_rows,
                            total=float(self.groups.loc[g_keep, "count"].sum()),
-                           unmatched_rows=um[["row", "value", "closest", "count"]].reset_index(drop=True),
-                           outside_rows=out[["row", "count"]].reset_index(drop=True),
+                           unmatched_rows=listed_um[["row", "value", "closest", "count"]].reset_index(drop=True),
+                           outside_rows=listed.loc[listed["status"] == "outside", ["row", "count"]]
+                           .reset_index(drop=True),
                            rejected_rows=self.rejected.reset_index(drop=True),
-                           filtered=int(self.groups.loc[~g_keep, "rows"].sum() + (~u_keep).sum()),
-                           notes=self.notes + notes, agreement=self.agreement)
-        if self.hint and len(out) > matched_rows:
+                           filtered=int(self.groups.loc[~g_keep, "rows"].sum()
+                                        + self.unplaced.loc[~u_keep, "rows"].sum()),
+                           notes=self.notes + notes, agreement=self.agreement,
+                           unmatched_count=int(um["rows"].sum()), outside_count=int(out["rows"].sum()),
+                           rejected_count=self.rejected_count,
+                           not_placed_sum=float(um["count"].sum() + out["count"].sum()),
+                           unmatched_summary=_unmatched_summary(um, listed_um), rejected_summary=self.reasons.copy(),
+                           missing_periods=self.missing_periods)
+        if self.hint and rep.outside > matched_rows:
             rep.hint = self.hint
         return rep
 
@@ -176,15 +223,15 @@ class KindCube:
                              "be made. Add a period column (YYYY-MM).")
         self.validate(category, None)
         g = self.groups[self.keep(self.groups, category, None)]
-        months = g["period"].astype("string")
-        bad = months.isna() | ~looks_like_month(months)
+        months = g["period"].astype(object)
+        bad = months.isna().to_numpy() | ~_isin(months, {m for m in set(months.dropna()) if _is_month(m)}, fold=False)
         if bad.any():
             shown = sorted(set(months[bad].fillna("(blank)").astype(str)))[:5]
             raise InputError(f"{self.source}: {int(g.loc[bad.to_numpy(), 'rows'].sum())} placed rows have a period "
                              f"that is not a month (e.g. {shown}); fix the period column (YYYY-MM) to make a "
                              "time series.")
         published = set(self.published) | {str(c) for c in covered}
-        span = month_span(published)
+        span = month_span(published | set(self.missing_periods))
         col = pd.Index(span).get_indexer(months.to_numpy())
         values = np.zeros((self.n_areas, len(span)))
         np.add.at(values, (g["pos"].to_numpy(), col), g["count"].to_numpy(dtype="float64"))
@@ -193,11 +240,31 @@ class KindCube:
         return frame if freq == "M" else _quarters(frame)
 
 
-def _aggregate(pos: np.ndarray, keys: dict[str, np.ndarray], count: np.ndarray) -> pd.DataFrame:
-    frame = pd.DataFrame({"pos": pos.astype("int64"), **keys, "count": count})
-    by = ["pos", *keys]
-    g = frame.groupby(by, dropna=False, sort=True)["count"].agg(["size", "sum"]).reset_index()
-    return g.rename(columns={"size": "rows", "sum": "count"})
+def _isin(values: pd.Series, wanted: set, fold: bool = True) -> np.ndarray:
+    """Which values (case-folded) are in ``wanted``, testing each distinct value once (cheap on categoricals)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    hit = [(str(u).casefold() if fold else u) in wanted for u in uniques]
+    return np.append(np.array(hit, dtype=bool), False)[np.where(codes < 0, len(uniques), codes)]
+
+
+def _is_month(value) -> bool:
+    return bool(looks_like_month(pd.Series([value])).all())
+
+
+def _distinct(values: pd.Series) -> set[str]:
+    return {str(v) for v in pd.unique(values.dropna())}
+
+
+def _unmatched_summary(um: pd.DataFrame, listed: pd.DataFrame) -> pd.DataFrame:
+    """One row per distinct unmatched value: ``value``, ``rows``, ``total``, ``closest``, ``first_rows``."""
+    if um.empty:
+        return pd.DataFrame(columns=["value", "rows", "total", "closest", "first_rows"])
+    g = um.groupby("value", sort=True, dropna=False)
+    first = listed.groupby("value", sort=False, dropna=False)["row"].apply(lambda r: ", ".join(map(str, r.head(5))))
+    out = pd.DataFrame({"rows": g["rows"].sum(), "total": g["count"].sum(), "closest": g["closest"].first()})
+    out = out.reset_index()
+    out["first_rows"] = out["value"].map(first).fillna("")
+    return out.sort_values(["rows", "value"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def _duplicate_note(groups: pd.DataFrame, by: str, areas: AreaTable, has) -> list[str]:

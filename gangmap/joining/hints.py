@@ -39,30 +39,33 @@ def _swapped_degrees(x, y):
     return np.where(ok, sx, np.nan), np.where(ok, sy, np.nan)
 
 
-def outside_hint(areas: AreaTable, x, y, outside: np.ndarray) -> str | None:
+def outside_hint(areas: AreaTable, x, y, share: float) -> str | None:
     """A one-line diagnosis when more than :data:`MOSTLY_OUTSIDE` of the points are outside, else None.
 
-    ``x``/``y`` are the rows' coordinates in EPSG:27700 (as the intake
-    converted them) and ``outside`` marks the rows outside every area.
+    ``share`` is the share of all rows with coordinates that fall outside
+    every area; ``x``/``y`` are the first points with coordinates (EPSG:27700,
+    as the intake converted them; :data:`~gangmap.joining.tally.HINT_SAMPLE`
+    of them, in row order), on which the usual mistakes are tried. A sample
+    of the first points keeps the diagnosis bounded for any number of rows,
+    and the streaming and in-memory joins give the same one.
     """
     x, y = np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64")
     ok = np.isfinite(x) & np.isfinite(y)
-    if ok.sum() == 0 or outside[ok].mean() <= MOSTLY_OUTSIDE:
+    if ok.sum() == 0 or share <= MOSTLY_OUTSIDE:
         return None
     x, y = x[ok], y[ok]
     geo = areas.geography
-    share = f"{outside[ok].mean():.0%} of the rows with coordinates fall outside every {geo.label}"
-    sample = slice(0, 20_000)  # enough to tell, bounded for huge files
-    if _inside_share(areas, *_swapped_degrees(x[sample], y[sample])) > MOSTLY_OUTSIDE:
-        return f"{share}; with latitude and longitude swapped most fall inside: the two columns are probably " \
+    share_text = f"{share:.0%} of the rows with coordinates fall outside every {geo.label}"
+    if _inside_share(areas, *_swapped_degrees(x, y)) > MOSTLY_OUTSIDE:
+        return f"{share_text}; with latitude and longitude swapped most fall inside: the two columns are probably " \
                "the wrong way round (rename them, or pass lat=/lon=)"
-    if _inside_share(areas, y[sample], x[sample]) > MOSTLY_OUTSIDE:
-        return f"{share}; with easting and northing swapped most fall inside: the two columns are probably " \
+    if _inside_share(areas, y, x) > MOSTLY_OUTSIDE:
+        return f"{share_text}; with easting and northing swapped most fall inside: the two columns are probably " \
                "the wrong way round (rename them, or pass easting=/northing=)"
     if np.nanmax(np.abs(x)) <= 180 and np.nanmax(np.abs(y)) <= 90:
-        return f"{share}; the coordinates look like degrees (longitude/latitude) given as eastings/northings " \
+        return f"{share_text}; the coordinates look like degrees (longitude/latitude) given as eastings/northings " \
                "(metres): name the columns latitude/longitude, or pass lat=/lon="
-    return _elsewhere(areas, x, y, share)
+    return _elsewhere(areas, x, y, share_text)
 
 
 def _elsewhere(areas: AreaTable, x, y, share: str) -> str:

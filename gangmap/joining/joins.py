@@ -10,6 +10,16 @@ with the rows listed, unless ``allow_unmatched=True``; then the report's
 ``not_placed`` line travels with the table (``schema.notes``) into every
 output's footer.
 
+data.police.uk street files given by path (a CSV, a folder, a zip, a glob
+or a list of them) are read in chunks and counted as they go
+(:mod:`.streaming`), so memory stays bounded whatever the number of rows;
+the tables and reports are exactly those of the in-memory join of
+``gangmap.io.read_police`` on the same files. ``engine="dask"`` runs that
+streaming join on dask. Every other input is read whole, with the areas'
+geography (rows keyed by LSOA or neighbourhood codes or names find them).
+The reader's notes and the months it found unpublished go into the report and
+``schema.missing_periods``: no data, never zero.
+
 Examples
 --------
 >>> import gangmap
@@ -21,21 +31,20 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError
 from ..io.intake import Intake, as_intake
 from ..table import AreaTable, Schema
-from .agreement import compare_paths
 from .areas import areas_source, as_areas, identifier_columns
 from .cube import KindCube, month_span
-from .hints import outside_hint
-from .locate import point_index
-from .place import Bridge, assign, make_bridge
+from .place import Bridge, assign, make_bridge, place_rows
 from .report import JoinReport, SourceReport
-from .vintage import detect_vintage
+from .streaming import is_streamable, stream_kind
 
 __all__ = ["AreaCube", "build_cube", "join"]
 
@@ -124,7 +133,11 @@ class AreaCube:
     def _schema(self, category, period, report: JoinReport) -> Schema:
         periods = sorted({p for k in self.kinds.values() for p in k.periods(category, period)})
         published = {p for k in self.kinds.values() for p in k.published} | set(self.covered_periods)
-        missing = [m for m in month_span([p for p in periods if len(p) == 7]) if m not in published]
+        missing = {m for m in month_span([p for p in periods if len(p) == 7]) if m not in published}
+        wanted = None if period is None else {str(p) for p in ([period] if isinstance(period, str) else period)}
+        missing |= {m for k in self.kinds.values() for m in k.missing_periods
+                    if (wanted is None or m in wanted) and m not in self.covered_periods}
+        missing = sorted(missing)
         notes = {}
         for kind, sec in report.sections.items():
             notes[kind] = {"source": sec.source, "by": sec.key, **({"not_placed": sec.not_placed}
@@ -137,27 +150,23 @@ class AreaCube:
                       categories=cats, repaired=self.areas.schema.repaired)
 
 
-def _count_kind(intake: Intake, areas: AreaTable, schools, bridge: Bridge | None, by) -> KindCube:
-    placement = assign(intake, areas, schools=schools, bridge=bridge, by=by)
-    data = intake.data
-    hint = agreement = None
-    if placement.by == "point":
-        hint = outside_hint(areas, data["x"], data["y"], placement.status == "outside")
-    if placement.by == "lsoa" and "x" in data and areas.has_geometry:
-        point_pos = point_index(areas).positions(data["x"], data["y"])
-        agreement = compare_paths(areas, point_pos, placement.pos, data["count"])
-        placement.notes.append(agreement.summary())
-        # An LSOA the bridge does not know, whose point is outside every area too, is outside, not a typo.
-        beyond = (placement.status == "unmatched") & (point_pos < 0) & np.isfinite(data["x"].to_numpy(float))
-        placement.status = np.where(beyond, "outside", placement.status)
-    if placement.by == "code" and (placement.status == "unmatched").any():
-        guess = detect_vintage(placement.value[placement.status == "unmatched"], areas)
-        if guess is not None:
-            placement.notes.append(guess.message)
-    return KindCube.build(intake, areas, placement, hint=hint, agreement=agreement)
+def _count_kind(obj, kind: str, areas: AreaTable, schools, bridge: Bridge | None, by, chunksize,
+                engine: str) -> KindCube:
+    """One count input placed and counted: police.uk files streamed in chunks, anything else in memory."""
+    if is_streamable(obj, kind):
+        return stream_kind(obj, areas, kind=kind, bridge=bridge, by=by, chunksize=chunksize, engine=engine)
+    if chunksize is not None or engine != "local":
+        what = type(obj).__name__ if not isinstance(obj, (str, Path)) else str(obj)
+        raise ConfigError(f"{kind}={what}: only data.police.uk street files given by path (a CSV, a folder, a "
+                          "zip, a glob or a list of them) are read in chunks or on dask; drop chunksize=/engine= "
+                          "for this input.")
+    intake = as_intake(obj, kind, geography=areas.geography)
+    placement, point_pos, lsoa_pos = place_rows(intake, areas, schools=schools, bridge=bridge, by=by)
+    return KindCube.build(intake, areas, placement, point_pos=point_pos, lsoa_pos=lsoa_pos)
 
 
 def _population(intake: Intake, areas: AreaTable, schools, bridge) -> Population:
+    """The population per area; a second row for one area (by code or name) is a rejected row."""
     placement = assign(intake, areas, schools=schools, bridge=bridge)
     geo = areas.geography
     rejected = intake.rejected
@@ -184,7 +193,8 @@ def _population(intake: Intake, areas: AreaTable, schools, bridge) -> Population
 
 
 def build_cube(areas, reports=None, referrals=None, population=None, *, schools=None, lsoa=None, by=None,
-               allow_unmatched: bool = False, covered_periods=()) -> tuple[AreaCube, JoinReport]:
+               allow_unmatched: bool = False, covered_periods=(), chunksize: int | None = None,
+               engine: str = "local") -> tuple[AreaCube, JoinReport]:
     """Read and place every input once; return the :class:`AreaCube` and its unfiltered report.
 
     Parameters are those of :func:`join` (without the filters), plus
@@ -199,12 +209,11 @@ def build_cube(areas, reports=None, referrals=None, population=None, *, schools=
     kinds, sources = {}, [s for s in (areas_source(table),) if s]
     for kind, obj in (("reports", reports), ("referrals", referrals)):
         if obj is not None:
-            intake = as_intake(obj, kind)
-            kinds[kind] = _count_kind(intake, table, sch, bridge, by.get(kind))
-            sources.append(intake.source)
+            kinds[kind] = _count_kind(obj, kind, table, sch, bridge, by.get(kind), chunksize, engine)
+            sources.append(kinds[kind].source)
     pop = None
     if population is not None:
-        intake = as_intake(population, "population")
+        intake = as_intake(population, "population", geography=table.geography)
         pop = _population(intake, table, sch, bridge)
         sources.append(intake.source)
     cube = AreaCube(table, kinds, pop, tuple(str(c) for c in covered_periods), [], tuple(sources))
@@ -212,7 +221,8 @@ def build_cube(areas, reports=None, referrals=None, population=None, *, schools=
 
 
 def join(areas, reports=None, referrals=None, population=None, *, schools=None, category=None, period=None,
-         lsoa=None, by=None, allow_unmatched: bool = False) -> tuple[AreaTable, JoinReport]:
+         lsoa=None, by=None, allow_unmatched: bool = False, chunksize: int | None = None,
+         engine: str = "local") -> tuple[AreaTable, JoinReport]:
     """Join report, referral and population inputs onto areas of any geography.
 
     Parameters
@@ -242,6 +252,16 @@ def join(areas, reports=None, referrals=None, population=None, *, schools=None, 
         Go on when rows could not be placed (unmatched, ambiguous, rejected);
         the report's ``not_placed`` line says how many. Without it such a
         join raises :class:`~gangmap.joining.NotPlacedError` listing them.
+    chunksize : int, optional
+        Rows per chunk for police.uk street files given by path (a CSV, a
+        folder, a zip, a glob or a list of them), which are always read in
+        chunks (500,000 rows by default; see
+        :mod:`gangmap.joining.streaming`): memory stays bounded whatever the
+        number of rows, and the result is that of ``read_police`` in memory.
+    engine : {"local", "dask"}
+        ``"dask"`` runs the streaming join of police.uk files as dask tasks,
+        one per file (on a ``dask.distributed`` cluster when a ``Client`` is
+        active); see :mod:`gangmap.joining.streaming`.
 
     Returns
     -------
@@ -256,6 +276,6 @@ def join(areas, reports=None, referrals=None, population=None, *, schools=None, 
         every row read is in exactly one of them.
     """
     cube, _ = build_cube(areas, reports, referrals, population, schools=schools, lsoa=lsoa, by=by,
-                         allow_unmatched=True)
+                         allow_unmatched=True, chunksize=chunksize, engine=engine)
     report = cube.report(category, period).check(allow_unmatched)
     return cube.table(category, period), report

@@ -2,14 +2,17 @@
 
 Record-level reports (police.uk rows, schools) come as coordinates. They are
 located against a spatial index built once per set of areas and kept while
-the areas' frame lives (geopandas' STRtree ``sindex`` and the polygons
-prepared), so reports, schools and every later call on the same table share
-it. Points are queried all at once, never row by row: the tree gives the
-bounding-box candidates, then one vectorised ``intersects`` on the prepared
-polygons keeps the true hits (on 7,681 England wards and 300,000 random
-points, one run on a shared machine: 0.8 of the time of ``geopandas.sjoin``,
-same codes for every point; querying the tree with ``predicate="intersects"``
-directly took 1.9 times as long as ``sjoin``).
+the areas' frame lives (the polygons prepared, and a grid of square cells
+each listing the areas whose bounding box touches it), so reports, schools
+and every later call on the same table share it. Points are located all at
+once, never row by row, and no point geometry is made: each point's cell
+gives its candidate areas, their bounding boxes keep the likely ones, then one
+vectorised ``shapely.intersects_xy`` per area on the prepared polygon keeps
+the true hits. Cells are an eighth of the median area's size (at most
+4,000,000 cells), so a point has about two candidates. On 7,681 England wards
+and 975,000 points (one run on this shared 2-core machine) that took 1.6 s,
+against 3.2 s for an STRtree query of point geometries followed by a
+vectorised ``intersects``, with the same area for every point.
 
 A point on the edge shared by two areas intersects both; it goes to the one
 that comes first in the table's row order, so the same input always gives the
@@ -19,6 +22,7 @@ same counts and no point is counted twice.
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -32,6 +36,21 @@ from .areas import as_areas
 __all__ = ["PointIndex", "point_index", "locate_points"]
 
 _CACHE: dict[int, PointIndex] = {}
+#: Most cells in the candidate grid (bounds its memory: two int64 per cell at most).
+_MAX_CELLS = 4_000_000
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Square cells over the areas' extent, each listing the areas whose bounding box touches it (CSR)."""
+
+    x0: float
+    y0: float
+    size: float
+    nx: int
+    ny: int
+    indptr: np.ndarray
+    areas: np.ndarray
 
 
 class PointIndex:
@@ -45,6 +64,8 @@ class PointIndex:
         self.geoms.sindex  # noqa: B018  (build the tree now, once)
         self.polygons = np.asarray(self.geoms.values)
         shapely.prepare(self.polygons)  # prepared once: each point test is then a fast lookup
+        self.bounds = shapely.bounds(self.polygons)
+        self._grid: _Grid | None = None
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -54,20 +75,60 @@ class PointIndex:
         x = np.asarray(x, dtype="float64")
         y = np.asarray(y, dtype="float64")
         out = np.full(len(x), -1, dtype="int64")
-        ok = np.isfinite(x) & np.isfinite(y)
-        if not ok.any() or len(self.codes) == 0:
+        ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        if not len(ok) or len(self.codes) == 0:
             return out
-        pts = np.asarray(gpd.points_from_xy(x[ok], y[ok]))
-        hit_pt, hit_area = self.geoms.sindex.query(pts)  # bounding-box candidates from the tree
-        inside = shapely.intersects(self.polygons[hit_area], pts[hit_pt])  # exact test, prepared polygons
-        hit_pt, hit_area = hit_pt[inside], hit_area[inside]
-        if len(hit_pt):
-            order = np.lexsort((hit_area, hit_pt))  # per point, the first area in table order
-            hit_pt, hit_area = hit_pt[order], hit_area[order]
-            first = np.r_[True, hit_pt[1:] != hit_pt[:-1]]
-            where_ok = np.flatnonzero(ok)
-            out[where_ok[hit_pt[first]]] = hit_area[first]
+        pt, area = self._candidates(x[ok], y[ok])
+        if not len(pt):
+            return out
+        px, py = x[ok][pt], y[ok][pt]
+        hit = np.zeros(len(pt), dtype=bool)
+        bounds = np.flatnonzero(np.diff(area)) + 1
+        for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(area)]):  # one vectorised test per area
+            hit[a:b] = shapely.intersects_xy(self.polygons[area[a]], px[a:b], py[a:b])
+        pt, area = pt[hit], area[hit]
+        if len(pt):
+            order = np.argsort(pt, kind="stable")  # areas stay ascending within each point
+            pt, area = pt[order], area[order]
+            first = np.r_[True, pt[1:] != pt[:-1]]
+            out[ok[pt[first]]] = area[first]
         return out
+
+    def _candidates(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (point, area) whose bounding box holds the point, sorted by area (a grid of cells, built once)."""
+        grid = self._grid or self._build_grid()
+        gx = np.floor((x - grid.x0) / grid.size).astype("int64")
+        gy = np.floor((y - grid.y0) / grid.size).astype("int64")
+        inside = np.flatnonzero((gx >= 0) & (gx < grid.nx) & (gy >= 0) & (gy < grid.ny))
+        cell = gy[inside] * grid.nx + gx[inside]
+        first, k = grid.indptr[cell], grid.indptr[cell + 1] - grid.indptr[cell]
+        pt = np.repeat(inside, k)
+        area = grid.areas[np.repeat(first - np.cumsum(k) + k, k) + np.arange(int(k.sum()))]
+        b = self.bounds[area]
+        px, py = x[pt], y[pt]
+        keep = (px >= b[:, 0]) & (px <= b[:, 2]) & (py >= b[:, 1]) & (py <= b[:, 3])
+        pt, area = pt[keep], area[keep]
+        order = np.argsort(area, kind="stable")
+        return pt[order], area[order]
+
+    def _build_grid(self) -> _Grid:
+        b = self.bounds
+        side = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+        x0, y0, x1, y1 = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+        size = max(float(np.median(side)) / 8, ((x1 - x0) * (y1 - y0) / _MAX_CELLS) ** 0.5, 1e-6)
+        nx, ny = int((x1 - x0) // size) + 1, int((y1 - y0) // size) + 1
+        ix0, ix1 = np.floor((b[:, 0] - x0) / size).astype("int64"), np.floor((b[:, 2] - x0) / size).astype("int64")
+        iy0, iy1 = np.floor((b[:, 1] - y0) / size).astype("int64"), np.floor((b[:, 3] - y0) / size).astype("int64")
+        wide = ix1 - ix0 + 1
+        count = wide * (iy1 - iy0 + 1)
+        owner = np.repeat(np.arange(len(b)), count)
+        step = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        cell = (np.repeat(iy0, count) + step // np.repeat(wide, count)) * nx + np.repeat(ix0, count) + \
+            step % np.repeat(wide, count)
+        order = np.lexsort((owner, cell))
+        indptr = np.r_[0, np.cumsum(np.bincount(cell, minlength=nx * ny))]
+        self._grid = _Grid(x0, y0, size, nx, ny, indptr, owner[order])
+        return self._grid
 
     def codes_of(self, positions: np.ndarray) -> pd.Series:
         """Area codes for positions from :meth:`positions` (NA for -1)."""

@@ -34,7 +34,7 @@ from .lsoa import BridgeReport, bridge_lsoas, target_column
 from .match import filter_rows, match_codes, match_names
 from .report import SourceReport
 
-__all__ = ["Placement", "Bridge", "make_bridge", "assign", "place", "place_by", "BY"]
+__all__ = ["Placement", "Bridge", "make_bridge", "assign", "place", "place_by", "place_rows", "both_ways", "BY"]
 
 #: The ways a row can be placed (``by=``).
 BY = ("code", "name", "point", "lsoa", "urn")
@@ -141,17 +141,28 @@ def _unmatched(pos: np.ndarray, value: pd.Series, closest, by: str, notes=None) 
     return Placement(pos, status, value, closest, by, notes or [])
 
 
+def _distinct(values: pd.Series, clean) -> tuple[np.ndarray, pd.Series]:
+    """Codes into the distinct values (-1 for missing) and those values cleaned once each."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, clean(pd.Series(np.asarray(uniques, dtype=object), dtype="string"))
+
+
 def _by_lsoa(intake: Intake, areas: AreaTable, bridge: Bridge | None) -> Placement:
-    value = intake.data["lsoa_code"].astype("string").str.strip().str.upper()
+    codes, uniques = _distinct(intake.data["lsoa_code"], lambda u: u.str.strip().str.upper())
+    table = np.array([*uniques.to_numpy(dtype=object), pd.NA], dtype=object)
+    value = pd.Series(table[np.where(codes < 0, len(uniques), codes)], index=intake.data.index, dtype="string")
     if areas.geography.level == "lsoa":
-        pos, why = match_codes(value, areas.codes)
+        pos_u, why_u = match_codes(uniques, areas.codes)
+        pos = np.append(pos_u, -1)[np.where(codes < 0, len(uniques), codes)]
+        why = np.append(why_u.to_numpy(dtype=object), "")[np.where(codes < 0, len(uniques), codes)]
         return _unmatched(pos, value, why, "lsoa")
     if bridge is None:
         geo = areas.geography
         raise InputError(f"{intake.source}: the {intake.kind} are coded by LSOA, not {geo.label}. Pass lsoa= "
                          "(CLI: --lsoa FILE): LSOA boundaries (e.g. LSOA 2011 GeoJSON) or an ONS LSOA lookup "
                          f"CSV, and gangmap will bridge them to the {geo.plural}.")
-    pos = value.map(bridge.best).fillna(-1).astype("int64").to_numpy()
+    pos_u = uniques.map(bridge.best).fillna(-1).astype("int64").to_numpy()
+    pos = np.append(pos_u, -1)[np.where(codes < 0, len(uniques), codes)]
     why = np.where(pos >= 0, "", "LSOA not in the bridge")
     return _unmatched(pos, value, why, "lsoa", [bridge.note])
 
@@ -206,6 +217,33 @@ def assign(intake: Intake, areas: AreaTable, *, schools: Intake | None = None, b
     return _by_urn(intake, areas, schools)
 
 
+def both_ways(intake: Intake, areas: AreaTable, bridge: Bridge | None) -> bool:
+    """Whether rows could go by LSOA code and by point: they carry both, and a bridge (or LSOA areas) is there."""
+    data = intake.data
+    return ("x" in data and "lsoa_code" in data and areas.has_geometry
+            and (bridge is not None or areas.geography.level == "lsoa"))
+
+
+def place_rows(intake: Intake, areas: AreaTable, *, schools: Intake | None = None, bridge: Bridge | None = None,
+               by: str | None = None) -> tuple[Placement, np.ndarray | None, np.ndarray | None]:
+    """:func:`assign`, plus both placements (point, LSOA) when the rows could go both ways.
+
+    Rows placed by LSOA whose LSOA the bridge does not know and whose point is
+    outside every area too are outside, not a typo.
+    """
+    placement = assign(intake, areas, schools=schools, bridge=bridge, by=by)
+    if placement.by not in ("point", "lsoa") or not both_ways(intake, areas, bridge):
+        return placement, None, None
+    data = intake.data
+    if placement.by == "lsoa":
+        point_pos, lsoa_pos = point_index(areas).positions(data["x"], data["y"]), placement.pos
+        beyond = (placement.status == "unmatched") & (point_pos < 0) & np.isfinite(data["x"].to_numpy(float))
+        placement.status = np.where(beyond, "outside", placement.status)
+    else:
+        point_pos, lsoa_pos = placement.pos, _by_lsoa(intake, areas, bridge).pos
+    return placement, point_pos, lsoa_pos
+
+
 def place(intake, areas, *, schools=None, category=None, period=None, lsoa=None,
           by: str | None = None) -> tuple[pd.DataFrame, SourceReport]:
     """Give each kept row of ``intake`` an area code; return the rows and a :class:`SourceReport`.
@@ -236,8 +274,8 @@ def place(intake, areas, *, schools=None, category=None, period=None, lsoa=None,
     intake = as_intake(intake, "reports")
     sch = as_intake(schools, "schools") if schools is not None else None
     bridge = make_bridge(lsoa, table) if lsoa is not None else None
-    placement = assign(intake, table, schools=sch, bridge=bridge, by=by)
-    kind = KindCube.build(intake, table, placement)
+    placement, point_pos, lsoa_pos = place_rows(intake, table, schools=sch, bridge=bridge, by=by)
+    kind = KindCube.build(intake, table, placement, point_pos=point_pos, lsoa_pos=lsoa_pos)
     report = kind.report(category, period)
     data = intake.data.copy()
     strict = intake.kind == "reports"

@@ -66,8 +66,19 @@ class SourceReport:
     ``count``; ``outside_rows`` has ``row`` and ``count``; ``rejected_rows``
     has ``row`` and ``reason``. ``hint`` says what is probably wrong when most
     coordinates fall outside every area. ``agreement`` compares the LSOA path
-    with the point path when the rows were placed by LSOA code and also carry
-    coordinates.
+    with the point path when the rows could be placed both ways (they carry an
+    LSOA code and coordinates, and an LSOA bridge was given or the areas are
+    LSOAs).
+
+    The counts (``unmatched``, ``outside``, ``rejected``) are always
+    complete. The row listings are bounded, so that a join of any size keeps
+    them in little memory: the first ``LIST_ROWS`` (1,000) rows of each
+    unmatched value, of the outside rows and of each rejected reason, and at
+    most ``LIST_TOTAL`` (100,000) rows for each of the three (see
+    :mod:`gangmap.joining.tally`). :meth:`unmatched_values` and
+    :attr:`rejected_summary` count every row per value and per reason.
+    ``missing_periods`` are the months the reader found unpublished (no data,
+    never zero).
     """
 
     kind: str
@@ -84,21 +95,28 @@ class SourceReport:
     notes: list[str] = field(default_factory=list)
     hint: str | None = None
     agreement: Any = None
+    unmatched_count: int | None = None
+    outside_count: int | None = None
+    rejected_count: int | None = None
+    not_placed_sum: float | None = None
+    unmatched_summary: pd.DataFrame | None = None
+    rejected_summary: pd.DataFrame | None = None
+    missing_periods: tuple[str, ...] = ()
 
     @property
     def unmatched(self) -> int:
         """Rows whose code, name, school or LSOA matched no area (or two: ambiguous)."""
-        return len(self.unmatched_rows)
+        return len(self.unmatched_rows) if self.unmatched_count is None else self.unmatched_count
 
     @property
     def outside(self) -> int:
         """Rows whose coordinates fall outside every area."""
-        return len(self.outside_rows)
+        return len(self.outside_rows) if self.outside_count is None else self.outside_count
 
     @property
     def rejected(self) -> int:
         """Rows that could not be read (bad count, blank code, no coordinates...)."""
-        return len(self.rejected_rows)
+        return len(self.rejected_rows) if self.rejected_count is None else self.rejected_count
 
     @property
     def balanced(self) -> bool:
@@ -113,6 +131,8 @@ class SourceReport:
     @property
     def not_placed_total(self) -> float:
         """Total count of the unmatched and outside rows (rejected rows have no readable count)."""
+        if self.not_placed_sum is not None:
+            return self.not_placed_sum
         return float(self.unmatched_rows["count"].sum() + self.outside_rows["count"].sum())
 
     @property
@@ -130,6 +150,8 @@ class SourceReport:
 
     def unmatched_values(self) -> pd.DataFrame:
         """One row per distinct unmatched value: ``value``, ``rows``, ``total``, ``closest``, ``first_rows``."""
+        if self.unmatched_summary is not None:
+            return self.unmatched_summary
         um = self.unmatched_rows
         if um.empty:
             return pd.DataFrame(columns=["value", "rows", "total", "closest", "first_rows"])
@@ -176,7 +198,7 @@ class SourceReport:
         for r, why in zip(self.rejected_rows["row"].head(10), self.rejected_rows["reason"].head(10)):
             lines.append(f"    row {r}: {why}")
         if self.rejected > 10:
-            lines.append(f"    ... and {self.rejected - 10} more (see report.rejected_rows)")
+            lines.append(f"    ... and {self.rejected - 10} more (see report.rejected_rows, report.rejected_summary)")
         return lines
 
     def problems(self, limit: int = 10) -> list[str]:
@@ -226,7 +248,8 @@ class NotPlacedError(InputError):
 
 
 _COUNTS = ("rows_read", "matched", "unmatched", "outside", "rejected", "filtered", "unmatched_rows",
-           "outside_rows", "rejected_rows", "balanced", "total", "hint", "agreement")
+           "outside_rows", "rejected_rows", "balanced", "total", "hint", "agreement", "rejected_summary",
+           "missing_periods")
 
 
 @dataclass
