@@ -2,7 +2,8 @@
 
 /work/shared/data holds England's wards but not its LSOAs, so the LSOA-scale
 map benchmark (``bench_maps.py``) runs on a **synthetic proxy**: every ward is
-cut into about 4.3 areas (32,844 / 7,681) by the Voronoi diagram of random
+cut into areas (32,844 in all, 4.3 per ward on average; more in small town
+wards, as real LSOAs hold about 1,500 people each) by the Voronoi diagram of random
 points inside it. The Voronoi edges are densified and bent (a smooth random
 wiggle, zero at the ends) so that the inner borders have roughly the vertex
 spacing of real generalised LSOA boundaries (Northamptonshire's 422 real
@@ -49,15 +50,23 @@ N_LSOA, N_WARDS = 32_844, 7_681
 SPACING_M = 125.0
 #: Minimum segments per inner border, and the wiggle's amplitude as a share of the border's length.
 MIN_SEGMENTS, WIGGLE = 4, 0.06
+#: Areas per ward fall with the ward's area as ``area ** -URBAN`` (median proxy area 0.57 km²).
+URBAN = 0.4
 #: Tolerance (m) within which a neighbour's border node is inserted into an area's ring.
 SNAP_M = 1e-6
 
 
-def _counts(n_wards: int, total: int, rng) -> np.ndarray:
-    """Areas per ward: 1 + Poisson, adjusted at random until they add up to ``total``."""
-    k = 1 + rng.poisson(total / n_wards - 1, n_wards)
+def _counts(area_km2: np.ndarray, total: int, rng) -> np.ndarray:
+    """Areas per ward, adding up to ``total``: one each, the rest shared in proportion to ``area ** -URBAN``.
+
+    Real LSOAs hold about 1,500 people each, so town wards (small in area,
+    large in population) hold many and rural wards one or two. With no
+    population at hand, the share falls with the ward's area.
+    """
+    weight = area_km2 ** -URBAN
+    k = 1 + np.floor((total - len(area_km2)) * weight / weight.sum() + rng.random(len(area_km2))).astype(int)
     while k.sum() != total:
-        i = rng.integers(n_wards)
+        i = rng.integers(len(k))
         if k.sum() > total and k[i] > 1:
             k[i] -= 1
         elif k.sum() < total:
@@ -137,7 +146,7 @@ def build(wards, *, split: float = N_LSOA / N_WARDS, seed: int = 1, progress: bo
 
     rng = np.random.default_rng(seed)
     w = wards.to_crs(27700).reset_index(drop=True)
-    k = _counts(len(w), round(split * len(w)), rng)
+    k = _counts(w.area.to_numpy() / 1e6, round(split * len(w)), rng)
     pieces, nodes, t0 = [], [], time.perf_counter()
     for i, geom in enumerate(w.geometry.values):
         parts = subdivide(geom, int(k[i]), rng)

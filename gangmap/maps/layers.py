@@ -50,6 +50,7 @@ from .classify import (
 )
 from .geometry import encode_geometries, own_quantiser
 from .naming import area_columns, geography_of, layer_title
+from .packing import pack_geoms
 from .topology import Encoded, group_outlines
 
 __all__ = ["LegendItem", "Legend", "Layer", "AreaLayer", "OutlineLayer", "DistrictOutlines", "PointsLayer",
@@ -414,7 +415,7 @@ class DistrictOutlines(OutlineLayer):
             return super()._payload(None)
         keys, geoms = group_outlines(topology, self.groups)
         names = dict(zip(self.groups, self.group_names))
-        return {"topo": True, "geoms": geoms, "labels": [names[k] for k in keys], **self._style()}
+        return {"topo": True, "geoms": pack_geoms(geoms), "labels": [names[k] for k in keys], **self._style()}
 
 
 def outline_layer(gdf, q=None, *, name: str, label: str | None = None, color: str = "#000000",
