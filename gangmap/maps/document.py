@@ -43,7 +43,7 @@ from ..errors import GangmapError
 from . import packing
 from .classify import CLASS_CODES, NO_DATA_COLOR, SUPPRESSED_COLOR
 from .geometry import attribution_for, encode, label_points
-from .layers import AreaLayer, Layer, area_layer, district_outlines
+from .layers import Layer, area_layer, district_outlines
 from .naming import area_columns, geography_of, geography_words, layer_title
 from .topology import Encoded
 
@@ -66,7 +66,8 @@ VIEWER_STYLE = {
     "label": {"char_width": 5.5, "min_height": 12},           # px: when an area is wide enough for its name
     "search": {"max_zoom": 14, "padding": 20, "list_matches": 6},
     "fit": {"min_box": 60, "dock_share": 2.5, "dock_gap": 16, "edge": 8, "fold_below": 300},  # px
-    "canvas": {"padding": 0.1, "min_px": 0.5},                # canvas margin (share of the view), px per point
+    # canvas: margin (share of the view), px between drawn points, areas or arcs per canvas path
+    "canvas": {"padding": 0.1, "min_px": 0.5, "chunk": 16},
     "fallback_bounds": [[49.9, -6.4], [55.8, 1.8]],           # England, when a map has no areas
     "hint_ms": 1500, "refresh_ms": 30, "settle_ms": 250,
 }
@@ -123,6 +124,7 @@ class MapDocument:
     safe: SafeTable | None = field(default=None, repr=False, compare=False)
     items: tuple[Layer, ...] = field(default=(), repr=False, compare=False)
     data: dict | None = field(default=None, repr=False, compare=False)
+    provenance: object = field(default=None, repr=False, compare=False)
 
     def save(self, path: str | Path) -> Path:
         """Write the HTML file atomically (a reader never sees half of it); return its path."""
@@ -185,7 +187,7 @@ def _check_layers(layers, codes: list[str]) -> list[Layer]:
     if dup:
         raise GangmapError(f"two layers share the id {dup[0]!r}; give each layer its own layer_id.")
     for ly in out:
-        if isinstance(ly, AreaLayer) and list(ly.codes) != codes:
+        if getattr(ly, "codes", None) is not None and list(ly.codes) != codes:
             raise GangmapError(f"layer {ly.name!r} was made from another table ({len(ly.codes)} areas, not this "
                                f"map's {len(codes)} in the same order); make every area layer from the SafeTable "
                                "the map is made from.")
@@ -276,7 +278,7 @@ def _page(safe: SafeTable, data: dict, *, title: str, subtitle: str, attribution
 
 def make_map(safe: SafeTable, layers, *, title: str, subtitle: str = "", tiles: str | None = None,
              attribution: str | None = None, topology: Encoded | None = None, labels: bool = False,
-             renderer: str = "auto") -> MapDocument:
+             renderer: str = "auto", provenance=None) -> MapDocument:
     """Assemble typed layers over the areas of ``safe`` into one offline HTML page.
 
     Parameters
@@ -306,6 +308,9 @@ def make_map(safe: SafeTable, layers, *, title: str, subtitle: str = "", tiles: 
         canvas renderer (one path per class; the area under the mouse found
         by point in polygon), for maps of many areas. ``"auto"``: canvas above
         :data:`CANVAS_ABOVE` areas.
+    provenance : Provenance, optional
+        The footer and marking of a map made of several tables of the same
+        areas (periods: :func:`~gangmap.maps.time_map`); default the table's.
     """
     require_safe(safe, "a map")
     enc = topology if topology is not None else encode(safe)
@@ -316,8 +321,10 @@ def make_map(safe: SafeTable, layers, *, title: str, subtitle: str = "", tiles: 
                            "encode this SafeTable (maps.encode(safe)).")
     attribution = attribution or attribution_for(safe)
     data = _data(safe, checked, enc, attribution=attribution, tiles=tiles, labels=labels, renderer=renderer)
-    page = _page(safe, data, title=title, subtitle=subtitle, attribution=attribution, tiles=tiles)
-    return MapDocument(page, title, [ly.name for ly in checked], safe=safe, items=tuple(checked), data=data)
+    page = _page(safe, data, title=title, subtitle=subtitle, attribution=attribution, tiles=tiles,
+                 provenance=provenance)
+    return MapDocument(page, title, [ly.name for ly in checked], safe=safe, items=tuple(checked), data=data,
+                       provenance=provenance)
 
 
 def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = None,

@@ -115,9 +115,13 @@ def svg_preview(data: dict) -> str | None:
         return (_project(np.asarray(r), lat0) - lo) * scale + 4
 
     layers = data["layers"]
-    area = next((ly for ly in layers if ly["kind"] == "area" and ly["visible"]),
-                next((ly for ly in layers if ly["kind"] == "area"), None))
-    shown = [ly for ly in layers if ly["kind"] != "area" and ly["visible"]]
+    kinds = ("area", "time")
+    area = next((ly for ly in layers if ly["kind"] in kinds and ly["visible"]),
+                next((ly for ly in layers if ly["kind"] in kinds), None))
+    if area is not None and area["kind"] == "time":  # a map with time: the period it shows first
+        area = {**area, "cls": area["cls"][area["start"]],
+                "legend": {**area["legend"], "title": f'{area["legend"]["title"]}: {area["periods"][area["start"]]}'}}
+    shown = [ly for ly in layers if ly["kind"] not in kinds and ly["visible"]]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_MAP_W + _LEGEND_W + 8:.0f}" height="{height + 8:.0f}" '
            f'font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="#ffffff"/>']
     for r, fill in zip(rings, _fills(data, area)):

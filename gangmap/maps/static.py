@@ -28,7 +28,7 @@ from .classify import SUPPRESSED
 from .layers import AreaLayer, DistrictOutlines, Layer, OutlineLayer, PointsLayer, area_layer, district_outlines
 from .naming import area_columns, geography_of
 
-__all__ = ["render", "map_figure", "map_png", "document_figure", "document_png"]
+__all__ = ["render", "map_figure", "map_png", "document_figure", "document_png", "multiples_figure"]
 
 _HATCH = "////"
 
@@ -50,15 +50,16 @@ def _halo():
     return [patheffects.withStroke(linewidth=2.2, foreground="#ffffff")]
 
 
-def _draw_outlines(ax, ly: OutlineLayer, crs) -> None:
-    geoms, labels = ly.outlines()
+def _draw_outlines(ax, ly: OutlineLayer, crs, *, labels: bool = True) -> None:
+    geoms, names = ly.outlines()
+    names = names if labels else None
     g = geoms.to_crs(crs)
     if not len(g):
         return
     if ly.fill > 0:
         g.plot(ax=ax, facecolor=ly.color, alpha=ly.fill, edgecolor="none", zorder=3)
     g.boundary.plot(ax=ax, color=ly.color, linewidth=ly.weight * 0.55, linestyle="--" if ly.dash else "-", zorder=4)
-    for geom, text in zip(g, labels or ()):
+    for geom, text in zip(g, names or ()):
         if geom is None or geom.is_empty or not text:
             continue
         p = geom.representative_point()
@@ -176,17 +177,66 @@ def map_png(safe: SafeTable, column: str | None, path: str | Path, *, dpi: int =
 
 
 def document_figure(doc, *, figsize=(10.0, 7.0)):
-    """The static image of a :class:`~gangmap.maps.MapDocument`: its shown area layer and visible overlays."""
+    """The static image of a :class:`~gangmap.maps.MapDocument`: its shown area layer and visible overlays.
+
+    A map with time is drawn at the period it shows first (its title says which).
+    """
     if doc.safe is None:
         raise GangmapError("this MapDocument keeps no table to draw from; make it with maps.make_map.")
-    areas = [ly for ly in doc.items if isinstance(ly, AreaLayer)]
+    areas = [ly for ly in doc.items if hasattr(ly, "codes")]
     area = next((ly for ly in areas if ly.visible), areas[0] if areas else None)
-    overlays = [ly for ly in doc.items if not isinstance(ly, AreaLayer) and ly.visible]
-    return render(doc.safe, area, overlays, title=doc.title, figsize=figsize)
+    title = doc.title
+    if area is not None and not isinstance(area, AreaLayer):  # a TimeLayer: its first shown period
+        title = f"{doc.title}: {area.periods[area.start]}"
+        area = area.at()
+    overlays = [ly for ly in doc.items if not hasattr(ly, "codes") and ly.visible]
+    return render(doc.safe, area, overlays, title=title, figsize=figsize)
 
 
 def document_png(doc, path: str | Path, *, dpi: int = 150, **options) -> Path:
     """Save :func:`document_figure` as PNG, stamped with marking and provenance."""
     from ..export import to_png
 
-    return to_png(document_figure(doc, **options), doc.safe, path, dpi=dpi)
+    return to_png(document_figure(doc, **options), doc.safe, path, dpi=dpi, provenance=doc.provenance)
+
+
+def multiples_figure(safe: SafeTable, layer, overlays: Sequence[Layer] = (), *, title: str, ncols: int,
+                     figsize=None):
+    """Small multiples: one panel per period of a :class:`~gangmap.maps.TimeLayer`, one legend beside them.
+
+    Every panel uses the layer's one set of classes and colours; ``overlays``
+    (district outlines) are drawn on every panel.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    require_safe(safe, "a map image")
+    frame = safe.frame
+    n = len(layer.periods)
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=figsize or (3.0 * ncols + 2.6, 3.0 * nrows + 1.0))
+    FigureCanvasAgg(fig)
+    width = 0.78
+    minx, miny, maxx, maxy = frame.total_bounds
+    pad = 0.02 * max(maxx - minx, maxy - miny, 1.0)
+    top, bottom = 0.92, 0.07
+    row = (top - bottom) / nrows
+    for p, period in enumerate(layer.periods):
+        r, c = divmod(p, ncols)
+        ax = fig.add_axes((0.01 + c * width / ncols, top - (r + 1) * row + 0.01, width / ncols - 0.02,
+                           row - 0.06))
+        _draw_areas(ax, frame, layer.at(p))
+        for ly in overlays:
+            if isinstance(ly, OutlineLayer):
+                _draw_outlines(ax, ly, frame.crs, labels=False)  # names would crowd a small panel
+        ax.set_xlim(minx - pad, maxx + pad)
+        ax.set_ylim(miny - pad, maxy + pad)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.set_title(period, fontsize=9)
+    fig.legend(handles=_handles(layer.at(), []), loc="center left", bbox_to_anchor=(width + 0.01, 0.5), fontsize=7,
+               title=layer.name, title_fontsize=8, frameon=True)
+    if layer.legend is not None and layer.legend.note:
+        fig.text(0.02, 0.035, layer.legend.note, fontsize=7, color="#7a4b00", ha="left", va="bottom", wrap=True)
+    fig.suptitle(title, fontsize=11, y=0.975)
+    return fig

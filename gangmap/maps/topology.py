@@ -659,31 +659,41 @@ class _Arcs:
         return np.maximum(dev, 2.0 * arc_shift)
 
 
-def _crossing_arcs(points: np.ndarray, off: np.ndarray, subset: np.ndarray | None = None) -> np.ndarray:
+def _arc_lines(points: np.ndarray, off: np.ndarray, arcs: np.ndarray) -> np.ndarray:
+    """Linestrings of ``arcs`` (None where an arc has fewer than 2 points)."""
+    out = np.full(len(arcs), None, dtype=object)
+    lens = off[arcs + 1] - off[arcs]
+    ok = lens >= 2
+    if ok.any():
+        out[ok] = shapely.linestrings(points[_ranges(off[arcs[ok]], lens[ok])],
+                                      indices=np.repeat(np.arange(int(ok.sum())), lens[ok]))
+    return out
+
+
+def _crossing_arcs(lines: np.ndarray, subset: np.ndarray | None = None) -> np.ndarray:
     """Arcs (of ``subset``, or all) that cross or overlap another arc, or themselves.
 
+    ``lines``: the linestring of every arc (None for arcs of fewer than 2 points).
     Arcs may only meet at the ends they share (Shapely's ``touches``). This catches
     simplified borders that cut across a neighbouring border of the same ward (a
     self-intersection) and also outer borders of two different wards crossing
     across a narrow gap such as an estuary (an overlap no single ward shows).
     """
-    lens = np.diff(off)
-    ids = np.flatnonzero(lens >= 2)
+    ids = np.flatnonzero(~shapely.is_missing(lines))
     if not len(ids):
         return ids
-    lines = shapely.linestrings(points[_ranges(off[ids], lens[ids])], indices=np.repeat(np.arange(len(ids)),
-                                                                                       lens[ids]))
+    live = lines[ids]
     if subset is None:
         qi = np.arange(len(ids))
     else:
         qi = np.searchsorted(ids, subset)
         qi = qi[(qi < len(ids)) & (ids[np.minimum(qi, len(ids) - 1)] == subset)]
-    left, right = shapely.STRtree(lines).query(lines[qi], predicate="intersects")
+    left, right = shapely.STRtree(live).query(live[qi], predicate="intersects")
     left = qi[left]
     m = (left < right) if subset is None else (left != right)  # each pair once
     left, right = left[m], right[m]
-    bad = ~shapely.touches(lines[left], lines[right])
-    selfx = qi[~shapely.is_simple(lines[qi])]
+    bad = ~shapely.touches(live[left], live[right])
+    selfx = qi[~shapely.is_simple(live[qi])]
     return ids[np.unique(np.concatenate([left[bad], right[bad], selfx]))]
 
 
@@ -813,6 +823,7 @@ class _Guard:
         self.collapsed = np.zeros(topo.n_rings, bool)
         self.feat_dev = np.zeros(topo.n_features)
         self.out: tuple = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+        self.lines = np.full(topo.n_arcs, None, dtype=object)
 
     def _touch(self, arcs: np.ndarray) -> np.ndarray:
         """Features whose rings use any of ``arcs``."""
@@ -843,7 +854,12 @@ class _Guard:
         k_len = np.diff(off)[self.ref_arc] - 1
         self.collapsed = np.bincount(self.ref_ring, weights=k_len, minlength=topo.n_rings) < 3
         self._check_validity(check, st.dec[kept], off)
-        crossing = _crossing_arcs(st.dec[kept], off, None if first else changed)
+        # Only the arcs simplified again have new lines: the others are kept from the round before.
+        if first:
+            self.lines = _arc_lines(st.dec[kept], off, np.arange(topo.n_arcs))
+        else:
+            self.lines[changed] = _arc_lines(st.dec[kept], off, changed)
+        crossing = _crossing_arcs(self.lines, None if first else changed)
         crossing = crossing[self.arc_tol[crossing] > 0]
         if not (self.collapsed.any() or not self.valid.all() or len(crossing)):
             return np.zeros(0, np.int64)

@@ -266,26 +266,30 @@
       }
       order.forEach(function (key) {
         var bk = buckets[key];
-        ctx.beginPath();
-        bk.list.forEach(function (j) { traceArea(ctx, j, v.k, v.o); });
         ctx.globalAlpha = bk.st.fillOpacity;
         ctx.fillStyle = bk.st.fillColor;
-        ctx.fill('evenodd');
+        inChunks(bk.list, function (j) { traceArea(ctx, j, v.k, v.o); }, function () { ctx.fill('evenodd'); });
       });
       ctx.globalAlpha = 1;
       strokeBorders(ctx, v, dashed);
     }
+    // Paths of a few areas or arcs at a time: the cost of a canvas path grows faster than its length.
+    function inChunks(list, add, paint) {
+      ctx0().beginPath();
+      for (var t = 0; t < list.length; t++) {
+        add(list[t]);
+        if ((t + 1) % S.canvas.chunk === 0 || t === list.length - 1) { paint(); ctx0().beginPath(); }
+      }
+    }
+    function ctx0() { return fast._ctx; }
     function strokeBorders(ctx, v, dashed) {
-      ctx.beginPath();
-      for (var a = 0; a < ARC.off.length - 1; a++) { if (meets(B.arc, a, v.box)) { traceArc(ctx, a, v.k, v.o); } }
+      var shown = [];
+      for (var a = 0; a < ARC.off.length - 1; a++) { if (meets(B.arc, a, v.box)) { shown.push(a); } }
       ctx.strokeStyle = S.area.color; ctx.lineWidth = S.area.weight; ctx.lineJoin = 'round';
-      ctx.stroke();
-      if (!dashed.length) { return; }
-      ctx.beginPath();
-      dashed.forEach(function (i) { traceArea(ctx, i, v.k, v.o); });
+      inChunks(shown, function (j) { traceArc(ctx, j, v.k, v.o); }, function () { ctx.stroke(); });
       ctx.strokeStyle = S.suppressed.color; ctx.lineWidth = S.suppressed.weight;
       ctx.setLineDash(String(S.suppressed.dash).split(/[ ,]+/).map(Number));
-      ctx.stroke();
+      inChunks(dashed, function (i) { traceArea(ctx, i, v.k, v.o); }, function () { ctx.stroke(); });
       ctx.setLineDash([]);
     }
     // Point in polygon (even-odd over every ring of area i), in world units.
@@ -370,7 +374,11 @@
           color: ly.color, weight: ly.weight, fill: !!ly.fill, fillColor: ly.color,
           fillOpacity: ly.fill || 0, dashArray: ly.dash || null, interactive: false });
         g.addLayer(o);
-        if (ly.labels && ly.labels[j]) { g.addLayer(labelMarker(o.getBounds().getCenter(), ly.labels[j], 'gm-label')); }
+        if (ly.labels && ly.labels[j]) {
+          var mk = labelMarker(o.getBounds().getCenter(), ly.labels[j], 'gm-label');
+          fitted.push({ m: mk, b: o.getBounds(), w: S.label.char_width * String(ly.labels[j]).length });
+          g.addLayer(mk);
+        }
       });
     } else if (ly.kind === 'points') {
       ly.points.forEach(function (pt) {
@@ -382,6 +390,19 @@
     }
     return g;
   }
+  // Labels of outlines (districts, recommended areas) show only where their outline is wide enough on
+  // screen for the text, so that a map of many districts is not buried under their names.
+  var fitted = [];
+  function fitLabels() {
+    if (!map._loaded) { return; }
+    fitted.forEach(function (f) {
+      var tt = f.m.getTooltip(), node = tt && tt.getElement();
+      if (!node) { return; }
+      var p = map.latLngToContainerPoint(f.b.getNorthWest()), q = map.latLngToContainerPoint(f.b.getSouthEast());
+      node.style.display = (q.x - p.x >= f.w && q.y - p.y >= S.label.min_height) ? '' : 'none';
+    });
+  }
+  map.on('zoomend moveend', fitLabels);
   function isArea(ly) { return ly.kind === 'area' || ly.kind === 'time'; }
   D.layers.forEach(function (ly) { if (!isArea(ly)) { overlays[ly.id] = buildOverlay(ly); } });
 
@@ -474,7 +495,7 @@
   }
   function setOverlay(id, show) {
     visible[id] = show;
-    if (show) { overlays[id].addTo(map); } else { map.removeLayer(overlays[id]); }
+    if (show) { overlays[id].addTo(map); fitLabels(); } else { map.removeLayer(overlays[id]); }
     drawLegend();
   }
   function layerInput(ly, onchange) {
@@ -721,7 +742,10 @@
     var w = mapEl.clientWidth, h = mapEl.clientHeight, d = dock.offsetWidth, F = S.fit;
     if (w < F.min_box || h < F.min_box) { return { padding: [0, 0] }; }  // never pad a tiny box down to nothing
     var right = (d && w > F.dock_share * d) ? d + F.dock_gap : F.edge;
-    return { paddingTopLeft: [F.edge, F.edge], paddingBottomRight: [right, F.edge] };
+    var tb = document.getElementById('gm-time'),  // the time control (and the scale under it)
+        t = tb && tb.offsetParent ? mapEl.getBoundingClientRect().bottom - tb.getBoundingClientRect().top : 0;
+    var bottom = (t && h > F.dock_share * t) ? t + F.dock_gap : F.edge;
+    return { paddingTopLeft: [F.edge, F.edge], paddingBottomRight: [right, bottom] };
   }
   function fit() {
     if (!sized()) { return; }
