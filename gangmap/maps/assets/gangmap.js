@@ -142,7 +142,9 @@
     return {
       mode: 'svg',
       restyle: function (i) { polys[i].setStyle(styleFor(i)); },
-      restyleAll: function () { for (var i = 0; i < n; i++) { polys[i].setStyle(styleFor(i)); } },
+      restyleAll: function () {  // an open tooltip follows too (the period's value while playing)
+        for (var i = 0; i < n; i++) { polys[i].setStyle(styleFor(i)); if (polys[i].isTooltipOpen()) { polys[i].getTooltip().update(); } }
+      },
       bounds: function (i) { return polys[i].getBounds(); },
       extent: function () { return n ? group.getBounds() : null; },
       openTip: function (i, at) { polys[i].openTooltip(at); },
@@ -217,7 +219,7 @@
 
   function canvasAreas() {
     var P = projectArcs(), F = flatRings(), B = boxes(P, F), G = hitGrid(B.area), crs = map.options.crs;
-    var minPx = S.canvas.min_px, painted = 0, hover = -1, lines = {};
+    var minPx = S.canvas.min_px, painted = 0, hover = -1, lines = {}, tipAt = -1;
     var Fast = L.Canvas.extend({
       _initContainer: function () { L.Canvas.prototype._initContainer.call(this); L.DomUtil.addClass(this._container, 'gm-canvas'); },
       _draw: function () { drawAll(this._ctx); }
@@ -324,6 +326,7 @@
       lines[key] = L.polygon(shape(GEOMS[i], true), { interactive: false, fill: false, color: st.color, weight: st.weight }).addTo(map);
     }
     function showTip(i, at) {
+      tipAt = i;
       tipLayer.setContent(tip(i)).setLatLng(at);
       if (!map.hasLayer(tipLayer)) { tipLayer.openOn(map); }
     }
@@ -334,7 +337,10 @@
     });
     on(mapEl, 'mouseleave', function () { hover = -1; outline('hover', -1); if (map.hasLayer(tipLayer)) { map.removeLayer(tipLayer); } });
     fast.addTo(map);  // Leaflet adds it (and draws) once the map has a view
-    function redraw() { if (fast._map && fast._ctx) { fast._redraw(); } }
+    function redraw() {
+      if (fast._map && fast._ctx) { fast._redraw(); }
+      if (tipAt >= 0 && map.hasLayer(tipLayer)) { tipLayer.setContent(tip(tipAt)); }  // the period's value while playing
+    }
     function latLngOf(x, y) { var k = crs.scale(0); return crs.pointToLatLng(L.point(x * k, y * k), 0); }
     function boundsOf(i) { return L.latLngBounds(latLngOf(B.area[4 * i], B.area[4 * i + 3]), latLngOf(B.area[4 * i + 2], B.area[4 * i + 1])); }
     return {
