@@ -261,6 +261,37 @@ def load(*, split: float = N_LSOA / N_WARDS, seed: int = 1, refresh: bool = Fals
     return out
 
 
+#: England's output areas (2011) per LSOA.
+N_OA = 171_372
+
+
+def load_oa(*, lsoas: int = 5000, seed: int = 2, refresh: bool = False):
+    """An output-area proxy for part of England: the LSOA proxy's first districts (by code) up to
+    ``lsoas`` LSOAs, each cut again into about 5.2 areas (171,372 OAs / 32,844 LSOAs). Cached."""
+    import geopandas as gpd
+    import pandas as pd
+
+    base = load()
+    if base is None:
+        return None
+    path = CACHE / f"oa_proxy_{lsoas}_{seed}.pkl"
+    if path.exists() and not refresh:
+        df = pd.read_pickle(path)
+        return gpd.GeoDataFrame(df.drop(columns="wkb"), geometry=gpd.GeoSeries.from_wkb(df["wkb"]), crs=27700)
+    sizes = base.groupby("lad_code").size().sort_index()
+    lads = sizes.index[: int(np.searchsorted(sizes.cumsum().to_numpy(), lsoas)) + 1]
+    part = base[base["lad_code"].isin(lads)].drop(columns="ward_code").rename(
+        columns={"lsoa_code": "ward_code", "lsoa_name": "ward_name"})
+    out = build(part[["ward_code", "ward_name", "lad_code", "geometry"]], split=N_OA / N_LSOA, seed=seed)
+    out = out.rename(columns={"lsoa_code": "oa_code", "lsoa_name": "oa_name", "ward_code": "lsoa_code"})
+    out["oa_code"] = [f"E00{i + 1:06d}" for i in range(len(out))]
+    CACHE.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    pd.DataFrame(out.drop(columns="geometry")).assign(wkb=out.geometry.to_wkb().values).to_pickle(tmp)
+    tmp.replace(path)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", type=float, default=N_LSOA / N_WARDS)
