@@ -58,6 +58,7 @@ CANVAS_ABOVE = 3000
 RENDERERS = ("auto", "svg", "canvas")
 #: How the viewer draws: every number the viewer uses for drawing, sizing and timing (none in the script).
 VIEWER_STYLE = {
+    "map": {"zoom_snap": 0.25, "tile_max_zoom": 18},
     "area": {"color": "#555555", "weight": 0.6, "fill_opacity": 0.85, "empty_opacity": 0.6},
     "suppressed": {"color": "#888888", "weight": 0.9, "dash": "3"},
     "hover": {"color": "#000000", "weight": 2.5},

@@ -89,10 +89,10 @@
   var mapEl = document.getElementById('gm-map');
   // Wheel zoom only once the map has focus (a click), so scrolling a notebook never zooms it; Leaflet's
   // own resize tracking is off: refresh() below sizes the map, and never to an empty box.
-  var map = L.map(mapEl, { zoomSnap: 0.25, attributionControl: false, scrollWheelZoom: false, trackResize: false });
+  var map = L.map(mapEl, { zoomSnap: S.map.zoom_snap, attributionControl: false, scrollWheelZoom: false, trackResize: false });
   L.control.scale({ imperial: false }).addTo(map);
   if (D.tiles) {  // optional online basemap: failures leave the plain background
-    var tl = L.tileLayer(D.tiles.url, { maxZoom: 18, attribution: '' });
+    var tl = L.tileLayer(D.tiles.url, { maxZoom: S.map.tile_max_zoom, attribution: '' });
     tl.on('tileerror', function (e) { if (e.tile) { e.tile.style.visibility = 'hidden'; } });
     tl.addTo(map);
   }
@@ -217,109 +217,115 @@
             Math.min(g.side - 1, Math.max(0, Math.floor((y - g.y0) / g.h)))];
   }
 
-  function canvasAreas() {
-    var P = projectArcs(), F = flatRings(), B = boxes(P, F), G = hitGrid(B.area), crs = map.options.crs;
-    var minPx = S.canvas.min_px, painted = 0, hover = -1, lines = {}, tipAt = -1;
-    var Fast = L.Canvas.extend({
-      _initContainer: function () { L.Canvas.prototype._initContainer.call(this); L.DomUtil.addClass(this._container, 'gm-canvas'); },
-      _draw: function () { drawAll(this._ctx); }
-    });
-    var fast = new Fast({ padding: S.canvas.padding });
-    var tipLayer = L.tooltip({ sticky: true, direction: 'auto' });
-    // One ring into the current path, dropping points closer than minPx to the last one drawn.
-    function trace(ctx, r, k, o) {
-      var first = true, lx = 0, ly = 0;
+  // Paths in world units at scale 1 (C: projected points P, flat rings F, boxes B, hit grid G); a pixel is
+  // U * k - origin at the map's scale k. Points closer than C.minPx to the last one drawn are dropped.
+  function traceRing(ctx, C, r, k, o) {
+    var first = true, lx = 0, ly = 0, F = C.F, P = C.P;
+    for (var e = F.refOff[r]; e < F.refOff[r + 1]; e++) {
+      var ref = F.refs[e], a = ref >= 0 ? ref : ~ref, step = ref >= 0 ? 1 : -1;
+      var j = ref >= 0 ? ARC.off[a] : ARC.off[a + 1] - 1, end = ref >= 0 ? ARC.off[a + 1] - 1 : ARC.off[a];
+      for (;; j += step) {
+        var x = P.U[j] * k - o.x, y = P.V[j] * k - o.y;
+        if (first) { ctx.moveTo(x, y); first = false; lx = x; ly = y; }
+        else if (j === end || Math.abs(x - lx) >= C.minPx || Math.abs(y - ly) >= C.minPx) { ctx.lineTo(x, y); lx = x; ly = y; }
+        if (j === end) { break; }
+      }
+    }
+    ctx.closePath();
+  }
+  function traceArea(ctx, C, i, k, o) { for (var r = C.F.ringOff[i]; r < C.F.ringOff[i + 1]; r++) { traceRing(ctx, C, r, k, o); } }
+  function traceArc(ctx, C, a, k, o) {
+    var lx = 0, ly = 0, s = ARC.off[a], e = ARC.off[a + 1] - 1;
+    for (var j = s; j <= e; j++) {
+      var x = C.P.U[j] * k - o.x, y = C.P.V[j] * k - o.y;
+      if (j === s) { ctx.moveTo(x, y); lx = x; ly = y; }
+      else if (j === e || Math.abs(x - lx) >= C.minPx || Math.abs(y - ly) >= C.minPx) { ctx.lineTo(x, y); lx = x; ly = y; }
+    }
+  }
+  // Point in polygon: even-odd over every ring of area i, on the decoded geometry.
+  function insideArea(C, i, x, y) {
+    var odd = false, F = C.F, P = C.P;
+    for (var r = F.ringOff[i]; r < F.ringOff[i + 1]; r++) {
+      var px = null, py = null, fx = null, fy = null;
       for (var e = F.refOff[r]; e < F.refOff[r + 1]; e++) {
-        var ref = F.refs[e], a = ref >= 0 ? ref : ~ref, step = ref >= 0 ? 1 : -1;
-        var j = ref >= 0 ? ARC.off[a] : ARC.off[a + 1] - 1, end = ref >= 0 ? ARC.off[a + 1] - 1 : ARC.off[a];
-        for (;; j += step) {
-          var x = P.U[j] * k - o.x, y = P.V[j] * k - o.y;
-          if (first) { ctx.moveTo(x, y); first = false; lx = x; ly = y; }
-          else if (j === end || Math.abs(x - lx) >= minPx || Math.abs(y - ly) >= minPx) { ctx.lineTo(x, y); lx = x; ly = y; }
-          if (j === end) { break; }
+        var ref = F.refs[e], a = ref >= 0 ? ref : ~ref;
+        for (var j = ARC.off[a]; j < ARC.off[a + 1]; j++) {
+          var q = ref >= 0 ? j : ARC.off[a + 1] - 1 - (j - ARC.off[a]), qx = P.U[q], qy = P.V[q];
+          if (px === null) { fx = qx; fy = qy; } else if ((py > y) !== (qy > y) && x < px + (y - py) * (qx - px) / (qy - py)) { odd = !odd; }
+          px = qx; py = qy;
         }
       }
-      ctx.closePath();
+      if (px !== null && (py > y) !== (fy > y) && x < px + (y - py) * (fx - px) / (fy - py)) { odd = !odd; }
     }
-    function traceArea(ctx, i, k, o) { for (var r = F.ringOff[i]; r < F.ringOff[i + 1]; r++) { trace(ctx, r, k, o); } }
-    function traceArc(ctx, a, k, o) {
-      var lx = 0, ly = 0, s = ARC.off[a], e = ARC.off[a + 1] - 1;
-      for (var j = s; j <= e; j++) {
-        var x = P.U[j] * k - o.x, y = P.V[j] * k - o.y;
-        if (j === s) { ctx.moveTo(x, y); lx = x; ly = y; }
-        else if (j === e || Math.abs(x - lx) >= minPx || Math.abs(y - ly) >= minPx) { ctx.lineTo(x, y); lx = x; ly = y; }
+    return odd;
+  }
+  function hitArea(C, latlng) {  // the area under a point, or -1
+    var crs = map.options.crs, p = crs.latLngToPoint(latlng, 0), k = crs.scale(0), x = p.x / k, y = p.y / k, B = C.B.area;
+    var c = cellOf(C.G, x, y), list = C.G.cells[c[1] * C.G.side + c[0]];
+    for (var t = 0; t < list.length; t++) {
+      var i = list[t];
+      if (B[4 * i] <= x && x <= B[4 * i + 2] && B[4 * i + 1] <= y && y <= B[4 * i + 3] && insideArea(C, i, x, y)) { return i; }
+    }
+    return -1;
+  }
+  // Fills one path per class, a few areas at a time (the cost of a canvas path grows faster than its
+  // length), then the borders: every arc once, and the suppressed areas' dashed outline.
+  function canvasPainter(C, renderer) {
+    var painted = 0;
+    function inChunks(ctx, list, add, paint) {
+      ctx.beginPath();
+      for (var t = 0; t < list.length; t++) {
+        add(list[t]);
+        if ((t + 1) % S.canvas.chunk === 0 || t === list.length - 1) { paint(); ctx.beginPath(); }
       }
     }
     function view() {  // the renderer's box in world units at scale 1
-      var k = crs.scale(map.getZoom()), o = map.getPixelOrigin(), b = fast._bounds;
+      var k = map.options.crs.scale(map.getZoom()), o = map.getPixelOrigin(), b = renderer._bounds;
       return { k: k, o: o, box: [(b.min.x + o.x) / k, (b.min.y + o.y) / k, (b.max.x + o.x) / k, (b.max.y + o.y) / k] };
     }
-    function drawAll(ctx) {
-      if (!ctx || !fast._bounds) { return; }
-      var v = view(), buckets = {}, order = [], dashed = [], i;
+    function buckets(v) {  // visible areas by fill, and the suppressed ones
+      var by = {}, order = [], dashed = [];
       painted = 0;
-      for (i = 0; i < n; i++) {
-        if (!meets(B.area, i, v.box)) { continue; }
+      for (var i = 0; i < n; i++) {
+        if (!meets(C.B.area, i, v.box)) { continue; }
         var st = styleFor(i), key = st.fillColor + ' ' + st.fillOpacity;
-        if (!buckets[key]) { buckets[key] = { st: st, list: [] }; order.push(key); }
-        buckets[key].list.push(i);
+        if (!by[key]) { by[key] = { st: st, list: [] }; order.push(key); }
+        by[key].list.push(i);
         if (st.dashArray) { dashed.push(i); }
         painted++;
       }
-      order.forEach(function (key) {
-        var bk = buckets[key];
+      return { fills: order.map(function (key) { return by[key]; }), dashed: dashed };
+    }
+    function draw(ctx) {
+      if (!ctx || !renderer._bounds) { return; }
+      var v = view(), b = buckets(v), arcs = [];
+      b.fills.forEach(function (bk) {
         ctx.globalAlpha = bk.st.fillOpacity;
         ctx.fillStyle = bk.st.fillColor;
-        inChunks(bk.list, function (j) { traceArea(ctx, j, v.k, v.o); }, function () { ctx.fill('evenodd'); });
+        inChunks(ctx, bk.list, function (j) { traceArea(ctx, C, j, v.k, v.o); }, function () { ctx.fill('evenodd'); });
       });
       ctx.globalAlpha = 1;
-      strokeBorders(ctx, v, dashed);
-    }
-    // Paths of a few areas or arcs at a time: the cost of a canvas path grows faster than its length.
-    function inChunks(list, add, paint) {
-      ctx0().beginPath();
-      for (var t = 0; t < list.length; t++) {
-        add(list[t]);
-        if ((t + 1) % S.canvas.chunk === 0 || t === list.length - 1) { paint(); ctx0().beginPath(); }
-      }
-    }
-    function ctx0() { return fast._ctx; }
-    function strokeBorders(ctx, v, dashed) {
-      var shown = [];
-      for (var a = 0; a < ARC.off.length - 1; a++) { if (meets(B.arc, a, v.box)) { shown.push(a); } }
+      for (var a = 0; a < ARC.off.length - 1; a++) { if (meets(C.B.arc, a, v.box)) { arcs.push(a); } }
       ctx.strokeStyle = S.area.color; ctx.lineWidth = S.area.weight; ctx.lineJoin = 'round';
-      inChunks(shown, function (j) { traceArc(ctx, j, v.k, v.o); }, function () { ctx.stroke(); });
+      inChunks(ctx, arcs, function (j) { traceArc(ctx, C, j, v.k, v.o); }, function () { ctx.stroke(); });
       ctx.strokeStyle = S.suppressed.color; ctx.lineWidth = S.suppressed.weight;
       ctx.setLineDash(String(S.suppressed.dash).split(/[ ,]+/).map(Number));
-      inChunks(dashed, function (i) { traceArea(ctx, i, v.k, v.o); }, function () { ctx.stroke(); });
+      inChunks(ctx, b.dashed, function (i) { traceArea(ctx, C, i, v.k, v.o); }, function () { ctx.stroke(); });
       ctx.setLineDash([]);
     }
-    // Point in polygon (even-odd over every ring of area i), in world units.
-    function inside(i, x, y) {
-      var odd = false;
-      for (var r = F.ringOff[i]; r < F.ringOff[i + 1]; r++) {
-        var px = null, py = null, fx = null, fy = null;
-        for (var e = F.refOff[r]; e < F.refOff[r + 1]; e++) {
-          var ref = F.refs[e], a = ref >= 0 ? ref : ~ref;
-          for (var j = ARC.off[a]; j < ARC.off[a + 1]; j++) {
-            var q = ref >= 0 ? j : ARC.off[a + 1] - 1 - (j - ARC.off[a]), qx = P.U[q], qy = P.V[q];
-            if (px === null) { fx = qx; fy = qy; } else if ((py > y) !== (qy > y) && x < px + (y - py) * (qx - px) / (qy - py)) { odd = !odd; }
-            px = qx; py = qy;
-          }
-        }
-        if (px !== null && (py > y) !== (fy > y) && x < px + (y - py) * (fx - px) / (fy - py)) { odd = !odd; }
-      }
-      return odd;
-    }
-    function hit(latlng) {
-      var p = crs.latLngToPoint(latlng, 0), k = crs.scale(0), x = p.x / k, y = p.y / k, c = cellOf(G, x, y);
-      var list = G.cells[c[1] * G.side + c[0]];
-      for (var t = 0; t < list.length; t++) {
-        var i = list[t];
-        if (B.area[4 * i] <= x && x <= B.area[4 * i + 2] && B.area[4 * i + 1] <= y && y <= B.area[4 * i + 3] && inside(i, x, y)) { return i; }
-      }
-      return -1;
-    }
+    return { draw: draw, painted: function () { return painted; } };
+  }
+
+  function canvasAreas() {
+    var P = projectArcs(), F = flatRings(), B = boxes(P, F), crs = map.options.crs;
+    var C = { P: P, F: F, B: B, G: hitGrid(B.area), minPx: S.canvas.min_px };
+    var hover = -1, lines = {}, tipAt = -1, painter = null;
+    var Fast = L.Canvas.extend({
+      _initContainer: function () { L.Canvas.prototype._initContainer.call(this); L.DomUtil.addClass(this._container, 'gm-canvas'); },
+      _draw: function () { painter.draw(this._ctx); }
+    });
+    var fast = new Fast({ padding: S.canvas.padding }), tipLayer = L.tooltip({ sticky: true, direction: 'auto' });
+    painter = canvasPainter(C, fast);
     function outline(key, i, st) {  // a thick outline over the canvas (hover, search marks): an SVG polygon
       if (lines[key]) { map.removeLayer(lines[key]); delete lines[key]; }
       if (i < 0 || !st) { return; }
@@ -330,12 +336,13 @@
       tipLayer.setContent(tip(i)).setLatLng(at);
       if (!map.hasLayer(tipLayer)) { tipLayer.openOn(map); }
     }
+    function hideTip() { if (map.hasLayer(tipLayer)) { map.removeLayer(tipLayer); } }
     map.on('mousemove', function (e) {
-      var i = hit(e.latlng);
+      var i = hitArea(C, e.latlng);
       if (i !== hover) { hover = i; outline('hover', i, S.hover); }
-      if (i >= 0) { showTip(i, e.latlng); } else if (map.hasLayer(tipLayer)) { map.removeLayer(tipLayer); }
+      if (i >= 0) { showTip(i, e.latlng); } else { hideTip(); }
     });
-    on(mapEl, 'mouseleave', function () { hover = -1; outline('hover', -1); if (map.hasLayer(tipLayer)) { map.removeLayer(tipLayer); } });
+    on(mapEl, 'mouseleave', function () { hover = -1; outline('hover', -1); hideTip(); });
     fast.addTo(map);  // Leaflet adds it (and draws) once the map has a view
     function redraw() {
       if (fast._map && fast._ctx) { fast._redraw(); }
@@ -353,10 +360,10 @@
         for (var i = 0; i < n; i++) { if (B.area[4 * i] <= B.area[4 * i + 2]) { b.extend(boundsOf(i)); } }
         return b;
       },
-      openTip: function (i, at) { showTip(i, at); },
-      closeTip: function () { if (map.hasLayer(tipLayer)) { map.removeLayer(tipLayer); } },
-      hit: hit,
-      painted: function () { return painted; },
+      openTip: showTip,
+      closeTip: hideTip,
+      hit: function (latlng) { return hitArea(C, latlng); },
+      painted: painter.painted,
       canvas: function () { return fast._container; }
     };
   }
