@@ -321,6 +321,9 @@ def oa_plan(lsoa_row: dict | None, *, browser: bool, repeat: int) -> list[str]:
                                        geography="oa"))
     drow, _ = gangmap_row("OA proxy, one district", one, browser=browser, repeat=repeat)
     scale = total / n
+    # The page without its data (Leaflet, the viewer, styles): a fixed cost of every file.
+    fixed = row["bytes"] - len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    per_area = (row["bytes"] - fixed) / n
     lines = [
         f"OUTPUT AREAS (England: {total:,}), measured on a SYNTHETIC OA proxy: {n:,} areas in {len(sizes)} districts "
         f"(the LSOA proxy cut again into about 5.2):",
@@ -340,7 +343,8 @@ def oa_plan(lsoa_row: dict | None, *, browser: bool, repeat: int) -> list[str]:
         f"    OA detail goes in district or county maps, which stay small: the median district here "
         f"({len(one.frame):,} OAs) is {drow['bytes'] / 1e3:.0f} KB"
         + (f", drawn in {drow['draw_s']:.2f} s" if drow["draw_s"] else "")
-        + f"; a county of 2,300 OAs about {2300 * row['bytes'] / n / 1e3:.0f} KB.",
+        + f"; a county of 2,300 OAs about {(fixed + 2300 * per_area) / 1e3:.0f} KB ({fixed / 1e3:.0f} KB of it the "
+        f"viewer and Leaflet, {per_area:.0f} bytes per OA).",
         f"  Not the plan: OA tiles embedded in one England file (packed per district, decoded on zoom) would draw "
         f"one district at a time, but the file would still hold every OA: about {row['bytes'] * scale / 1e6:.0f} MB.",
     ]
