@@ -253,6 +253,9 @@ def encoder_row(name: str, safe, doc, *, overlaps: bool) -> dict:
             f"{enc.n_arcs:,}, invalid {enc.n_invalid}, collapsed rings {enc.n_collapsed_rings}; own measure: "
             f"max {enc.hausdorff_max_m:.1f} m, rel max {enc.relative_max:.3f}, rel p99 {enc.relative_p99:.3f}; "
             f"stages {', '.join(f'{k} {v:.2f}' for k, v in enc.seconds.items())}")
+    plain = maps.encode(safe, relative=None)
+    note += (f"; without the relative bound: {(plain.relative_dev > 0.10).mean():.1%} of areas move by more than "
+             f"10% of their size (rel max {plain.relative_max:.2f}), {plain.n_points_after:,} points")
     if overlaps:
         note += f"; overlap of drawn areas {overlap_area(drawn_geoms(doc.html)):.0f} m² (input 0)"
     return {"data": name, "what": "  maps.encode alone", "bytes": None, "build_s": wall, "cpu_s": cpu, "draw_s": None,
