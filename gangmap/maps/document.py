@@ -337,6 +337,9 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
 
     Layer names come from ``names``, else the measures' titles (never a raw
     column id); the default title is the first layer's "by ward" (or "by LSOA" ...).
+    ``renderer``: see :func:`make_map` (maps of more than :data:`CANVAS_ABOVE`
+    areas are drawn by the viewer's canvas renderer). For a map over several
+    periods, see :func:`gangmap.maps.time_map`.
 
     Examples
     --------
