@@ -332,11 +332,14 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
                subtitle: str = "", scheme: str = "quantiles", k: int = 5, bins=None,
                palette: str | None = None, names: dict | None = None, also=(),
                tiles: str | None = None, attribution: str | None = None, labels: bool = False,
-               renderer: str = "auto") -> MapDocument:
+               missing: str = "raise", renderer: str = "auto") -> MapDocument:
     """One-call choropleth: one or more safe columns as switchable layers, with district outlines.
 
     Layer names come from ``names``, else the measures' titles (never a raw
     column id); the default title is the first layer's "by ward" (or "by LSOA" ...).
+    With ``missing="skip"`` columns the SafeTable does not publish (an input
+    was missing, or the policy withheld them) are left out instead of raising,
+    so a notebook can ask for every layer it would like.
     ``renderer``: see :func:`make_map` (maps of more than :data:`CANVAS_ABOVE`
     areas are drawn by the viewer's canvas renderer). For a map over several
     periods, see :func:`gangmap.maps.time_map`.
@@ -348,8 +351,12 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
     """
     require_safe(safe, "a map")
     columns = [column] if isinstance(column, str) else list(column)
+    if missing not in ("raise", "skip"):
+        raise GangmapError(f"missing must be 'raise' or 'skip', not {missing!r}.")
+    if missing == "skip":
+        columns = [c for c in dict.fromkeys(columns) if c in safe.columns]
     if not columns:
-        raise GangmapError("choropleth needs at least one column to map.")
+        raise GangmapError("choropleth needs at least one column to map (none of those asked for is published).")
     enc = encode(safe)
     layers: list[Layer] = [area_layer(safe, c, name=layer_title(c, safe, names), scheme=scheme, k=k, bins=bins,
                                       palette=palette, also=also, names=names, visible=(i == 0))
