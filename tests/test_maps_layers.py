@@ -115,20 +115,14 @@ def test_zero_is_its_own_class_for_counts():
     assert c.k == 4
 
 
-def with_derived(g) -> gangmap.AreaTable:
-    """A table with a rate (from the measures registry) and hotspot labels (with a recipe), so that
-    make_safe publishes both (a derived figure without a recipe is withheld)."""
-    from gangmap import measures
+def test_layer_names_are_titles_never_raw_ids():
     from gangmap.table import from_frame
 
-    g = g.assign(population=1000)
-    labels = ["HH", "LL", "ns", "HL", "LH"] * (len(g) // 5)
-    t = measures.ensure(from_frame(g, counts=["reports"], context=["population"]), "reports_rate")
-    return t.with_columns({"reports_lisa": labels}, sources=["reports"], notes={"recipe": lambda _: labels})
-
-
-def test_layer_names_are_titles_never_raw_ids():
-    safe = gangmap.make_safe(with_derived(grid()))
+    g = grid()
+    g["population"] = 1000
+    t = gangmap.measures.ensure_all(from_frame(g, counts=["reports"], context=["population"]),
+                                    ["reports_rate", "reports_lisa"])
+    safe = gangmap.make_safe(t)
     doc = maps.choropleth(safe, ["reports_rate", "reports_lisa", "reports"], also=["reports"])
     names = [ly["name"] for ly in doc.data["layers"]]
     assert names[:3] == ["Reports per 1,000", "Reports: hotspot clusters (local Moran)", "Reports"]
@@ -140,8 +134,12 @@ def test_layer_names_are_titles_never_raw_ids():
 
 
 def test_derived_layers_say_why_a_value_is_hidden(safe):
-    s = gangmap.make_safe(with_derived(grid()))
-    assert s.suppressed["reports_rate"].any()
+    from gangmap.table import from_frame
+
+    g = grid()
+    g["population"] = 1000
+    t = gangmap.measures.rate(from_frame(g, counts=["reports"], context=["population"]), "reports", "population")
+    s = gangmap.make_safe(t)
     layer = maps.area_layer(s, "reports_rate")
     labels = [it.label for it in layer.legend.items if it.style == "hatch"]
     assert labels == ["suppressed (count 1–7)"]

@@ -340,14 +340,15 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
     With ``missing="skip"`` columns the SafeTable does not publish (an input
     was missing, or the policy withheld them) are left out instead of raising,
     so a notebook can ask for every layer it would like.
-    ``renderer``: see :func:`make_map` (maps of more than :data:`CANVAS_ABOVE`
-    areas are drawn by the viewer's canvas renderer). For a map over several
-    periods, see :func:`gangmap.maps.time_map`.
 
     Examples
     --------
     >>> m = choropleth(safe, "reports", title="Reports by ward")  # doctest: +SKIP
     >>> m.save("out/reports.html")  # doctest: +SKIP
+
+    ``renderer``: see :func:`make_map` (maps of more than :data:`CANVAS_ABOVE`
+    areas are drawn by the viewer's canvas renderer). For a map over several
+    periods, see :func:`gangmap.maps.time_map`.
     """
     require_safe(safe, "a map")
     columns = [column] if isinstance(column, str) else list(column)
