@@ -120,7 +120,8 @@ def test_footer_spans_the_periods_and_static_images_show_one(safes, tmp_path):
     from gangmap.maps.preview import svg_preview
 
     svg = svg_preview(doc.data)
-    assert svg and "Reports: 2018-04" in svg
+    name = next(ly for ly in doc.items if isinstance(ly, maps.TimeLayer)).name
+    assert svg and f"{name}: 2018-04" in svg
 
 
 def test_small_multiples_same_classes_and_colours_marking_and_footer(safes, tmp_path, monkeypatch):
@@ -190,7 +191,7 @@ def test_slider_play_tooltip_and_one_legend(tmp_path, safes):
             assert page.locator("#gm-legend").inner_text() == legend  # one legend for every period
             page.locator("path.leaflet-interactive").nth(5).hover()
             tip = page.locator(TIP).last.inner_text()
-            assert f"Reports, {label}: {layer['values'][t][5]}" in tip, tip
+            assert f"{layer['name']}, {label}: {layer['values'][t][5]}" in tip, tip
         # Play from the first period: it steps through and stops at the last.
         _goto(page, 0)
         page.locator("#gm-play").focus()
