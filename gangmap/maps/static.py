@@ -31,6 +31,8 @@ from .naming import area_columns, geography_of
 __all__ = ["render", "map_figure", "map_png", "document_figure", "document_png", "multiples_figure"]
 
 _HATCH = "////"
+#: Width of one panel of small multiples (inches).
+_PANEL_IN = 2.6
 
 
 def _draw_areas(ax, frame, area: AreaLayer | None) -> None:
@@ -212,19 +214,22 @@ def multiples_figure(safe: SafeTable, layer, overlays: Sequence[Layer] = (), *, 
 
     require_safe(safe, "a map image")
     frame = safe.frame
-    n = len(layer.periods)
-    nrows = -(-n // ncols)
-    fig = Figure(figsize=figsize or (3.0 * ncols + 2.6, 3.0 * nrows + 1.0))
-    FigureCanvasAgg(fig)
-    width = 0.78
+    nrows = -(-len(layer.periods) // ncols)
     minx, miny, maxx, maxy = frame.total_bounds
     pad = 0.02 * max(maxx - minx, maxy - miny, 1.0)
-    top, bottom = 0.92, 0.07
-    row = (top - bottom) / nrows
+    # Layout in inches: panels shaped like the area, a title line above each, the legend beside them.
+    panel_w = _PANEL_IN
+    panel_h = panel_w * min(max((maxy - miny + 2 * pad) / max(maxx - minx + 2 * pad, 1.0), 0.4), 2.5)
+    head, top, foot, legend_w = 0.3, 0.7, 0.6, 2.4
+    left = 0.15
+    fig_w, fig_h = left + ncols * panel_w + legend_w, nrows * (panel_h + head) + top + foot
+    fig = Figure(figsize=figsize or (fig_w, fig_h))
+    FigureCanvasAgg(fig)
+    fig_w, fig_h = fig.get_size_inches()
     for p, period in enumerate(layer.periods):
         r, c = divmod(p, ncols)
-        ax = fig.add_axes((0.01 + c * width / ncols, top - (r + 1) * row + 0.01, width / ncols - 0.02,
-                           row - 0.06))
+        y = fig_h - top - (r + 1) * (panel_h + head)
+        ax = fig.add_axes(((left + c * panel_w) / fig_w, y / fig_h, panel_w * 0.96 / fig_w, panel_h / fig_h))
         _draw_areas(ax, frame, layer.at(p))
         for ly in overlays:
             if isinstance(ly, OutlineLayer):
@@ -234,9 +239,11 @@ def multiples_figure(safe: SafeTable, layer, overlays: Sequence[Layer] = (), *, 
         ax.set_aspect("equal")
         ax.set_axis_off()
         ax.set_title(period, fontsize=9)
+    width = (left + ncols * panel_w) / fig_w
     fig.legend(handles=_handles(layer.at(), []), loc="center left", bbox_to_anchor=(width + 0.01, 0.5), fontsize=7,
                title=layer.name, title_fontsize=8, frameon=True)
     if layer.legend is not None and layer.legend.note:
-        fig.text(0.02, 0.035, layer.legend.note, fontsize=7, color="#7a4b00", ha="left", va="bottom", wrap=True)
-    fig.suptitle(title, fontsize=11, y=0.975)
+        fig.text(0.02, 0.3 / fig_h, layer.legend.note, fontsize=7, color="#7a4b00", ha="left", va="bottom",
+                 wrap=True)
+    fig.suptitle(title, fontsize=11, y=1 - 0.35 / fig_h)
     return fig
