@@ -44,6 +44,23 @@ Hausdorff distance per ward is at most ``t`` plus the rounding error. The
 bound is *measured*, not trusted: when the measured maximum exceeds
 ``max_deviation_m`` the tolerance is reduced and the encoding redone.
 
+Bounds relative to each area's size
+-----------------------------------
+One tolerance for a whole country suits wards but not LSOAs: at about 95 m
+nationally, a third of a synthetic England LSOA coverage (and, measured on
+the real file, 60% of England's LSOAs) moved by more than 10% of their own
+size. With ``relative=r`` each arc is simplified with at most
+``r * size - 2 * rounding``, where ``size`` is the square root of the area
+of the smaller of the two areas it separates, and the measured deviation of
+every area is checked against ``r * size`` as well as ``max_deviation_m``
+(see ``benchmarks/bench_maps.py`` for the numbers). The grid is then sized
+for the smallest tolerances (the 1st percentile of ``r * size``).
+
+The viewer receives the arcs and rings as packed text
+(:mod:`gangmap.maps.packing`); :attr:`Encoded.arcs` and :attr:`Encoded.geoms`
+stay plain lists, and arcs are numbered in order of first use so that the
+packed deltas are small.
+
 Quantisation: one grid step is ``max(tolerance / 20, 1 m)``, expressed in
 degrees (``s``, the same for longitude and latitude, from 111.32 km per degree,
 rounded down to 3 significant digits). A point moves at most
