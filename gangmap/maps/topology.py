@@ -47,9 +47,9 @@ bound is *measured*, not trusted: when the measured maximum exceeds
 Bounds relative to each area's size
 -----------------------------------
 One tolerance for a whole country suits wards but not LSOAs: at about 95 m
-nationally, a third of a synthetic England LSOA coverage (and, measured on
-the real file, 60% of England's LSOAs) moved by more than 10% of their own
-size. With ``relative=r`` each arc is simplified with at most
+nationally, a third of the areas of a synthetic England LSOA coverage moved
+by more than 10% of their own size (issue 17 reports 60% of England's real
+LSOAs). With ``relative=r`` each arc is simplified with at most
 ``r * size - 2 * rounding``, where ``size`` is the square root of the area
 of the smaller of the two areas it separates, and the measured deviation of
 every area is checked against ``r * size`` as well as ``max_deviation_m``
