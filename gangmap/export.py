@@ -191,11 +191,16 @@ def write_table(safe: SafeTable, path: str | Path) -> Path:
     raise GangmapError(f"{path}: unknown table format {suffix!r}; use .csv or .xlsx.")
 
 
-def to_png(fig, safe: SafeTable, path: str | Path, *, dpi: int = 150) -> Path:
-    """Save a matplotlib figure drawn from ``safe`` as PNG, stamped with marking and footer."""
+def to_png(fig, safe: SafeTable, path: str | Path, *, dpi: int = 150, provenance=None) -> Path:
+    """Save a matplotlib figure drawn from ``safe`` as PNG, stamped with marking and footer.
+
+    ``provenance`` (default ``safe.provenance``): the footer of a figure drawn
+    from several tables of the same areas (periods: see
+    :func:`gangmap.maps.small_multiples`).
+    """
     require_safe(safe, "a PNG image")
     path = Path(path)
-    prov = safe.provenance
+    prov = provenance or safe.provenance
     fig.text(0.5, 0.995, prov.marking, ha="center", va="top", fontsize=8, weight="bold")
     fig.text(0.5, 0.005, prov.footer(), ha="center", va="bottom", fontsize=6, wrap=True)
     with atomic_path(path) as tmp:

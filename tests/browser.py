@@ -100,20 +100,29 @@ MAP_STATE = """() => {
     const c = m.getCenter(), size = m.getSize();
     const mapBox = box('#gm-map');
     let n = 0, finite = 0, union = [Infinity, Infinity, -Infinity, -Infinity];
-    m.eachLayer(l => {
-        if (!(l instanceof L.Polygon) || l.options.interactive === false) { return; }
-        n += 1;
-        const b = l.getBounds(), p = m.latLngToContainerPoint(b.getNorthWest()),
-              q = m.latLngToContainerPoint(b.getSouthEast());
+    const add = b => {
+        const p = m.latLngToContainerPoint(b.getNorthWest()), q = m.latLngToContainerPoint(b.getSouthEast());
         if ([p.x, p.y, q.x, q.y].every(Number.isFinite)) {
             finite += 1;
             union = [Math.min(union[0], p.x), Math.min(union[1], p.y),
                      Math.max(union[2], q.x), Math.max(union[3], q.y)];
         }
-    });
+    };
+    const canvas = window.gmAreas && window.gmAreas.mode === 'canvas';
+    if (canvas) {  // the canvas renderer: areas painted in the last frame, bounds of the decoded areas
+        const count = JSON.parse(document.getElementById('gm-data').textContent).areas.codes.length;
+        n = window.gmAreas.painted();
+        for (let i = 0; i < count; i++) { add(window.gmAreas.bounds(i)); }
+    } else {
+        m.eachLayer(l => {
+            if (!(l instanceof L.Polygon) || l.options.interactive === false) { return; }
+            n += 1;
+            add(l.getBounds());
+        });
+    }
     const bad = [...document.querySelectorAll('path')].filter(p => /NaN/.test(p.getAttribute('d') || '')).length;
     const data = JSON.parse(document.getElementById('gm-data').textContent);
-    return {drawn: true, areas: data.areas.codes.length, polygons: n, finite, union, bad,
+    return {drawn: true, areas: data.areas.codes.length, polygons: n, finite, union, bad, canvas,
             center: [c.lat, c.lng], zoom: m.getZoom(), size: [size.x, size.y], map: mapBox,
             layers: box('#gm-layers'), legend: box('#gm-legend'), user: window.gmView.state.user,
             legendText: (document.querySelector('#gm-legend') || {}).innerText || ''};
@@ -142,3 +151,32 @@ def assert_drawn(states: list[dict], when: str, expect: int | None = None) -> No
             assert x0 >= -2 and y0 >= -2 and x1 <= w + 2 and y1 <= h + 2, f"{what}: areas off the map {s}"
             assert max((x1 - x0) / w, (y1 - y0) / h) > 0.5, f"{what}: areas drawn too small {s}"
         assert not intersect(s["layers"], s["legend"]), f"{what}: legend over the layer control {s}"
+
+
+#: The canvas renderer's pixel at a longitude/latitude, and where that is on the page: [r, g, b, a, x, y].
+CANVAS_PIXEL = """([lng, lat]) => {
+    const m = window.gmMap, c = window.gmAreas.canvas(), p = m.latLngToContainerPoint([lat, lng]);
+    const mr = m.getContainer().getBoundingClientRect(), cr = c.getBoundingClientRect();
+    const x = Math.floor((mr.left + p.x - cr.left) * c.width / cr.width),
+          y = Math.floor((mr.top + p.y - cr.top) * c.height / cr.height);
+    const d = c.getContext('2d').getImageData(x, y, 1, 1).data;
+    return [d[0], d[1], d[2], d[3], mr.left + p.x, mr.top + p.y];
+}"""
+
+
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def expected_fills(data: dict, layer: dict, period: int | None = None) -> list[str]:
+    """The fill colour of every area from the map's data: its class in ``layer`` (a period of a time layer)."""
+    cls = layer["cls"] if period is None else layer["cls"][period]
+    codes, styles = data["codes"], data["styles"]
+    return [styles["suppressed"] if c == codes["suppressed"] else styles["nodata"] if c == codes["nodata"]
+            else layer["colors"][c] for c in cls]
+
+
+#: Fill colours of the SVG area polygons, in the order they were made (area order).
+SVG_FILLS = """() => { const f = []; window.gmMap.eachLayer(l => {
+    if (l instanceof L.Polygon && l.options.interactive !== false) { f.push([L.stamp(l), l.options.fillColor]); } });
+    return f.sort((a, b) => a[0] - b[0]).map(x => x[1]); }"""

@@ -373,7 +373,7 @@ def test_missing_file(tmp_path):
     with pytest.raises(BoundaryError) as ei:
         read_wards(path)
     msg = msg_names(ei, path)
-    assert "not found" in msg and "gangmap boundaries fetch" in msg
+    assert "not found" in msg and "gangmap fetch boundaries" in msg
 
 
 @pytest.mark.parametrize("name", ["wards.kml", "wards.txt", "wards"])

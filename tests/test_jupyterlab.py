@@ -338,6 +338,13 @@ layers = [maps.area_layer(safe, "reports", visible=True, k=7),
           maps.points_layer(points, name="Schools", label="name", visible=True)]
 maps.make_map(safe, layers, title="Many layers: legend and layer control side by side")""",
     """maps.explorer({"All": safe}, ["reports"], k=5)""",
+    """import numpy as np
+rng = np.random.default_rng(1)
+months = {m: gangmap.make_safe(frame.assign(reports=rng.poisson(frame["reports"].clip(lower=1) * f)), ["reports"],
+                               period=m)
+          for m, f in (("2018-01", 0.5), ("2018-02", 1.0), ("2018-03", 2.0))}
+maps.time_map(months, "reports", title="Reports by month")""",
+    """maps.choropleth(safe, "reports", title="Drawn by the canvas renderer", renderer="canvas")""",
 ]
 
 
@@ -389,9 +396,12 @@ def lab(tmp_path_factory):
 def test_maps_survive_run_all_tabs_resize_reopen_and_the_explorer_redraws(lab):
     write_notebook(lab.root / "maps.ipynb", MAPS_NOTEBOOK)
     with lab_page(lab) as (page, outside):
-        seen = check_notebook(page, lab, "maps.ipynb", expect_maps=3, shots="lab_maps")
+        seen = check_notebook(page, lab, "maps.ipynb", expect_maps=5, shots="lab_maps")
         assert outside == [], outside
     assert seen["explorer"]
+    # A map with time and a map drawn by the canvas renderer, through every step.
+    for step in ("run", "tabs", "small", "reopen", "reload"):
+        assert [s["canvas"] for s in seen[step]] == [False, False, False, False, True], step
     # The many-layers map really has both panels open (else "no overlap" would be trivially true).
     many = seen["run"][1]
     assert many["layers"] and many["legend"], many

@@ -125,10 +125,14 @@ def test_layer_names_are_titles_never_raw_ids():
     safe = gangmap.make_safe(t)
     doc = maps.choropleth(safe, ["reports_rate", "reports_lisa", "reports"], also=["reports"])
     names = [ly["name"] for ly in doc.data["layers"]]
-    assert names[:3] == ["Reports per 1,000", "Reports: hotspot clusters (local Moran)", "Reports"]
+    # Titles (their wording is the measures registry's to choose), never the raw ids.
+    columns = ("reports_rate", "reports_lisa", "reports")
+    titles = [maps.layer_title(c, safe) for c in columns]
+    assert names[:3] == titles and len(set(titles)) == 3 and not set(titles) & set(columns)
+    assert all("eports" in t for t in titles) and "1,000" in titles[0] and "Moran" in titles[1]
     for ly in doc.data["layers"]:
         assert "_" not in ly["name"] and "_" not in ly["legend"]["title"], ly["name"]
-    assert doc.title == "Reports per 1,000 by ward"
+    assert doc.title == f"{titles[0]} by ward"
     # A name given by the caller wins.
     assert maps.area_layer(safe, "reports_rate", names={"reports_rate": "Rate"}).name == "Rate"
 
@@ -270,7 +274,7 @@ def test_lsoa_maps_say_lsoa():
     safe = _lsoa_safe()
     doc = maps.choropleth(safe, "reports")
     assert doc.data["geography"]["label"] == "LSOA" and doc.data["geography"]["a"] == "an LSOA"
-    assert doc.title == "Reports by LSOA"
+    assert doc.title == f"{maps.layer_title('reports', safe)} by LSOA" and doc.title.startswith("Reports")
     assert 'aria-label="Map of LSOAs"' in doc.html
     assert doc.data["areas"]["codes"][0].startswith("E01")
 

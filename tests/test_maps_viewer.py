@@ -20,7 +20,7 @@ from browser import MAP_STATE, assert_drawn, intersect, offline_page, screenshot
 
 import gangmap
 from gangmap import maps
-from gangmap.maps import topology
+from gangmap.maps import packing, topology
 
 pytestmark = pytest.mark.browser
 
@@ -58,10 +58,10 @@ def _with_data(html: str, data: dict) -> str:
 
 def decoded_bounds(data: dict) -> tuple[float, float, float, float]:
     """(west, south, east, north) of every area as the data encodes it, decoded here."""
-    q, arcs = data["q"], data["arcs"]
+    q, arcs = data["q"], packing.read_arcs(data["arcs"])
     dec = topology.decode_arcs(q, arcs)
-    pts = np.concatenate([r for g in data["areas"]["geoms"] for poly in topology.decode(q, arcs, g, dec)
-                          for r in poly])
+    pts = np.concatenate([r for g in packing.read_geoms(data["areas"]["geoms"])
+                          for poly in topology.decode(q, arcs, g, dec) for r in poly])
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(pts[:, 1].max())
 
 

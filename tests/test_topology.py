@@ -557,3 +557,124 @@ def test_viewer_draws_the_arcs(cover, tmp_path):
             for rg, rw in zip(pg, pw):
                 rw = np.asarray(rw)[:-1]  # Leaflet drops the closing point
                 np.testing.assert_allclose(np.asarray(rg), rw, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- bounds relative to each area's size
+def test_relative_bound_holds_per_area_and_is_needed(cover):
+    """Each area moves by at most ``relative`` times its size (sqrt of its area), measured independently;
+    without the relative bound the small island moves by more than that (the bound is not idle)."""
+    rel, tol = 0.05, 60.0
+    size = np.sqrt(cover.area.to_numpy())
+    plain = encode_coverage(cover.geometry, tolerance_m=tol)
+    h_plain = independent_hausdorff(plain, cover.geometry.values)
+    island = cover.index[cover["name"] == "island in hole"][0]
+    assert h_plain[island] > rel * size[island]  # the failure guarded against
+    enc = encode_coverage(cover.geometry, tolerance_m=tol, relative=rel)
+    h = independent_hausdorff(enc, cover.geometry.values)
+    bound = np.maximum(rel * size, 2 * enc.quantum_m)
+    assert (h <= bound + 0.05).all(), list(zip(cover["name"], h.round(1), bound.round(1)))
+    assert (h <= enc.hausdorff_m + 0.05).all()  # the encoder's own measure is an upper bound
+    np.testing.assert_allclose(enc.relative_dev, enc.hausdorff_m / size)
+    assert enc.relative_max == pytest.approx(enc.relative_dev.max())
+    assert enc.relative_max <= max(rel, float((2 * enc.quantum_m / size).max())) + 1e-9
+    big = size > 900
+    assert (h[big] <= tol + 2 * enc.quantum_m).all() and h[big].max() > 0.5 * rel * size[big].min()
+    assert overlap_area(decoded_geoms(enc)) < 1.0  # still gap- and overlap-free
+
+
+def test_relative_bound_is_checked():
+    with pytest.raises(gangmap.GangmapError, match="relative"):
+        encode_coverage(synthetic().geometry, relative=1.5)
+
+
+# --------------------------------------------------------------------------- packed text
+@pytest.mark.parametrize("seed", range(4))
+def test_packing_round_trips(seed):
+    from gangmap.maps import packing
+
+    rng = np.random.default_rng(seed)
+    values = np.concatenate([rng.integers(-40, 40, 200), rng.integers(-2**40, 2**40, 50), [0, -1, 2**52, -2**52]])
+    text = packing.pack_ints(values)
+    assert set(text) <= set(packing.ALPHABET) and packing.unpack_ints(text).tolist() == values.tolist()
+    arcs = [[int(x) for x in rng.integers(-10**6, 10**6, 2 * int(n))] for n in rng.integers(1, 9, 60)]
+    assert packing.unpack_arcs(packing.pack_arcs(arcs)) == arcs
+    geoms = [[[[int(k) if rng.random() < 0.5 else ~int(k) for k in rng.integers(0, 500, int(rng.integers(1, 6)))]
+               for _ in range(int(rng.integers(1, 3)))] for _ in range(int(rng.integers(0, 3)))] for _ in range(40)]
+    assert packing.unpack_geoms(packing.pack_geoms(geoms)) == geoms
+    with pytest.raises(ValueError):
+        packing.unpack_ints(text + "g")  # ends inside a number
+
+
+def test_arcs_are_numbered_by_first_use(cover):
+    enc = encode_coverage(cover.geometry, tolerance_m=40)
+    seen, order = set(), []
+    for g in enc.geoms:
+        for poly in g:
+            for ring in poly:
+                for k in ring:
+                    a = k if k >= 0 else ~k
+                    if a not in seen:
+                        seen.add(a)
+                        order.append(a)
+    assert order == list(range(enc.n_arcs))
+
+
+@pytest.mark.browser
+def test_viewer_decodes_the_packed_geometry_exactly(cover, tmp_path):
+    """The page's polygons, vertex for vertex, are the Python decoding of the packed text in the page."""
+    from browser import offline_page
+
+    from gangmap import maps
+    from gangmap.maps import packing
+
+    g = cover.assign(ward_code=[f"E05{900001 + i}" for i in range(len(cover))], reports=30)
+    safe = gangmap.make_safe(g[["ward_code", "reports", "geometry"]], ["reports"])
+    doc = maps.choropleth(safe, "reports")
+    data = doc.data
+    assert isinstance(data["arcs"], str) and isinstance(data["areas"]["geoms"], str)
+    arcs = packing.read_arcs(data["arcs"])
+    want = [topology.decode(data["q"], arcs, gm) for gm in packing.read_geoms(data["areas"]["geoms"])]
+    with offline_page(doc.save(tmp_path / "packed.html")) as (page, requests):
+        drawn = page.evaluate("""() => { const out = []; window.gmMap.eachLayer(l => {
+            if (l instanceof L.Polygon && l.options.interactive !== false) {
+                out.push([L.stamp(l), l.getLatLngs().map(p => p.map(r => r.map(x => [x.lng, x.lat])))]); } });
+            return out.sort((a, b) => a[0] - b[0]).map(x => x[1]); }""")
+        assert not page.errors and not requests
+    assert len(drawn) == len(want) == len(cover)
+    for got, shape in zip(drawn, want):
+        assert len(got) == len(shape)
+        for pg, pw in zip(got, shape):
+            for rg, rw in zip(pg, pw):
+                np.testing.assert_allclose(np.asarray(rg), np.asarray(rw)[:-1], atol=1e-12)
+
+
+@pytest.mark.realdata
+def test_northamptonshire_lsoa_map_is_small_and_faithful(shared_data):
+    """The real county LSOAs: a small file, every LSOA within 5% of its size (or twice the rounding),
+    measured independently on the geometry the page draws."""
+    from gangmap import maps
+    from gangmap.maps import packing
+
+    areas = gangmap.read_areas(shared_data / "boundaries" / "northamptonshire_lsoa_2011.geojson", "lsoa")
+    table, _ = gangmap.join(areas, reports=shared_data / "police" / "2018-03-northamptonshire-street.csv")
+    safe = gangmap.make_safe(table, ["reports"])
+    doc = maps.choropleth(safe, "reports")
+    assert doc.size <= 400_000 and doc.data["geography"]["label"] == "LSOA"
+    data = doc.data
+    arcs = packing.read_arcs(data["arcs"])
+    dec = topology.decode_arcs(data["q"], arcs)
+    tr = _to_27700()
+    drawn = []
+    for gm in packing.read_geoms(data["areas"]["geoms"]):
+        polys = [shapely.Polygon(*[np.column_stack(tr.transform(*np.asarray(r).T)) for r in rings[:1]],
+                                 [np.column_stack(tr.transform(*np.asarray(r).T)) for r in rings[1:]])
+                 for rings in topology.decode(data["q"], arcs, gm, dec)]
+        drawn.append(shapely.MultiPolygon(polys))
+    orig = originals_in_same_plane(safe.frame.to_crs(27700).geometry.values)
+    h = shapely.hausdorff_distance(orig, np.array(drawn, dtype=object))
+    size = np.sqrt(shapely.area(orig))
+    quantum = topology._quantum_error_m(data["q"])
+    assert (h <= np.maximum(0.05 * size, 2 * quantum) + 0.05).all()
+    assert h.max() <= 100.0
+    print(f"Northamptonshire LSOAs: {doc.size / 1e3:.0f} KB, max {h.max():.1f} m, relative max "
+          f"{(h / size).max():.3f}, p99 {np.percentile(h / size, 99):.3f}")

@@ -9,6 +9,9 @@ Modules, by concern:
 * :mod:`~gangmap.maps.layers`: typed layers (:class:`AreaLayer`,
   :class:`OutlineLayer`, :class:`DistrictOutlines`, :class:`PointsLayer`)
   that check their inputs and serialise the viewer's JSON;
+* :mod:`~gangmap.maps.timemap`: maps with time (:func:`time_map`: a slider
+  and play button over periods, one legend) and :func:`small_multiples` PNGs;
+* :mod:`~gangmap.maps.packing`: the compact text of the geometry;
 * :mod:`~gangmap.maps.overlays`: campaign and hub layers from the planner;
 * :mod:`~gangmap.maps.document`: the HTML page (:func:`make_map`,
   :func:`choropleth`, :class:`MapDocument`) and its notebook display;
@@ -22,7 +25,7 @@ matplotlib, mapclassify and ipywidgets load only when they are used.
 
 from __future__ import annotations
 
-from . import classify, topology
+from . import classify, packing, topology
 from .classify import CLASS_CODES, NO_DATA, NO_DATA_LABEL, SUPPRESSED, Classes
 from .document import MapDocument, choropleth, json_for_html, make_map
 from .explorer import explorer
@@ -44,10 +47,11 @@ from .layers import (
 from .naming import geography_of, layer_title
 from .overlays import campaign_layers, hub_layers
 from .static import document_figure, document_png, map_figure, map_png
+from .timemap import TimeLayer, small_multiples, time_layer, time_map
 from .topology import Encoded
 
 __all__ = [
-    "classify", "topology",
+    "classify", "packing", "topology",
     "CLASS_CODES", "SUPPRESSED", "NO_DATA", "NO_DATA_LABEL", "Classes",
     "MapDocument", "make_map", "choropleth", "json_for_html",
     "explorer",
@@ -57,4 +61,5 @@ __all__ = [
     "geography_of", "layer_title",
     "campaign_layers", "hub_layers",
     "map_figure", "map_png", "document_figure", "document_png",
+    "TimeLayer", "time_layer", "time_map", "small_multiples",
 ]

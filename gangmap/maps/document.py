@@ -36,18 +36,42 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
+
 from ..disclosure import SafeTable, require_safe
 from ..errors import GangmapError
+from . import packing
 from .classify import CLASS_CODES, NO_DATA_COLOR, SUPPRESSED_COLOR
 from .geometry import attribution_for, encode, label_points
-from .layers import AreaLayer, Layer, area_layer, district_outlines
+from .layers import Layer, area_layer, district_outlines
 from .naming import area_columns, geography_of, geography_words, layer_title
 from .topology import Encoded
 
-__all__ = ["MapDocument", "make_map", "choropleth", "json_for_html", "IFRAME_HEIGHT"]
+__all__ = ["MapDocument", "make_map", "choropleth", "json_for_html", "IFRAME_HEIGHT", "CANVAS_ABOVE", "RENDERERS",
+           "VIEWER_STYLE"]
 
 #: Height (px) of a map in a notebook output.
 IFRAME_HEIGHT = 560
+#: Maps of more areas than this are drawn by the viewer's own canvas renderer (one path per class,
+#: hover by point in polygon) instead of one SVG element per area.
+CANVAS_ABOVE = 3000
+RENDERERS = ("auto", "svg", "canvas")
+#: How the viewer draws: every number the viewer uses for drawing, sizing and timing (none in the script).
+VIEWER_STYLE = {
+    "map": {"zoom_snap": 0.25, "tile_max_zoom": 18},
+    "area": {"color": "#555555", "weight": 0.6, "fill_opacity": 0.85, "empty_opacity": 0.6},
+    "suppressed": {"color": "#888888", "weight": 0.9, "dash": "3"},
+    "hover": {"color": "#000000", "weight": 2.5},
+    "marked": {"color": "#000000", "weight": 4},
+    "point": {"color": "#222222", "weight": 1, "fill_opacity": 0.9},
+    "label": {"char_width": 5.5, "min_height": 12},           # px: when an area is wide enough for its name
+    "search": {"max_zoom": 14, "padding": 20, "list_matches": 6},
+    "fit": {"min_box": 60, "dock_share": 2.5, "dock_gap": 16, "edge": 8, "fold_below": 300},  # px
+    # canvas: margin (share of the view), px between drawn points, areas or arcs per canvas path
+    "canvas": {"padding": 0.1, "min_px": 0.5, "chunk": 16},
+    "fallback_bounds": [[49.9, -6.4], [55.8, 1.8]],           # England, when a map has no areas
+    "hint_ms": 1500, "refresh_ms": 30, "settle_ms": 250,
+}
 
 
 # --------------------------------------------------------------------------- assets
@@ -101,6 +125,7 @@ class MapDocument:
     safe: SafeTable | None = field(default=None, repr=False, compare=False)
     items: tuple[Layer, ...] = field(default=(), repr=False, compare=False)
     data: dict | None = field(default=None, repr=False, compare=False)
+    provenance: object = field(default=None, repr=False, compare=False)
 
     def save(self, path: str | Path) -> Path:
         """Write the HTML file atomically (a reader never sees half of it); return its path."""
@@ -163,7 +188,7 @@ def _check_layers(layers, codes: list[str]) -> list[Layer]:
     if dup:
         raise GangmapError(f"two layers share the id {dup[0]!r}; give each layer its own layer_id.")
     for ly in out:
-        if isinstance(ly, AreaLayer) and list(ly.codes) != codes:
+        if getattr(ly, "codes", None) is not None and list(ly.codes) != codes:
             raise GangmapError(f"layer {ly.name!r} was made from another table ({len(ly.codes)} areas, not this "
                                f"map's {len(codes)} in the same order); make every area layer from the SafeTable "
                                "the map is made from.")
@@ -181,34 +206,52 @@ def _csp(leaflet_js: str, own_js: str, tiles: str | None) -> str:
             f"style-src 'unsafe-inline'; img-src {img_src}; base-uri 'none'; form-action 'none'")
 
 
+def _parents(frame, column: str | None) -> dict | None:
+    """The parent area of each area, as distinct names and an index per area (a name once, not per area)."""
+    if column is None:
+        return None
+    codes, names = pd.factorize(frame[column].astype(str))
+    return {"names": names.tolist(), "of": codes.tolist()}
+
+
+def _renderer(renderer: str, n: int) -> str:
+    if renderer not in RENDERERS:
+        raise GangmapError(f"renderer {renderer!r}: use one of {RENDERERS}.")
+    return ("canvas" if n > CANVAS_ABOVE else "svg") if renderer == "auto" else renderer
+
+
 def _data(safe: SafeTable, layers: list[Layer], enc: Encoded, *, attribution: str, tiles: str | None,
-          labels: bool) -> dict:
+          labels: bool, renderer: str = "auto") -> dict:
     geo = geography_of(safe)
     code, name, _, parent_name = area_columns(safe)
     frame = safe.frame
     return {
-        "version": 2,
+        "version": 3,
         "geography": geography_words(geo),
         "codes": dict(CLASS_CODES),
         "styles": {"suppressed": SUPPRESSED_COLOR, "nodata": NO_DATA_COLOR},
+        "style": VIEWER_STYLE,
+        "packing": packing.spec(),
         "q": enc.q,
-        "arcs": enc.arcs,
+        "arcs": packing.pack_arcs(enc.arcs),
         "areas": {"codes": frame[code].astype(str).tolist(),
                   "names": frame[name or code].astype(str).tolist(),
-                  "parents": frame[parent_name].astype(str).tolist() if parent_name else None,
-                  "geoms": enc.geoms,
+                  "parents": _parents(frame, parent_name),
+                  "geoms": packing.pack_geoms(enc.geoms),
                   "label_at": label_points(safe, enc.q)},
         "layers": [ly.to_json(enc) for ly in layers],
         "attribution": attribution,
         "tiles": {"url": tiles} if tiles else None,
-        "options": {"labels": bool(labels)},
+        "options": {"labels": bool(labels), "renderer": _renderer(renderer, len(frame))},
     }
 
 
-def _page(safe: SafeTable, data: dict, *, title: str, subtitle: str, attribution: str, tiles: str | None) -> str:
+def _page(safe: SafeTable, data: dict, *, title: str, subtitle: str, attribution: str, tiles: str | None,
+          provenance=None) -> str:
+    """The HTML page; ``provenance`` (default: the table's) gives the footer and the marking."""
     leaflet_js, leaflet_css = _leaflet()
     own_js, own_css = _own_assets()
-    prov = safe.provenance
+    prov = provenance or safe.provenance
     geo = geography_of(safe)
     marking = prov.marking
     unsafe = " gm-unsafe" if "UNSUPPRESSED" in marking.upper() else ""
@@ -222,7 +265,7 @@ def _page(safe: SafeTable, data: dict, *, title: str, subtitle: str, attribution
         f"<style>{leaflet_css}</style><style>{own_css}</style></head><body>"
         f"<div class=\"gm-marking{unsafe}\">{e(marking)}</div>"
         f"<header class=\"gm-header\"><h1 class=\"gm-title\">{e(title)}</h1>"
-        f"<p class=\"gm-subtitle\">{e(subtitle)}</p></header>"
+        f"<p class=\"gm-subtitle\">{e(subtitle)}</p><p class=\"gm-period\" id=\"gm-period\"></p></header>"
         "<noscript><p>This map needs JavaScript. The summary table in the map pack shows the same "
         "values.</p></noscript>"
         f"<div id=\"gm-map\" role=\"application\" aria-label=\"Map of {e(geo.plural)}\"></div>"
@@ -235,7 +278,8 @@ def _page(safe: SafeTable, data: dict, *, title: str, subtitle: str, attribution
 
 
 def make_map(safe: SafeTable, layers, *, title: str, subtitle: str = "", tiles: str | None = None,
-             attribution: str | None = None, topology: Encoded | None = None, labels: bool = False) -> MapDocument:
+             attribution: str | None = None, topology: Encoded | None = None, labels: bool = False,
+             renderer: str = "auto", provenance=None) -> MapDocument:
     """Assemble typed layers over the areas of ``safe`` into one offline HTML page.
 
     Parameters
@@ -260,6 +304,14 @@ def make_map(safe: SafeTable, layers, *, title: str, subtitle: str = "", tiles: 
     labels : bool
         Show the area names on the map from the start (the layer control
         turns them on and off).
+    renderer : {"auto", "svg", "canvas"}
+        How the viewer draws the areas: one SVG element per area, or its own
+        canvas renderer (one path per class; the area under the mouse found
+        by point in polygon), for maps of many areas. ``"auto"``: canvas above
+        :data:`CANVAS_ABOVE` areas.
+    provenance : Provenance, optional
+        The footer and marking of a map made of several tables of the same
+        areas (periods: :func:`~gangmap.maps.time_map`); default the table's.
     """
     require_safe(safe, "a map")
     enc = topology if topology is not None else encode(safe)
@@ -269,16 +321,18 @@ def make_map(safe: SafeTable, layers, *, title: str, subtitle: str = "", tiles: 
         raise GangmapError(f"the topology has {len(enc.geoms)} areas but the SafeTable {len(safe.frame)}; "
                            "encode this SafeTable (maps.encode(safe)).")
     attribution = attribution or attribution_for(safe)
-    data = _data(safe, checked, enc, attribution=attribution, tiles=tiles, labels=labels)
-    page = _page(safe, data, title=title, subtitle=subtitle, attribution=attribution, tiles=tiles)
-    return MapDocument(page, title, [ly.name for ly in checked], safe=safe, items=tuple(checked), data=data)
+    data = _data(safe, checked, enc, attribution=attribution, tiles=tiles, labels=labels, renderer=renderer)
+    page = _page(safe, data, title=title, subtitle=subtitle, attribution=attribution, tiles=tiles,
+                 provenance=provenance)
+    return MapDocument(page, title, [ly.name for ly in checked], safe=safe, items=tuple(checked), data=data,
+                       provenance=provenance)
 
 
 def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = None,
                subtitle: str = "", scheme: str = "quantiles", k: int = 5, bins=None,
                palette: str | None = None, names: dict | None = None, also=(),
                tiles: str | None = None, attribution: str | None = None, labels: bool = False,
-               missing: str = "raise") -> MapDocument:
+               missing: str = "raise", renderer: str = "auto") -> MapDocument:
     """One-call choropleth: one or more safe columns as switchable layers, with district outlines.
 
     Layer names come from ``names``, else the measures' titles (never a raw
@@ -291,6 +345,10 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
     --------
     >>> m = choropleth(safe, "reports", title="Reports by ward")  # doctest: +SKIP
     >>> m.save("out/reports.html")  # doctest: +SKIP
+
+    ``renderer``: see :func:`make_map` (maps of more than :data:`CANVAS_ABOVE`
+    areas are drawn by the viewer's canvas renderer). For a map over several
+    periods, see :func:`gangmap.maps.time_map`.
     """
     require_safe(safe, "a map")
     columns = [column] if isinstance(column, str) else list(column)
@@ -308,5 +366,5 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
         layers.append(district_outlines(safe))
     geo = geography_of(safe)
     return make_map(safe, layers, title=title or f"{layers[0].name} by {geo.label}", subtitle=subtitle,
-                    tiles=tiles, attribution=attribution, topology=enc, labels=labels)
+                    tiles=tiles, attribution=attribution, topology=enc, labels=labels, renderer=renderer)
 

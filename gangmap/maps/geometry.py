@@ -21,12 +21,15 @@ from .naming import geography_of
 from .topology import Encoded, encode_coverage, quantiser_for
 
 __all__ = ["ATTRIBUTION_ONS", "encode", "encode_geometries", "own_quantiser", "label_points", "attribution_for",
-           "MAX_LABELLED_AREAS"]
+           "MAX_LABELLED_AREAS", "RELATIVE_DEVIATION"]
 
 ATTRIBUTION_ONS = ("Contains OS data © Crown copyright and database right; "
                    "contains ONS data, Open Government Licence v3.0")
 #: Above this many areas the map carries no label points (names would be unreadable anyway).
 MAX_LABELLED_AREAS = 5000
+#: Area outlines may move by at most this share of the area's size (the square root of its area),
+#: besides the absolute bound (see :func:`gangmap.maps.topology.encode_coverage`).
+RELATIVE_DEVIATION = 0.05
 
 
 def _encode_ring(coords: np.ndarray, q) -> list[int]:
@@ -63,9 +66,13 @@ def encode(safe: SafeTable, **options) -> Encoded:
     """Encode the areas of ``safe`` as shared, simplified, quantised arcs (see :mod:`gangmap.maps.topology`).
 
     The deviation from the true boundaries is measured, not assumed:
-    ``encode(safe).hausdorff_max_m``. ``options`` go to
-    :func:`~gangmap.maps.topology.encode_coverage`.
+    ``encode(safe).hausdorff_max_m`` (metres) and ``.relative_max`` (share of
+    each area's size). ``options`` go to
+    :func:`~gangmap.maps.topology.encode_coverage`; by default each area may
+    move by at most :data:`RELATIVE_DEVIATION` of its size as well as by the
+    absolute bound, so small town areas keep their shape.
     """
+    options.setdefault("relative", RELATIVE_DEVIATION)
     require_safe(safe, "a map")
     frame = safe.frame
     if getattr(frame, "geometry", None) is None or not hasattr(frame, "crs"):

@@ -50,10 +50,12 @@ from .classify import (
 )
 from .geometry import encode_geometries, own_quantiser
 from .naming import area_columns, geography_of, layer_title
+from .packing import pack_geoms
 from .topology import Encoded, group_outlines
 
 __all__ = ["LegendItem", "Legend", "Layer", "AreaLayer", "OutlineLayer", "DistrictOutlines", "PointsLayer",
-           "area_layer", "outline_layer", "points_layer", "district_outlines", "layer_classes"]
+           "area_layer", "outline_layer", "points_layer", "district_outlines", "layer_classes", "classes_of",
+           "class_legend", "check_value_column", "suppressed_of", "value_columns", "display_values", "check_color"]
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -64,7 +66,7 @@ STYLES = (None, "hatch", "line", "dot")
 POINT_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02")
 
 
-def _color(value: Any, what: str) -> str:
+def check_color(value: Any, what: str) -> str:
     if not isinstance(value, str) or not _COLOR.match(value):
         raise GangmapError(f"{what}: {value!r} is not a colour; use a hex colour such as '#1b7837'.")
     return value
@@ -84,7 +86,7 @@ class LegendItem:
     style: str | None = None
 
     def __post_init__(self) -> None:
-        _color(self.color, f"legend item {self.label!r}")
+        check_color(self.color, f"legend item {self.label!r}")
         if self.style not in STYLES:
             raise GangmapError(f"legend item {self.label!r}: style {self.style!r} is not one of {STYLES}.")
         object.__setattr__(self, "label", str(self.label))
@@ -189,7 +191,7 @@ class AreaLayer(Layer):
         if len(cls.labels) != cls.k:
             raise GangmapError(f"layer {self.name!r}: {len(cls.labels)} labels for {cls.k} colours.")
         for c in cls.colors:
-            _color(c, f"layer {self.name!r}")
+            check_color(c, f"layer {self.name!r}")
 
     @classmethod
     def from_safe(cls, safe: SafeTable, column: str, **options) -> AreaLayer:
@@ -205,7 +207,7 @@ class AreaLayer(Layer):
         return out
 
 
-def _value_columns(safe: SafeTable) -> list[str]:
+def value_columns(safe: SafeTable) -> list[str]:
     ids = {c for c in area_columns(safe) if c} | set(geography_of(safe).identifiers) | {"geometry"}
     return [c for c in safe.frame.columns if c not in ids]
 
@@ -219,28 +221,43 @@ def layer_classes(safe: SafeTable, column: str, *, scheme: str = "quantiles", k:
     of its own for 0); text columns (hotspot labels) get fixed categorical colours.
     """
     require_safe(safe, "a map layer")
-    frame = safe.frame
-    if column not in _value_columns(safe):
+    check_value_column(safe, column)
+    return classes_of(safe, column, safe.frame[column], suppressed_of(safe, column), scheme=scheme, k=k, bins=bins,
+                      palette=palette)
+
+
+def check_value_column(safe: SafeTable, column: str) -> None:
+    """Refuse a column that is not a safe value column of ``safe`` (an identifier, or not published)."""
+    if column not in value_columns(safe):
         raise GangmapError(f"column {column!r} is not a value column of the SafeTable; value columns "
                            f"are {safe.columns}. Pass it to make_safe (counts=, derived= or keep=) first.")
-    sup = safe.suppressed[column].to_numpy() if column in safe.suppressed else np.zeros(len(frame), bool)
-    values = frame[column]
+
+
+def suppressed_of(safe: SafeTable, column: str) -> np.ndarray:
+    """True where ``column`` is suppressed in ``safe``."""
+    return safe.suppressed[column].to_numpy() if column in safe.suppressed else np.zeros(len(safe.frame), bool)
+
+
+def classes_of(safe: SafeTable, column: str, values, suppressed, *, scheme: str = "quantiles", k: int = 5, bins=None,
+               palette: str | None = None) -> Classes:
+    """Classes of ``values`` of ``column`` under ``safe``'s policy (values may span several tables: periods)."""
+    values = pd.Series(values) if not isinstance(values, pd.Series) else values
     if pd.api.types.is_numeric_dtype(values):
         pal = palette or ("RdBu_r" if column.endswith("_excess") else "YlOrRd")
         lo, hi = safe.policy.primary_range
         zero = column in safe.counts and lo >= 1 and hi >= lo
-        return classify(values.to_numpy(dtype=float), scheme=scheme, k=k, bins=bins, palette=pal, suppressed=sup,
-                        zero_class=zero)
-    return categorical(values, suppressed=sup)
+        return classify(values.to_numpy(dtype=float), scheme=scheme, k=k, bins=bins, palette=pal,
+                        suppressed=suppressed, zero_class=zero)
+    return categorical(values, suppressed=suppressed)
 
 
-def _display(safe: SafeTable, column: str) -> list[str]:
+def display_values(safe: SafeTable, column: str) -> list[str]:
     if column in safe.display:
         return [str(v) for v in safe.display[column].tolist()]
     return ["" if pd.isna(v) else str(v) for v in safe.frame[column].tolist()]
 
 
-def _suppressed_label(safe: SafeTable, column: str) -> str:
+def suppressed_label(safe: SafeTable, column: str) -> str:
     pol = safe.policy
     if column in safe.counts:
         return pol.label
@@ -248,7 +265,7 @@ def _suppressed_label(safe: SafeTable, column: str) -> str:
     return f"suppressed (count {lo}–{hi})" if hi > lo else f"suppressed (count {hi})" if hi == lo else "suppressed"
 
 
-def _legend_note(safe: SafeTable, column: str, cls: Classes, note: str | None) -> str | None:
+def legend_note(safe: SafeTable, column: str, cls: Classes, note: str | None) -> str | None:
     pol = safe.policy
     parts = [note] if note else []
     if column in safe.counts and pol.rounding > 1 and cls.k:
@@ -285,18 +302,23 @@ def area_layer(safe: SafeTable, column: str, *, name: str | None = None, scheme:
     """
     cls = layer_classes(safe, column, scheme=scheme, k=k, bins=bins, palette=palette)
     title = name or layer_title(column, safe, names)
-    items = [LegendItem(c, lab) for c, lab in zip(cls.colors, cls.labels)]
-    if (cls.assignment == SUPPRESSED).any():
-        items.append(LegendItem(SUPPRESSED_COLOR, _suppressed_label(safe, column), "hatch"))
-    if (cls.assignment == NO_DATA).any():
-        items.append(LegendItem(NO_DATA_COLOR, NO_DATA_LABEL))
-    extra = tuple((layer_title(a, safe, names), tuple(_display(safe, a))) for a in also
+    extra = tuple((layer_title(a, safe, names), tuple(display_values(safe, a))) for a in also
                   if a != column and a in safe.frame.columns)
     code = area_columns(safe)[0]
     return AreaLayer(id=layer_id or f"area-{column}", name=title, visible=visible, column=column,
-                     codes=tuple(safe.frame[code].astype(str)), values=tuple(_display(safe, column)),
+                     codes=tuple(safe.frame[code].astype(str)), values=tuple(display_values(safe, column)),
                      classes=cls, extra=extra,
-                     legend=Legend(title, tuple(items), _legend_note(safe, column, cls, note)))
+                     legend=class_legend(safe, column, cls, title, note))
+
+
+def class_legend(safe: SafeTable, column: str, cls: Classes, title: str, note: str | None = None) -> Legend:
+    """The legend of classes ``cls`` of ``column``: the classes, then suppressed and no data where used."""
+    items = [LegendItem(c, lab) for c, lab in zip(cls.colors, cls.labels)]
+    if (cls.assignment == SUPPRESSED).any():
+        items.append(LegendItem(SUPPRESSED_COLOR, suppressed_label(safe, column), "hatch"))
+    if (cls.assignment == NO_DATA).any():
+        items.append(LegendItem(NO_DATA_COLOR, NO_DATA_LABEL))
+    return Legend(title, tuple(items), legend_note(safe, column, cls, note))
 
 
 # --------------------------------------------------------------------------- outlines
@@ -335,7 +357,7 @@ class OutlineLayer(Layer):
             object.__setattr__(self, "labels", tuple(map(str, self.labels)))
             if len(self.labels) != len(self.geometry):
                 raise GangmapError(f"layer {self.name!r}: {len(self.labels)} labels for {len(self.geometry)} outlines.")
-        _color(self.color, f"layer {self.name!r}")
+        check_color(self.color, f"layer {self.name!r}")
         if not (isinstance(self.weight, (int, float)) and math.isfinite(self.weight) and self.weight > 0):
             raise GangmapError(f"layer {self.name!r}: line weight must be a positive number, got {self.weight!r}.")
         if not (isinstance(self.fill, (int, float)) and 0 <= self.fill <= 1):
@@ -414,7 +436,7 @@ class DistrictOutlines(OutlineLayer):
             return super()._payload(None)
         keys, geoms = group_outlines(topology, self.groups)
         names = dict(zip(self.groups, self.group_names))
-        return {"topo": True, "geoms": geoms, "labels": [names[k] for k in keys], **self._style()}
+        return {"topo": True, "geoms": pack_geoms(geoms), "labels": [names[k] for k in keys], **self._style()}
 
 
 def outline_layer(gdf, q=None, *, name: str, label: str | None = None, color: str = "#000000",
@@ -485,7 +507,7 @@ class PointsLayer(Layer):
         if any(not 0 <= c < len(self.categories) for c in self.category):
             raise GangmapError(f"{what}: a point's category is not one of {len(self.categories)}.")
         for c in self.colors:
-            _color(c, what)
+            check_color(c, what)
         if not (isinstance(self.radius, (int, float)) and 0 < self.radius < 100):
             raise GangmapError(f"{what}: radius must be a number of pixels from 0 to 100, got {self.radius!r}.")
 

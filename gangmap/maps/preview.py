@@ -17,6 +17,7 @@ import textwrap
 
 import numpy as np
 
+from .packing import read_arcs, read_geoms
 from .topology import decode, decode_arcs
 
 __all__ = ["svg_preview", "preview_img", "MAX_PREVIEW_AREAS"]
@@ -31,7 +32,7 @@ def _project(lonlat: np.ndarray, lat0: float) -> np.ndarray:
 
 
 def _area_rings(data: dict) -> list[list[np.ndarray]]:
-    q, arcs, geoms = data["q"], data.get("arcs") or [], data["areas"]["geoms"]
+    q, arcs, geoms = data["q"], read_arcs(data.get("arcs")), read_geoms(data["areas"]["geoms"])
     dec = decode_arcs(q, arcs)
     return [[r for poly in decode(q, arcs, g, dec) for r in poly] for g in geoms]
 
@@ -39,9 +40,9 @@ def _area_rings(data: dict) -> list[list[np.ndarray]]:
 def _overlay_rings(data: dict, ly: dict) -> list[np.ndarray]:
     q = ly.get("q") or data["q"]
     if ly.get("topo"):
-        arcs = data.get("arcs") or []
+        arcs = read_arcs(data.get("arcs"))
         dec = decode_arcs(q, arcs)
-        return [r for g in ly["geoms"] for poly in decode(q, arcs, g, dec) for r in poly]
+        return [r for g in read_geoms(ly["geoms"]) for poly in decode(q, arcs, g, dec) for r in poly]
     return [decode_arcs(q, [r])[0] for g in ly["geoms"] for poly in g for r in poly]
 
 
@@ -114,9 +115,13 @@ def svg_preview(data: dict) -> str | None:
         return (_project(np.asarray(r), lat0) - lo) * scale + 4
 
     layers = data["layers"]
-    area = next((ly for ly in layers if ly["kind"] == "area" and ly["visible"]),
-                next((ly for ly in layers if ly["kind"] == "area"), None))
-    shown = [ly for ly in layers if ly["kind"] != "area" and ly["visible"]]
+    kinds = ("area", "time")
+    area = next((ly for ly in layers if ly["kind"] in kinds and ly["visible"]),
+                next((ly for ly in layers if ly["kind"] in kinds), None))
+    if area is not None and area["kind"] == "time":  # a map with time: the period it shows first
+        area = {**area, "cls": area["cls"][area["start"]],
+                "legend": {**area["legend"], "title": f'{area["legend"]["title"]}: {area["periods"][area["start"]]}'}}
+    shown = [ly for ly in layers if ly["kind"] not in kinds and ly["visible"]]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{_MAP_W + _LEGEND_W + 8:.0f}" height="{height + 8:.0f}" '
            f'font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="#ffffff"/>']
     for r, fill in zip(rings, _fills(data, area)):

@@ -28,9 +28,11 @@ from .classify import SUPPRESSED
 from .layers import AreaLayer, DistrictOutlines, Layer, OutlineLayer, PointsLayer, area_layer, district_outlines
 from .naming import area_columns, geography_of
 
-__all__ = ["render", "map_figure", "map_png", "document_figure", "document_png"]
+__all__ = ["render", "map_figure", "map_png", "document_figure", "document_png", "multiples_figure"]
 
 _HATCH = "////"
+#: Width of one panel of small multiples (inches).
+_PANEL_IN = 2.6
 
 
 def _draw_areas(ax, frame, area: AreaLayer | None) -> None:
@@ -50,15 +52,16 @@ def _halo():
     return [patheffects.withStroke(linewidth=2.2, foreground="#ffffff")]
 
 
-def _draw_outlines(ax, ly: OutlineLayer, crs) -> None:
-    geoms, labels = ly.outlines()
+def _draw_outlines(ax, ly: OutlineLayer, crs, *, labels: bool = True) -> None:
+    geoms, names = ly.outlines()
+    names = names if labels else None
     g = geoms.to_crs(crs)
     if not len(g):
         return
     if ly.fill > 0:
         g.plot(ax=ax, facecolor=ly.color, alpha=ly.fill, edgecolor="none", zorder=3)
     g.boundary.plot(ax=ax, color=ly.color, linewidth=ly.weight * 0.55, linestyle="--" if ly.dash else "-", zorder=4)
-    for geom, text in zip(g, labels or ()):
+    for geom, text in zip(g, names or ()):
         if geom is None or geom.is_empty or not text:
             continue
         p = geom.representative_point()
@@ -176,17 +179,71 @@ def map_png(safe: SafeTable, column: str | None, path: str | Path, *, dpi: int =
 
 
 def document_figure(doc, *, figsize=(10.0, 7.0)):
-    """The static image of a :class:`~gangmap.maps.MapDocument`: its shown area layer and visible overlays."""
+    """The static image of a :class:`~gangmap.maps.MapDocument`: its shown area layer and visible overlays.
+
+    A map with time is drawn at the period it shows first (its title says which).
+    """
     if doc.safe is None:
         raise GangmapError("this MapDocument keeps no table to draw from; make it with maps.make_map.")
-    areas = [ly for ly in doc.items if isinstance(ly, AreaLayer)]
+    areas = [ly for ly in doc.items if hasattr(ly, "codes")]
     area = next((ly for ly in areas if ly.visible), areas[0] if areas else None)
-    overlays = [ly for ly in doc.items if not isinstance(ly, AreaLayer) and ly.visible]
-    return render(doc.safe, area, overlays, title=doc.title, figsize=figsize)
+    title = doc.title
+    if area is not None and not isinstance(area, AreaLayer):  # a TimeLayer: its first shown period
+        title = f"{doc.title}: {area.periods[area.start]}"
+        area = area.at()
+    overlays = [ly for ly in doc.items if not hasattr(ly, "codes") and ly.visible]
+    return render(doc.safe, area, overlays, title=title, figsize=figsize)
 
 
 def document_png(doc, path: str | Path, *, dpi: int = 150, **options) -> Path:
     """Save :func:`document_figure` as PNG, stamped with marking and provenance."""
     from ..export import to_png
 
-    return to_png(document_figure(doc, **options), doc.safe, path, dpi=dpi)
+    return to_png(document_figure(doc, **options), doc.safe, path, dpi=dpi, provenance=doc.provenance)
+
+
+def multiples_figure(safe: SafeTable, layer, overlays: Sequence[Layer] = (), *, title: str, ncols: int,
+                     figsize=None):
+    """Small multiples: one panel per period of a :class:`~gangmap.maps.TimeLayer`, one legend beside them.
+
+    Every panel uses the layer's one set of classes and colours; ``overlays``
+    (district outlines) are drawn on every panel.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    require_safe(safe, "a map image")
+    frame = safe.frame
+    nrows = -(-len(layer.periods) // ncols)
+    minx, miny, maxx, maxy = frame.total_bounds
+    pad = 0.02 * max(maxx - minx, maxy - miny, 1.0)
+    # Layout in inches: panels shaped like the area, a title line above each, the legend beside them.
+    panel_w = _PANEL_IN
+    panel_h = panel_w * min(max((maxy - miny + 2 * pad) / max(maxx - minx + 2 * pad, 1.0), 0.4), 2.5)
+    head, top, foot, legend_w = 0.3, 0.7, 0.6, 2.4
+    left = 0.15
+    fig_w, fig_h = left + ncols * panel_w + legend_w, nrows * (panel_h + head) + top + foot
+    fig = Figure(figsize=figsize or (fig_w, fig_h))
+    FigureCanvasAgg(fig)
+    fig_w, fig_h = fig.get_size_inches()
+    for p, period in enumerate(layer.periods):
+        r, c = divmod(p, ncols)
+        y = fig_h - top - (r + 1) * (panel_h + head)
+        ax = fig.add_axes(((left + c * panel_w) / fig_w, y / fig_h, panel_w * 0.96 / fig_w, panel_h / fig_h))
+        _draw_areas(ax, frame, layer.at(p))
+        for ly in overlays:
+            if isinstance(ly, OutlineLayer):
+                _draw_outlines(ax, ly, frame.crs, labels=False)  # names would crowd a small panel
+        ax.set_xlim(minx - pad, maxx + pad)
+        ax.set_ylim(miny - pad, maxy + pad)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.set_title(period, fontsize=9)
+    width = (left + ncols * panel_w) / fig_w
+    fig.legend(handles=_handles(layer.at(), []), loc="center left", bbox_to_anchor=(width + 0.01, 0.5), fontsize=7,
+               title=layer.name, title_fontsize=8, frameon=True)
+    if layer.legend is not None and layer.legend.note:
+        fig.text(0.02, 0.3 / fig_h, layer.legend.note, fontsize=7, color="#7a4b00", ha="left", va="bottom",
+                 wrap=True)
+    fig.suptitle(title, fontsize=11, y=1 - 0.35 / fig_h)
+    return fig

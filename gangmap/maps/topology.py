@@ -44,6 +44,23 @@ Hausdorff distance per ward is at most ``t`` plus the rounding error. The
 bound is *measured*, not trusted: when the measured maximum exceeds
 ``max_deviation_m`` the tolerance is reduced and the encoding redone.
 
+Bounds relative to each area's size
+-----------------------------------
+One tolerance for a whole country suits wards but not LSOAs: at about 95 m
+nationally, a third of the areas of a synthetic England LSOA coverage moved
+by more than 10% of their own size (issue 17 reports 60% of England's real
+LSOAs). With ``relative=r`` each arc is simplified with at most
+``r * size - 2 * rounding``, where ``size`` is the square root of the area
+of the smaller of the two areas it separates, and the measured deviation of
+every area is checked against ``r * size`` as well as ``max_deviation_m``
+(see ``benchmarks/bench_maps.py`` for the numbers). The grid is then sized
+for the smallest tolerances (the 1st percentile of ``r * size``).
+
+The viewer receives the arcs and rings as packed text
+(:mod:`gangmap.maps.packing`); :attr:`Encoded.arcs` and :attr:`Encoded.geoms`
+stay plain lists, and arcs are numbered in order of first use so that the
+packed deltas are small.
+
 Quantisation: one grid step is ``max(tolerance / 20, 1 m)``, expressed in
 degrees (``s``, the same for longitude and latitude, from 111.32 km per degree,
 rounded down to 3 significant digits). A point moves at most
@@ -139,6 +156,13 @@ class Encoded:
         smaller than the quantisation step).
     quantum_m : float
         Worst-case shift of one point by quantisation, metres.
+    relative : float or None
+        The relative bound asked for (see :func:`encode_coverage`).
+    relative_max, relative_p99 : float
+        Measured deviation of each feature divided by its size (the square
+        root of its area): maximum and 99th percentile over features.
+    relative_dev, size_m : ndarray
+        Per feature: that ratio, and the size (m).
     seconds : dict
         Time per stage.
     """
@@ -159,6 +183,11 @@ class Encoded:
     quantum_m: float = 0.0
     seconds: dict = field(default_factory=dict)
     hausdorff_m: np.ndarray | None = field(default=None, repr=False)
+    relative: float | None = None
+    relative_max: float = 0.0
+    relative_p99: float = 0.0
+    relative_dev: np.ndarray | None = field(default=None, repr=False)
+    size_m: np.ndarray | None = field(default=None, repr=False)
     # Internals for group_outlines: flat ring refs, ring -> feature, arc end vertex ids,
     # decoded points (EPSG:27700) per arc.
     _ref: np.ndarray | None = field(default=None, repr=False)
@@ -195,7 +224,8 @@ class Encoded:
     def stats(self) -> dict:
         """The measured numbers, for logs and benchmarks."""
         return {k: getattr(self, k) for k in (
-            "tolerance_m", "quantum_m", "hausdorff_max_m", "hausdorff_p99_m", "n_arcs",
+            "tolerance_m", "quantum_m", "hausdorff_max_m", "hausdorff_p99_m", "relative", "relative_max",
+            "relative_p99", "n_arcs",
             "n_points_before", "n_points_after", "n_invalid", "n_invalid_input", "n_arcs_refined",
             "n_collapsed_rings")}
 
@@ -446,7 +476,13 @@ def _unique_arcs(rv, cut, cring, n_rings: int, nv: int):
     firsts = _first_of_runs(key[order])
     arc_of_piece = np.empty(len(key), np.int64)
     arc_of_piece[order] = np.repeat(np.arange(len(firsts)), np.diff(np.r_[firsts, len(key)]))
-    rep = order[firsts]                            # a representative piece of each arc
+    rep = order[firsts]                            # the first piece of each arc (stable sort)
+    # Number the arcs in order of first use (feature by feature), so that an area's arcs, and the
+    # arcs it shares with the areas just before it, have nearby numbers: small deltas when packed.
+    first_use = np.argsort(rep, kind="stable")
+    renumber = np.empty(len(rep), np.int64)
+    renumber[first_use] = np.arange(len(rep))
+    arc_of_piece, rep = renumber[arc_of_piece], rep[first_use]
     ref = np.where(fwd, arc_of_piece, ~arc_of_piece)
     pieces_per_ring = np.bincount(cring[ps], minlength=n_rings)
     ref_off = np.r_[0, np.cumsum(pieces_per_ring)]
@@ -640,31 +676,41 @@ class _Arcs:
         return np.maximum(dev, 2.0 * arc_shift)
 
 
-def _crossing_arcs(points: np.ndarray, off: np.ndarray, subset: np.ndarray | None = None) -> np.ndarray:
+def _arc_lines(points: np.ndarray, off: np.ndarray, arcs: np.ndarray) -> np.ndarray:
+    """Linestrings of ``arcs`` (None where an arc has fewer than 2 points)."""
+    out = np.full(len(arcs), None, dtype=object)
+    lens = off[arcs + 1] - off[arcs]
+    ok = lens >= 2
+    if ok.any():
+        out[ok] = shapely.linestrings(points[_ranges(off[arcs[ok]], lens[ok])],
+                                      indices=np.repeat(np.arange(int(ok.sum())), lens[ok]))
+    return out
+
+
+def _crossing_arcs(lines: np.ndarray, subset: np.ndarray | None = None) -> np.ndarray:
     """Arcs (of ``subset``, or all) that cross or overlap another arc, or themselves.
 
+    ``lines``: the linestring of every arc (None for arcs of fewer than 2 points).
     Arcs may only meet at the ends they share (Shapely's ``touches``). This catches
     simplified borders that cut across a neighbouring border of the same ward (a
     self-intersection) and also outer borders of two different wards crossing
     across a narrow gap such as an estuary (an overlap no single ward shows).
     """
-    lens = np.diff(off)
-    ids = np.flatnonzero(lens >= 2)
+    ids = np.flatnonzero(~shapely.is_missing(lines))
     if not len(ids):
         return ids
-    lines = shapely.linestrings(points[_ranges(off[ids], lens[ids])], indices=np.repeat(np.arange(len(ids)),
-                                                                                       lens[ids]))
+    live = lines[ids]
     if subset is None:
         qi = np.arange(len(ids))
     else:
         qi = np.searchsorted(ids, subset)
         qi = qi[(qi < len(ids)) & (ids[np.minimum(qi, len(ids) - 1)] == subset)]
-    left, right = shapely.STRtree(lines).query(lines[qi], predicate="intersects")
+    left, right = shapely.STRtree(live).query(live[qi], predicate="intersects")
     left = qi[left]
     m = (left < right) if subset is None else (left != right)  # each pair once
     left, right = left[m], right[m]
-    bad = ~shapely.touches(lines[left], lines[right])
-    selfx = qi[~shapely.is_simple(lines[qi])]
+    bad = ~shapely.touches(live[left], live[right])
+    selfx = qi[~shapely.is_simple(live[qi])]
     return ids[np.unique(np.concatenate([left[bad], right[bad], selfx]))]
 
 
@@ -744,8 +790,12 @@ def _feature_max(topo: _Topology, arc_values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _grid(topo: _Topology, tolerance_m: float | None, max_dev: float, quantisation: dict | None):
-    """The Douglas-Peucker tolerance, the quantisation ``q`` and its worst rounding error (m)."""
+def _grid(topo: _Topology, tolerance_m: float | None, max_dev: float, quantisation: dict | None,
+          finest: float | None = None):
+    """The Douglas-Peucker tolerance, the quantisation ``q`` and its worst rounding error (m).
+
+    ``finest``: the smallest tolerance some arcs will need (relative bounds), which sizes the grid.
+    """
     if len(topo.xy):
         lo, hi = topo.xy.min(axis=0), topo.xy.max(axis=0)
         bounds = (lo[0], lo[1], hi[0], hi[1])
@@ -760,7 +810,7 @@ def _grid(topo: _Topology, tolerance_m: float | None, max_dev: float, quantisati
         bx = np.r_[ex, ex, np.full(64, bounds[0]), np.full(64, bounds[2])]
         by = np.r_[np.full(64, bounds[1]), np.full(64, bounds[3]), ey, ey]
         lon, lat = _transformer(WORK_CRS, MAP_CRS).transform(bx, by)
-        q = quantiser_for((float(np.min(lon)), float(np.min(lat))), tol)
+        q = quantiser_for((float(np.min(lon)), float(np.min(lat))), tol if finest is None else min(tol, finest))
     else:
         q = {"x0": float(quantisation["x0"]), "y0": float(quantisation["y0"]), "s": float(quantisation["s"])}
     qerr = _quantum_error_m(q)
@@ -777,10 +827,12 @@ class _Guard:
     the bound.
     """
 
-    def __init__(self, topo: _Topology, q: dict, tol: float, qerr: float):
+    def __init__(self, topo: _Topology, q: dict, tol: float, qerr: float, limit: np.ndarray):
         self.topo, self.qerr, self.tol = topo, qerr, tol
         self.state = _Arcs(topo, q)
-        self.arc_tol = np.full(topo.n_arcs, tol)
+        self.limit = limit  # per arc: the deviation allowed (absolute and relative bounds)
+        self.arc_tol = np.clip(np.minimum(tol, limit - 2 * qerr), 0.0, None)
+        self.arc_tol0 = self.arc_tol.copy()
         self.ref_arc = np.where(topo.ref < 0, ~topo.ref, topo.ref)
         self.ref_ring = np.repeat(np.arange(topo.n_rings), np.diff(topo.ref_off))
         self.valid = np.ones(topo.n_features, bool)
@@ -788,6 +840,7 @@ class _Guard:
         self.collapsed = np.zeros(topo.n_rings, bool)
         self.feat_dev = np.zeros(topo.n_features)
         self.out: tuple = (np.zeros(0, np.int64), np.zeros(1, np.int64))
+        self.lines = np.full(topo.n_arcs, None, dtype=object)
 
     def _touch(self, arcs: np.ndarray) -> np.ndarray:
         """Features whose rings use any of ``arcs``."""
@@ -818,7 +871,12 @@ class _Guard:
         k_len = np.diff(off)[self.ref_arc] - 1
         self.collapsed = np.bincount(self.ref_ring, weights=k_len, minlength=topo.n_rings) < 3
         self._check_validity(check, st.dec[kept], off)
-        crossing = _crossing_arcs(st.dec[kept], off, None if first else changed)
+        # Only the arcs simplified again have new lines: the others are kept from the round before.
+        if first:
+            self.lines = _arc_lines(st.dec[kept], off, np.arange(topo.n_arcs))
+        else:
+            self.lines[changed] = _arc_lines(st.dec[kept], off, changed)
+        crossing = _crossing_arcs(self.lines, None if first else changed)
         crossing = crossing[self.arc_tol[crossing] > 0]
         if not (self.collapsed.any() or not self.valid.all() or len(crossing)):
             return np.zeros(0, np.int64)
@@ -827,7 +885,7 @@ class _Guard:
             _offending_arcs(topo, st.dec[kept], off, np.flatnonzero(~self.valid), self.ref_arc, self.ref_ring)]))
         return bad[self.arc_tol[bad] > 0]
 
-    def run(self, refine_rounds: int, max_dev: float) -> None:
+    def run(self, refine_rounds: int) -> None:
         changed = np.arange(self.topo.n_arcs)
         check = np.arange(self.topo.n_features)
         for _attempt in range(6):
@@ -840,12 +898,10 @@ class _Guard:
                 changed, check = bad, self._touch(bad)
             arc_dev = self.state.deviation()
             self.feat_dev = _feature_max(self.topo, arc_dev)
-            hmax = float(self.feat_dev.max()) if len(self.feat_dev) else 0.0
-            if hmax <= max_dev or not (self.arc_tol > 0).any():
-                break
-            # The bound failed (it should not): simplify the offending arcs less and redo.
-            over = np.flatnonzero((arc_dev > max_dev) & (self.arc_tol > 0))
-            if not len(over):  # rounding alone exceeds the bound: nothing left to give
+            # A bound failed (it should not): simplify the offending arcs less and redo. Where
+            # rounding alone exceeds a bound there is nothing left to give.
+            over = np.flatnonzero((arc_dev > self.limit) & (self.arc_tol > 0))
+            if not len(over):
                 break
             self.arc_tol[over] = np.where(self.arc_tol[over] / 2 < 2 * self.qerr, 0.0, self.arc_tol[over] / 2)
             changed, check = over, self._touch(over)
@@ -874,7 +930,7 @@ def _delta_encode(topo: _Topology, ints: np.ndarray, off: np.ndarray) -> tuple[l
 
 def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m: float | None = None,
                     quantisation: dict | None = None, snap_m: float = SNAP_M, repair: bool = True,
-                    refine_rounds: int = 4) -> Encoded:
+                    refine_rounds: int = 4, relative: float | None = None) -> Encoded:
     """Encode a polygon coverage as shared, simplified, quantised arcs, and measure the result.
 
     Parameters
@@ -903,6 +959,15 @@ def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m:
         Rounds of re-simplifying, at a quarter of the tolerance each time,
         the arcs that cross another arc, belong to a collapsed ring or make
         a feature invalid (0 turns the guard off).
+    relative : float, optional
+        Bound each feature's deviation by this share of its size (the square
+        root of its area) as well: an arc is simplified with at most
+        ``relative * size - 2 * quantum`` for the smaller of the two areas it
+        separates, so that a small town-centre area is drawn as faithfully,
+        relative to its size, as a large rural one. (Below twice the
+        rounding error a bound cannot hold: such tiny areas are only rounded.)
+        The measured relative deviation is in ``relative_max``,
+        ``relative_p99`` and ``relative_dev``.
 
     Returns
     -------
@@ -914,46 +979,80 @@ def encode_coverage(geoms, *, tolerance_m: float | None = None, max_deviation_m:
     the distance to the decoded chord that replaced it, and for every chord
     the rounding of its ends; their maximum over a feature's arcs is an upper
     bound of its Hausdorff distance (shapely's discrete Hausdorff distance is
-    never larger; the tests check this). If the maximum exceeds
-    ``max_deviation_m`` the tolerance is reduced and the arcs simplified again.
+    never larger; the tests check this). Where an arc's deviation exceeds its
+    bound (``max_deviation_m``, or the relative bound of an area it borders)
+    its tolerance is reduced and it is simplified again.
     """
     t0 = time.perf_counter()
     sec: dict[str, float] = {}
     max_dev = MAX_DEVIATION_M if max_deviation_m is None else float(max_deviation_m)
+    if relative is not None and not (0 < float(relative) < 1):
+        raise GangmapError(f"encode_coverage: relative={relative!r} must be a share of an area's size, "
+                           "between 0 and 1 (e.g. 0.05).")
     work, n_bad_in = _polygonal(_to_work(geoms), repair)
     sec["prepare"] = time.perf_counter() - t0
     t = time.perf_counter()
     topo = _build_topology(work, snap_m)
     sec["topology"] = time.perf_counter() - t
     t = time.perf_counter()
-    tol, q, qerr = _grid(topo, tolerance_m, max_dev, quantisation)
-    guard = _Guard(topo, q, tol, qerr)
-    guard.run(refine_rounds, max_dev)
-    kept, off = guard.out
-    feat_dev = guard.feat_dev
+    size = np.sqrt(shapely.area(work))
+    arc_size = _arc_min(topo, size)
+    finest = None if relative is None or not len(arc_size) else float(relative) * float(np.quantile(arc_size, 0.01))
+    tol, q, qerr = _grid(topo, tolerance_m, max_dev, quantisation, finest)
+    limit = np.full(topo.n_arcs, max_dev)
+    if relative is not None:
+        limit = np.minimum(limit, np.maximum(float(relative) * arc_size, 2 * qerr))
+    guard = _Guard(topo, q, tol if max_dev > 0 else 0.0, qerr, limit)
+    guard.run(refine_rounds)
     sec["simplify+measure"] = time.perf_counter() - t
+    feat_dev = guard.feat_dev
     if len(feat_dev) and float(feat_dev.max()) > max_dev and max_dev > 0:
         warnings.warn(f"encode_coverage: measured deviation {float(feat_dev.max()):.1f} m exceeds "
                       f"max_deviation_m={max_dev:g} because the quantisation step ({qerr:.1f} m per "
                       "point) is too coarse for it; pass a finer quantisation.", stacklevel=2)
     t = time.perf_counter()
+    kept, off = guard.out
     arcs, out = _delta_encode(topo, guard.state.ints[kept], off)
     sec["encode"] = time.perf_counter() - t
     sec["total"] = time.perf_counter() - t0
+    return _encoded(topo, guard, arcs, out, size, relative=relative, q=q, qerr=qerr, tol=tol, seconds=sec,
+                    n_bad_in=n_bad_in if repair else None)
+
+
+def _arc_min(topo: _Topology, feature_values: np.ndarray) -> np.ndarray:
+    """Per arc, the minimum of ``feature_values`` over the features whose rings use it."""
+    out = np.full(topo.n_arcs, np.inf)
+    if len(topo.ref):
+        k = np.where(topo.ref < 0, ~topo.ref, topo.ref)
+        ring = np.repeat(np.arange(topo.n_rings), np.diff(topo.ref_off))
+        np.minimum.at(out, k, feature_values[topo.ring_feature[ring]])
+    return out
+
+
+def _encoded(topo: _Topology, guard: _Guard, arcs: list, out: list, size: np.ndarray, *, relative, q, qerr, tol,
+             seconds, n_bad_in) -> Encoded:
+    """The :class:`Encoded` result with its measured deviation (absolute and relative to size)."""
+    kept, off = guard.out
+    feat_dev = guard.feat_dev
     ends = np.column_stack([topo.arc_vids[topo.arc_off[:-1]], topo.arc_vids[topo.arc_off[1:] - 1]]) \
         if topo.n_arcs else np.zeros((0, 2), np.int64)
     has = np.zeros(topo.n_features, bool)
     has[topo.ring_feature] = True
-    hv = feat_dev[has]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(size > 0, feat_dev / size, 0.0)
+    hv, rv = feat_dev[has], rel[has]
+
+    def top(v, pct=None):
+        return (float(v.max()) if pct is None else float(np.percentile(v, pct))) if len(v) else 0.0
+
     return Encoded(
-        q=q, arcs=arcs, geoms=out,
-        hausdorff_max_m=float(hv.max()) if len(hv) else 0.0,
-        hausdorff_p99_m=float(np.percentile(hv, 99)) if len(hv) else 0.0,
+        q=q, arcs=arcs, geoms=out, hausdorff_max_m=top(hv), hausdorff_p99_m=top(hv, 99),
         n_arcs=topo.n_arcs, n_points_before=topo.n_points_before, n_points_after=int(len(kept)),
         tolerance_m=float(tol), n_invalid=int((~guard.valid).sum()),
-        n_invalid_input=n_bad_in if repair else sum(not v for v in guard.valid_in.values()),
-        n_arcs_refined=int((guard.arc_tol < tol).sum()), n_collapsed_rings=int(guard.collapsed.sum()),
-        quantum_m=qerr, seconds=sec, hausdorff_m=feat_dev,
+        n_invalid_input=n_bad_in if n_bad_in is not None else sum(not v for v in guard.valid_in.values()),
+        n_arcs_refined=int((guard.arc_tol < guard.arc_tol0).sum()), n_collapsed_rings=int(guard.collapsed.sum()),
+        quantum_m=qerr, seconds=seconds, hausdorff_m=feat_dev, relative=relative, relative_max=top(rv),
+        relative_p99=top(rv, 99), relative_dev=rel, size_m=size,
         _ref=topo.ref, _ref_off=topo.ref_off, _ring_feature=topo.ring_feature, _arc_ends=ends,
         _arc_xy=guard.state.dec[kept], _arc_off=off,
     )
@@ -1050,8 +1149,14 @@ def group_outlines(enc: Encoded, groups) -> tuple[list, list]:
 
 
 # --------------------------------------------------------------------------- decode (Python)
-def decode_arcs(q: dict, arcs: list) -> list:
-    """Decode every arc like ``gangmap.js``: arrays of ``(lon, lat)``."""
+def decode_arcs(q: dict, arcs) -> list:
+    """Decode every arc like ``gangmap.js``: arrays of ``(lon, lat)``.
+
+    ``arcs``: lists (:attr:`Encoded.arcs`) or the packed text of a map's data.
+    """
+    from .packing import read_arcs
+
+    arcs = read_arcs(arcs)
     dec = []
     for a in arcs:
         v = np.cumsum(np.asarray(a, np.int64).reshape(-1, 2), axis=0)
