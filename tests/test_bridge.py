@@ -71,7 +71,7 @@ def test_detect_ward_codes_of_another_vintage(wards, codes):
     old = detect_vintage(["E05005926", "E05005927", codes[0]], wards, code_column="WD21CD")
     assert (old.kind, old.count, old.total) == ("ward", 2, 2)
     assert "older vintage than these WD21CD boundaries (e.g. 2013-era)" in old.message
-    assert "gangmap boundaries fetch --year" in old.message and "interpolate_counts" in old.message
+    assert "gangmap fetch boundaries --year" in old.message and "interpolate_counts" in old.message
     new = detect_vintage(["E05200001"], wards, code_column="WD21CD")
     assert "newer vintage than these WD21CD boundaries" in new.message
     assert "e.g. 2013-era" in detect_vintage(["E05005926"]).message  # no boundaries to compare with

@@ -64,6 +64,9 @@ class Artefact:
     tables: list[PublishedTable] = field(default_factory=list)
     text: str = ""
     problems: list[str] = field(default_factory=list)
+    #: One artefact per period of a time map in this file (named ``<map>:<period>.html``): each
+    #: period shows its own counts, so each is its own family for the auditor.
+    periods: list[Artefact] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -201,6 +204,24 @@ def _value_lists(layer: dict, n: int) -> dict[str, list]:
     return out
 
 
+def _period_artefacts(path: Path, text: str, layer: dict, codes: list[str]) -> list[Artefact]:
+    """A time layer's values, period by period, each as an artefact ``<map>:<period>.html``."""
+    out = []
+    values = layer.get("values") or []
+    for i, period in enumerate(layer["periods"]):
+        one = {"column": layer.get("column"), "id": layer.get("id"),
+               "values": values[i] if i < len(values) else None,
+               "extra": [{"name": x.get("name"), "column": x.get("column"), "values": x["values"][i]}
+                         for x in layer.get("extra", []) or [] if isinstance(x, dict)
+                         and isinstance(x.get("values"), list) and i < len(x["values"])]}
+        cols = _value_lists(one, len(codes))
+        if cols:
+            fake = path.with_name(f"{path.stem}:{period}{path.suffix}")
+            out.append(Artefact(fake, "html-map", [PublishedTable(f"{fake.name}:{layer.get('id')}", cols, codes)],
+                                text=text))
+    return out
+
+
 def _read_html(path: Path) -> Artefact:
     raw = path.read_text(encoding="utf-8", errors="replace")
     parser = _Tables()
@@ -221,7 +242,9 @@ def _read_html(path: Path) -> Artefact:
             art.tables.append(PublishedTable(f"{path.name}:areas", {"name": names}, codes))
         if codes:
             for layer in data.get("layers", []) if isinstance(data, dict) else []:
-                if isinstance(layer, dict) and (cols := _value_lists(layer, len(codes))):
+                if isinstance(layer, dict) and isinstance(layer.get("periods"), list):
+                    art.periods += _period_artefacts(path, art.text, layer, codes)
+                elif isinstance(layer, dict) and (cols := _value_lists(layer, len(codes))):
                     art.tables.append(PublishedTable(f"{path.name}:{layer.get('id', 'layer')}", cols, codes))
         else:
             art.problems.append("the map's embedded data names no area codes")
@@ -252,4 +275,8 @@ def read_pack(folder_or_files: str | Path | list) -> list[Artefact]:
         files = [Path(folder_or_files)]
     else:
         files = [Path(p) for p in folder_or_files]
-    return [read_artefact(p) for p in files]
+    out = []
+    for p in files:
+        art = read_artefact(p)
+        out += [art, *art.periods]
+    return out

@@ -371,9 +371,9 @@ def _filters_from_config(cfg) -> tuple[dict[str, str], dict[str, tuple]]:
         filters[name] = (frozenset(view.category) if view.category else None,
                          frozenset(view.period) if view.period else None)
     for spec in cfg.maps:
-        if spec.timed:  # a time map shows every period's view
-            for v in time_views(spec, periods).values():
-                fam[f"{spec.file}:{v.name}"] = v.name
+        if spec.timed:  # a time map shows every period's view (read back as "<file>:<period>")
+            for label, v in time_views(spec, periods).items():
+                fam[f"{spec.file}:{label}"] = v.name
             continue
         fam[spec.file] = next(n for n, v in views.items() if (v.category, v.period) == (spec.category, spec.period))
     return fam, filters

@@ -47,7 +47,7 @@ from .layers import (
 from .naming import geography_of, layer_title
 from .overlays import campaign_layers, hub_layers
 from .static import document_figure, document_png, map_figure, map_png
-from .timemap import TimeLayer, small_multiples, time_layer, time_map
+from .timemap import TimeLayer, period_provenance, small_multiples, time_layer, time_map
 from .topology import Encoded
 
 __all__ = [
@@ -61,5 +61,5 @@ __all__ = [
     "geography_of", "layer_title",
     "campaign_layers", "hub_layers",
     "map_figure", "map_png", "document_figure", "document_png",
-    "TimeLayer", "time_layer", "time_map", "small_multiples",
+    "TimeLayer", "time_layer", "time_map", "small_multiples", "period_provenance",
 ]

@@ -97,9 +97,9 @@ def draw_time_map(out, cfg: PackConfig, spec: MapSpec, safes: dict, table: Any) 
 
 def trend_png(out, safes: dict, column: str, table: Any, *, launch: str | None = None) -> Path:
     """The county trend chart drawn from the published county totals of each period (never raw sums)."""
-    from .. import measures
+    from .. import maps, measures
     from ..export import to_png
 
     series = measures.published_totals(safes, column)
     fig = measures.trend_chart(series, title=f"{title_of(column, table)}: county total per period", launch=launch)
-    return to_png(fig, safes[list(safes)[-1]], out.path("trend.png"))
+    return to_png(fig, safes[list(safes)[-1]], out.path("trend.png"), provenance=maps.period_provenance(safes))
