@@ -234,6 +234,9 @@ policy = "nhs"
 marking = "OFFICIAL-SENSITIVE"
 attribution = "{ATTRIBUTION}"
 
+[labels]
+population = "children aged 10–17"
+
 [inputs]
 wards = "wards.geojson"
 reports = "reports.csv"
@@ -268,6 +271,19 @@ file = "weapons_hotspots"
 title = "Weapons concerns: rates and hotspots"
 category = ["Weapons concern"]
 layers = ["reports_rate", "reports_rate_lisa", "reports_rate_gi", "reports"]
+overlays = ["districts"]
+
+[[maps]]
+file = "over_time"
+title = "Reports per quarter, with the county trend"
+kind = "time"
+freq = "Q"
+layers = ["reports"]
+
+[[maps]]
+file = "emerging_hotspots"
+title = "Emerging hotspots of reports (space-time Gi*, Mann-Kendall)"
+layers = ["reports_ehsa", "reports_trend", "reports"]
 overlays = ["districts"]
 """
 

@@ -86,8 +86,9 @@ def half_unit(text) -> float:
 class Attacker:
     """Everything a reader of the files can work out, from scratch."""
 
-    def __init__(self, files, families: dict[str, str], links: list[tuple[str, str]] = ()):
-        self.families, self.links = families, list(links)
+    def __init__(self, files, families: dict[str, str], links: list[tuple[str, str]] = (),
+                 sums: list[tuple[str, list[str]]] = ()):
+        self.families, self.links, self.sums = families, list(links), list(sums)
         self.counts: dict[tuple, list] = {}  # (family, column, node) -> [(lo, hi)]
         self.shown: dict[tuple, float] = {}
         self.hidden: set[tuple] = set()
@@ -128,7 +129,9 @@ class Attacker:
             text = f.read_text(encoding="utf-8")
             m = re.search(r'<script type="application/json" id="gm-data">(.*?)</script>', text, re.S)
             if m:
-                self.map_rows(fam, self.rule(text), f.name, json.loads(m.group(1)))
+                data = json.loads(m.group(1))
+                self.map_rows(fam, self.rule(text), f.name, data)
+                self.period_rows(f, self.rule(text), data)
 
     def map_rows(self, fam, rule, name, data) -> None:
         codes = (data.get("areas") or data.get("wards"))["codes"]  # the viewer's format 2, or the first
@@ -143,6 +146,17 @@ class Attacker:
                     for (_, d), v in zip(rows, values):
                         d[col] = v
         self.rows(fam, rule, name, rows)
+
+    def period_rows(self, f: Path, rule, data) -> None:
+        """A time map's layer: one list of values per period, each period its own family."""
+        codes = (data.get("areas") or data.get("wards"))["codes"]
+        for layer in data["layers"]:
+            for i, period in enumerate(layer.get("periods") or []):
+                fam = self.families.get(f"{f.stem}:{period}")
+                if fam is None or i >= len(layer.get("values") or []):
+                    continue
+                col = layer.get("column") or "reports"
+                self.rows(fam, rule, f"{f.name}:{period}", [(c, {col: v}) for c, v in zip(codes, layer["values"][i])])
 
     def band(self, rule, v):
         low, high, r = rule
@@ -235,6 +249,10 @@ class Attacker:
             for k in keys:
                 if k[0] == whole and (part, k[1], k[2]) in ix:
                     ub.append({ix[(part, k[1], k[2])]: 1, ix[k]: -1})  # part <= whole
+        for whole, parts in self.sums:  # disjoint parts (periods) add up to at most the whole
+            for k in keys:
+                if k[0] == whole and all((p, k[1], k[2]) in ix for p in parts):
+                    ub.append({**{ix[(p, k[1], k[2])]: 1 for p in parts}, ix[k]: -1})
         n = len(keys)
 
         def mat(rows):
@@ -435,7 +453,10 @@ def test_demo_pack_is_read_and_solved(demo_pack):
 def demo_attacker(demo_pack, *, drop=()):
     result = audit_pack(demo_pack, raw=gangmap.demo.paths()["pack"])
     fams = {Path(f).stem: fam for f, fam in result.families.items()}
-    att = Attacker(sorted(demo_pack.iterdir()), fams, links=[("all", v) for v in set(fams.values()) if v != "all"])
+    periods = sorted({fam for stem, fam in fams.items() if ":" in stem})  # a time map's periods
+    att = Attacker(sorted(demo_pack.iterdir()), fams,
+                   links=[("all", v) for v in set(fams.values()) if v != "all" and v not in periods],
+                   sums=[("all", periods)] if periods else [])
     att.derived = [d for d in att.derived if not any(re.fullmatch(x, d[2]) for x in drop)]
     return result, att
 

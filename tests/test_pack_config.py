@@ -34,7 +34,8 @@ def _load(folder, text):
 
 def test_demo_config_reads(demo_paths):
     cfg = load_config(demo_paths["pack"])
-    assert [m.file for m in cfg.maps] == ["overview", "hubs", "weapons_hotspots"]
+    assert [m.file for m in cfg.maps] == ["overview", "hubs", "weapons_hotspots", "over_time", "emerging_hotspots"]
+    assert cfg.maps[3].timed and cfg.maps[3].freq == "Q" and cfg.labels["population"] == "children aged 10–17"
     assert cfg.maps[2].category == ("Weapons concern",) and cfg.planning.recommend == 6
     assert cfg.inputs["areas"].name == "wards.geojson" and cfg.inputs["areas"].is_absolute()
 

@@ -359,66 +359,36 @@ def _config(raw: Any):
     return raw if isinstance(raw, PackConfig) else load_config(raw)
 
 
-def _filters_from_config(cfg) -> tuple[dict[str, str], dict[str, tuple]]:
-    """Family of each map file, and each family's filter ``(categories or None, periods or None)``."""
-    from ..pack.views import read_inputs, time_views, views_of
+def pack_families(cfg, views: Mapping[str, Any], periods) -> dict[str, str]:
+    """Which view each file of a pack shows: ``{file stem: view}`` (a time map: ``{"file:period": view}``)."""
+    from ..pack.views import time_views, view_of
 
-    periods = _config_periods(cfg, read_inputs) if any(spec.timed for spec in cfg.maps) else ()
-    views = views_of(cfg, periods)
     fam: dict[str, str] = {}
-    filters: dict[str, tuple] = {}
-    for name, view in views.items():
-        filters[name] = (frozenset(view.category) if view.category else None,
-                         frozenset(view.period) if view.period else None)
     for spec in cfg.maps:
-        if spec.timed:  # a time map shows every period's view (read back as "<file>:<period>")
+        if spec.timed:  # read back as "<file>:<period>" (see artefacts.read_pack)
             for label, v in time_views(spec, periods).items():
                 fam[f"{spec.file}:{label}"] = v.name
-            continue
-        fam[spec.file] = next(n for n, v in views.items() if (v.category, v.period) == (spec.category, spec.period))
-    return fam, filters
+        else:
+            fam[spec.file] = view_of(cfg, spec)
+    return fam
 
 
-def _config_periods(cfg, read_inputs) -> list[str]:
-    """The months the config's reports hold (for the views of its time maps)."""
+def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list]:
+    """Families, raw tables and links of a pack config, from one read and join of its inputs."""
     from ..joining import build_cube
-
-    inputs = read_inputs(cfg)
-    cube, _ = build_cube(inputs.areas, reports=inputs.reports, allow_unmatched=True)
-    return cube.periods()
-
-
-def _raw_from_config(cfg, filters: Mapping[str, tuple]) -> dict[str, pd.DataFrame]:
-    """The raw counts of every family, joined again from the config's inputs (one cube)."""
-    from ..joining import build_cube
-    from ..pack.views import read_inputs
+    from ..pack.views import links_of, read_inputs, views_of
 
     inputs = read_inputs(cfg)
     cube, _ = build_cube(inputs.areas, reports=inputs.reports, referrals=inputs.referrals, schools=inputs.schools,
                          population=inputs.population, lsoa=inputs.lsoa, allow_unmatched=True)
-    out = {}
-    for key, (cats, pers) in filters.items():
-        table = cube.table(category=sorted(cats) if cats else None, period=sorted(pers) if pers else None)
-        out[key] = pd.DataFrame(table.frame.drop(columns="geometry", errors="ignore"))
-    return out
-
-
-def _contains(whole: tuple, part: tuple) -> bool:
-    return all(w is None or (p is not None and p <= w) for w, p in zip(whole, part))
-
-
-def _links(filters: Mapping[str, tuple], truth: Mapping, counts) -> list[tuple[str, list[str], bool]]:
-    """``(whole, parts, complete)``: each family with the families its filter contains."""
-    out = []
-    for w, fw in filters.items():
-        parts = [p for p, fp in filters.items() if p != w and _contains(fw, fp) and fw != fp]
-        if not parts:
-            continue
-        exact = bool(truth) and all(
-            abs(sum(truth.get((p, c, code), np.nan) for p in parts) - truth.get((w, c, code), np.nan)) < 1e-9
-            for c in counts for (fam, cc, code) in truth if fam == w and cc == c)
-        out.append((w, parts, exact))
-    return out
+    views = views_of(cfg, cube.periods())
+    raw = {}
+    for name, v in views.items():
+        table = cube.table(category=list(v.category) if v.category else None,
+                           period=list(v.period) if v.period else None)
+        raw[name] = pd.DataFrame(table.frame.drop(columns="geometry", errors="ignore"))
+    links = [(lk.whole, list(lk.parts), lk.complete) for lk in links_of(views, cube.categories(), cube.periods())]
+    return pack_families(cfg, views, cube.periods()), raw, links
 
 
 def _links_from_truth(truth: Mapping, counts) -> list[tuple[str, list[str], bool]]:
@@ -690,7 +660,7 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
         from the config, else files whose shown counts agree).
     links : iterable, optional
         How families relate: :class:`~gangmap.disclosure.Link` objects or
-        ``(whole, [parts], complete)``. Default: from the config's filters;
+        ``(whole, [parts], complete)``. Default: from the config (the pack's own links);
         else, with raw tables, every family whose raw counts are at most
         another's in every area is taken to be part of it.
     counts : iterable of str
@@ -712,11 +682,11 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
         else path
     rows_by_art, known, names, parents = _read(artefacts)
     cfg = _config(raw)
-    fam_of, filters, raw_tables = dict(families or {}), {}, raw if isinstance(raw, Mapping) else None
+    fam_of, raw_tables = dict(families or {}), raw if isinstance(raw, Mapping) else None
     if cfg is not None:
-        cfg_fams, filters = _filters_from_config(cfg)
+        cfg_fams, raw_tables, cfg_links = _from_config(cfg)
         fam_of = {**cfg_fams, **fam_of}
-        raw_tables = _raw_from_config(cfg, filters)
+        links = cfg_links if links is None else links
     if not fam_of:
         fam_of = {_stem(k): v for k, v in _group_families(rows_by_art, counts).items()}
     family = {art: fam_of.get(_stem(art), "all") for art in rows_by_art}
@@ -735,8 +705,6 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
     m = _model(obs, parents, sorted(known))
     if links is not None:
         found = [(lk.whole, list(lk.parts), lk.complete) if hasattr(lk, "whole") else tuple(lk) for lk in links]
-    elif filters:
-        found = _links(filters, truth, counts)
     else:
         found = _links_from_truth(truth, counts)
     _add_links(m, found, counts)

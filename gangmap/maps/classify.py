@@ -90,6 +90,16 @@ PALETTES = {
 CATEGORY_COLORS = {
     "HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
     "hot": "#d7191c", "cold": "#2c7bb6", "ns": "#f0f0f0", "island": "#ffffff",
+    # emerging hotspots (ArcGIS Pro's categories): reds for hot, blues for cold, grey for none
+    "new hot spot": "#fee5d9", "consecutive hot spot": "#fcbba1", "intensifying hot spot": "#a50f15",
+    "persistent hot spot": "#de2d26", "diminishing hot spot": "#fc9272", "sporadic hot spot": "#fb6a4a",
+    "oscillating hot spot": "#ef3b2c", "historical hot spot": "#fff5f0",
+    "new cold spot": "#deebf7", "consecutive cold spot": "#c6dbef", "intensifying cold spot": "#08519c",
+    "persistent cold spot": "#3182bd", "diminishing cold spot": "#9ecae1", "sporadic cold spot": "#6baed6",
+    "oscillating cold spot": "#4292c6", "historical cold spot": "#f7fbff",
+    "no pattern detected": "#f0f0f0",
+    # trends
+    "rising": "#d7301f", "falling": "#2171b5", "no clear trend": "#f0f0f0", "too few periods": "#ffffff",
 }
 
 #: Legend wording for category codes.

@@ -35,6 +35,13 @@ _HATCH = "////"
 _PANEL_IN = 2.6
 
 
+
+def _wrapped(title: str, width: int = 34) -> str:
+    """A legend title on lines short enough to stay inside a slide (legends sit beside the map)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
+
 def _draw_areas(ax, frame, area: AreaLayer | None) -> None:
     if area is None:
         frame.plot(ax=ax, color="#ffffff", edgecolor="#555555", linewidth=0.3)
@@ -135,7 +142,7 @@ def render(safe: SafeTable, area: AreaLayer | None, overlays: Sequence[Layer] = 
     handles = _handles(area, overlays)
     if handles:
         fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.70, 0.5), fontsize=7, title_fontsize=8,
-                   title=area.name if area is not None else None, frameon=True)
+                   title=_wrapped(area.name) if area is not None else None, frameon=True)
     notes = [ly.legend.note for ly in ([area] if area is not None else []) + list(overlays)
              if ly.legend is not None and ly.legend.note]
     if notes:
@@ -241,7 +248,7 @@ def multiples_figure(safe: SafeTable, layer, overlays: Sequence[Layer] = (), *, 
         ax.set_title(period, fontsize=9)
     width = (left + ncols * panel_w) / fig_w
     fig.legend(handles=_handles(layer.at(), []), loc="center left", bbox_to_anchor=(width + 0.01, 0.5), fontsize=7,
-               title=layer.name, title_fontsize=8, frameon=True)
+               title=_wrapped(layer.name), title_fontsize=8, frameon=True)
     if layer.legend is not None and layer.legend.note:
         fig.text(0.02, 0.3 / fig_h, layer.legend.note, fontsize=7, color="#7a4b00", ha="left", va="bottom",
                  wrap=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DisclosureError
+from ..errors import ConfigError, DisclosureError
 from ..outputs import OutputFolder
 from .config import PackConfig, load_config
 from .views import ALL, links_of, measured_views, read_inputs, time_views, view_of, views_of
@@ -83,6 +83,24 @@ def _protect(cfg: PackConfig, tables: dict, cube: Any, opts: dict) -> tuple[dict
     return dict(linked.safe), notes
 
 
+def _add_time_layers(cfg: PackConfig, tables: dict, safe: dict, periods: list[str], opts: dict) -> dict:
+    """Trends and emerging hotspots of each map, worked out from its published periods."""
+    from .time import add_time_layers, time_layers
+
+    out = dict(safe)
+    for spec in cfg.maps:
+        wanted = [] if spec.timed else time_layers(spec.layers)
+        if not wanted:
+            continue
+        view = view_of(cfg, spec)
+        by_period = {label: safe[v.name] for label, v in time_views(spec, periods).items()}
+        if len(by_period) < 2:
+            raise ConfigError(f"{cfg.path}: map {spec.file!r}: layers {wanted} need at least two whole periods "
+                              f"(freq = {spec.freq!r}); the data hold {len(by_period)}.")
+        out[view] = add_time_layers(tables[view], out[view], wanted, by_period, opts)
+    return out
+
+
 def _period_label(cube: Any, view: Any) -> str:
     periods = sorted(view.period) if view.period else sorted(cube.periods())
     if not periods:
@@ -123,9 +141,10 @@ def build_pack(config: str | Path | dict | PackConfig, out_dir: str | Path, *, a
         tables = measured_views(cfg, cube, _PLANNING_LAYERS if cfg.planning else ())
         opts = _safe_options(cfg, allow_unsafe)
         safe, notes = _protect(cfg, tables, cube, opts)
+        safe = _add_time_layers(cfg, tables, safe, cube.periods(), opts)
         plan = _plan(cfg, tables[ALL], cube, inputs, opts, safe[ALL])
         files = _write(out, cfg, tables, safe, plan, inputs, notes, report, cube.periods())
-        audit = _audit(out, cfg)
+        audit = _audit(out, cfg, tables, cube)
     return PackResult([out.target / f.name for f in files], report, audit, notes)
 
 
@@ -192,13 +211,25 @@ def _plan_files(out: OutputFolder, plan: Any) -> list[Path]:
     return files
 
 
-def _audit(out: OutputFolder, cfg: PackConfig) -> Any:
-    """Read the finished pack back as an attacker with the raw inputs would; refuse to publish a leak."""
+def _audit(out: OutputFolder, cfg: PackConfig, tables: dict, cube: Any) -> Any:
+    """Read the finished pack back as an attacker with the raw inputs would; refuse to publish a leak.
+
+    The auditor gets what the pack already holds (the raw view tables, which
+    file shows which view, how the views relate), so nothing is read or
+    joined again.
+    """
+    import pandas as pd
+
     from ..disclosure import audit_pack
+    from ..disclosure.packaudit import pack_families
 
     if cfg.policy == "none":
         return None
-    result = audit_pack(out.staging, raw=cfg, min_range=cfg.min_range)
+    views = views_of(cfg, cube.periods())
+    raw = {k: pd.DataFrame(t.frame.drop(columns="geometry", errors="ignore")) for k, t in tables.items()}
+    links = [(lk.whole, list(lk.parts), lk.complete) for lk in links_of(views, cube.categories(), cube.periods())]
+    families = {**pack_families(cfg, views, cube.periods()), "summary": ALL, "index": ALL}
+    result = audit_pack(out.staging, raw=raw, families=families, links=links, min_range=cfg.min_range)
     if not result.ok:
         raise DisclosureError(f"{cfg.path}: the pack was not written: read together, its files narrow some hidden "
                               f"counts too far.\n{result}")

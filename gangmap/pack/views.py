@@ -104,9 +104,14 @@ def time_views(spec, periods: Sequence[str]) -> dict[str, View]:
 
 def views_of(cfg: PackConfig, periods: Sequence[str] = ()) -> dict[str, View]:
     """The distinct filters the maps use, the unfiltered view first (time maps: one per period)."""
+    from .time import time_layers
+
     out = {ALL: View(ALL)}
     for spec in cfg.maps:
-        found = time_views(spec, periods).values() if spec.timed else [_filter_view(spec)] if spec.filtered else []
+        found = list(time_views(spec, periods).values()) if spec.timed else [_filter_view(spec)] if spec.filtered \
+            else []
+        if not spec.timed and time_layers(spec.layers):  # trends need the periods, made safe with the rest
+            found += list(time_views(spec, periods).values())
         for view in found:
             out.setdefault(view.name, view)
     return out
@@ -132,6 +137,7 @@ def layers_of(cfg: PackConfig, view: str, extra: Iterable[str] = (), periods: Se
 def measured_views(cfg: PackConfig, cube, extra: Iterable[str] = ()) -> dict[str, Any]:
     """Each view cut from the cube and measured; spatial weights are built once and shared."""
     from .. import measures
+    from .time import time_layers
 
     views = views_of(cfg, cube.periods())
     base = cube.table()
@@ -140,8 +146,9 @@ def measured_views(cfg: PackConfig, cube, extra: Iterable[str] = ()) -> dict[str
     for name, view in views.items():
         table = base if name == ALL else cube.table(category=list(view.category) if view.category else None,
                                                     period=list(view.period) if view.period else None)
-        try:
-            out[name] = measures.ensure_all(table, layers_of(cfg, name, extra, cube.periods()), w=w, series=cube)
+        layers = [x for x in layers_of(cfg, name, extra, cube.periods()) if x not in time_layers([x])]
+        try:  # layers over time are added later, from the published periods (gangmap.pack.time)
+            out[name] = measures.ensure_all(table, layers, w=w)
         except ConfigError as exc:
             raise ConfigError(f"{cfg.path}: maps of {name!r}: {exc}") from None
     return out
