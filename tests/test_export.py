@@ -87,3 +87,19 @@ def test_exporters_refuse_what_is_not_safe(tmp_path):
     with pytest.raises(gangmap.errors.DisclosureError):
         export.write_table(pd.DataFrame({"ward_code": ["E05000001"], "reports": [3]}), tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_rows_not_placed_are_said_in_every_file(tmp_path, demo_paths):
+    reports = pd.DataFrame({"ward_code": ["E05900001", "E05900002", "E05999999"], "count": [12, 9, 4]})
+    table, report = gangmap.join(demo_paths["wards"], reports=reports, allow_unmatched=True)
+    assert report.not_placed == "1 row (total 4) not placed"
+    safe = gangmap.make_safe(table)
+    assert "Not placed: reports: 1 row (total 4) not placed" in safe.provenance.footer()
+    export.write_table(safe, tmp_path / "w.csv")
+    export.write_table(safe, tmp_path / "w.xlsx")
+    meta = json.loads((tmp_path / "w.csv-metadata.json").read_text(encoding="utf-8"))
+    assert "1 row (total 4) not placed" in meta["dc:source"]
+    about = [c.value for c in openpyxl.load_workbook(tmp_path / "w.xlsx")["about"]["A"]]
+    assert any("1 row (total 4) not placed" in str(v) for v in about)
+    html = gangmap.maps.choropleth(safe, "reports").html
+    assert "1 row (total 4) not placed" in html

@@ -54,6 +54,8 @@ class Provenance:
     marking: str
     summary: str = ""
     stamp: str | None = None
+    #: What the join could not place ("reports: 35 rows (total 35) not placed"): carried into every footer.
+    not_placed: str | None = None
 
     def footer(self) -> str:
         """One line for map footers and table notes."""
@@ -61,6 +63,8 @@ class Provenance:
         if self.period:
             parts.append(f"Data: {self.period}")
         parts.append(f"Disclosure: {self.policy}" + (f" ({self.summary})" if self.summary else ""))
+        if self.not_placed:
+            parts.append(f"Not placed: {self.not_placed}")
         when = self.generated.replace("T", " ").rstrip("Z")
         parts.append(f"Generated {when[:16]} UTC")
         parts.append(f"gangmap {self.version}")

@@ -314,8 +314,11 @@ def _provenance(cols: Columns, pol: Policy, period: Any, marking: str | None) ->
     mark = marking or ""
     if pol.stamp:
         mark = f"{pol.stamp} · {mark}" if mark else pol.stamp
+    notes = cols.table.schema.notes
+    lost = [f"{c}: {notes[c]['not_placed']}" for c in cols.counts if notes.get(c, {}).get("not_placed")]
     return Provenance(period=None if period is None else str(period), policy=pol.name, generated=now(),
-                      version=version(), marking=mark, summary=pol.summary, stamp=pol.stamp)
+                      version=version(), marking=mark, summary=pol.summary, stamp=pol.stamp,
+                      not_placed="; ".join(lost) or None)
 
 
 def make_safe(
