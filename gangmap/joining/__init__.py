@@ -34,7 +34,7 @@ from .bridge import (
     interpolate_counts,
     lsoa_to_ward,
 )
-from .joins import AreaCube, build_cube, join
+from .joins import AreaCube, build_cube, join, period_buckets
 from .locate import PointIndex, locate_points, point_index
 from .match import filter_rows, normalise_name
 from .place import Bridge, make_bridge, place, place_rows
@@ -43,7 +43,8 @@ from .streaming import ENGINES, stream_kind
 from .tally import Tally
 
 __all__ = [
-    "join", "build_cube", "AreaCube", "JoinReport", "SourceReport", "NotPlacedError", "place", "locate_points",
+    "join", "build_cube", "AreaCube", "period_buckets", "JoinReport", "SourceReport", "NotPlacedError", "place",
+    "locate_points",
     "point_index", "PointIndex", "filter_rows", "normalise_name", "as_areas", "make_bridge", "Bridge",
     "bridge_lsoas", "lsoa_to_ward", "apply_bridge", "BridgedCounts", "BridgeReport", "BridgeWarning",
     "interpolate_counts", "Interpolation", "detect_vintage", "VintageGuess", "GSS_RE", "LAST_2011",

@@ -60,6 +60,25 @@ class Population:
     label: str = "population"
 
 
+def period_buckets(periods, freq: str) -> dict[str, tuple[str, ...]]:
+    """Months grouped by period: ``{"2018-03": ("2018-03",)}`` or ``{"2018-Q1": (3 months)}``.
+
+    Only whole quarters are kept: a quarter with a month missing (the first and
+    last of a span that starts in March, say) would read as a fall in reports.
+    """
+    from ..errors import ConfigError
+
+    if freq not in ("M", "Q"):
+        raise ConfigError(f"freq must be 'M' (months) or 'Q' (quarters), not {freq!r}.")
+    if freq == "M":
+        return {p: (p,) for p in sorted(periods)}
+    out: dict[str, list[str]] = {}
+    for p in sorted(periods):
+        year, month = str(p).split("-")
+        out.setdefault(f"{year}-Q{(int(month) - 1) // 3 + 1}", []).append(p)
+    return {k: tuple(v) for k, v in out.items() if len(v) == 3}
+
+
 @dataclass
 class AreaCube:
     """Every input placed once; tables, reports and series for any filter (see :mod:`.cube`)."""
@@ -101,6 +120,18 @@ class AreaCube:
         if self.population is not None:
             frame["population"] = self.population.values
         return AreaTable(frame, self._schema(category, period, report))
+
+    def tables_by_period(self, freq: str = "Q", *, category=None) -> dict[str, AreaTable]:
+        """One :class:`AreaTable` per month (``freq="M"``) or whole quarter (``"Q"``): ``{label: table}``.
+
+        Quarters missing a month in the data are left out (they would read as a
+        fall). Make them safe together with the whole, e.g.
+        ``disclosure.protect_linked({"all": cube.table(), **periods},
+        [disclosure.periods("all", list(periods), complete=False)])``.
+        """
+        months = self.periods()
+        return {label: self.table(category=category, period=list(ms))
+                for label, ms in period_buckets(months, freq).items()}
 
     def series(self, kind: str = "reports", *, category=None, freq: str = "M",
                covered_periods=None) -> pd.DataFrame:

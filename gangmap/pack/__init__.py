@@ -17,7 +17,9 @@ from __future__ import annotations
 from .build import PackResult, build_demo, build_pack
 from .config import OVERLAYS, MapSpec, PackConfig, PlanningSpec, load_config
 from .page import CAVEATS, METHODS
+from .time import add_time_layers, published_series
 from .views import ALL, View, links_of, views_of
 
 __all__ = ["build_pack", "build_demo", "PackResult", "load_config", "PackConfig", "MapSpec", "PlanningSpec",
-           "OVERLAYS", "METHODS", "CAVEATS", "ALL", "View", "views_of", "links_of"]
+           "OVERLAYS", "METHODS", "CAVEATS", "ALL", "View", "views_of", "links_of", "add_time_layers",
+           "published_series"]

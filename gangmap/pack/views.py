@@ -80,19 +80,10 @@ def _filter_view(spec) -> View:
 
 
 def buckets(periods: Sequence[str], freq: str) -> dict[str, tuple[str, ...]]:
-    """Months grouped for a time map: ``{"2018-03": ("2018-03",)}`` or ``{"2018-Q1": (...3 months)}``.
+    """Months grouped for a time map (see :func:`gangmap.joining.period_buckets`: whole quarters only)."""
+    from ..joining import period_buckets
 
-    Only whole quarters are kept: a quarter with a month missing from the data
-    (the first and last of a span that starts in March, say) would look like a
-    fall in reports on the slider and in the trend.
-    """
-    if freq == "M":
-        return {p: (p,) for p in sorted(periods)}
-    out: dict[str, list[str]] = {}
-    for p in sorted(periods):
-        year, month = p.split("-")
-        out.setdefault(f"{year}-Q{(int(month) - 1) // 3 + 1}", []).append(p)
-    return {k: tuple(v) for k, v in out.items() if len(v) == 3}
+    return period_buckets(periods, freq)
 
 
 def time_views(spec, periods: Sequence[str]) -> dict[str, View]:
