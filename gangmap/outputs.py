@@ -230,7 +230,7 @@ class OutputFolder:
         write_bytes(self.path(name), data)
         return self.target / name
 
-    def __exit__(self, kind, exc, tb) -> bool:
+    def __exit__(self, kind, exc, tb) -> None:
         try:
             if kind is None:
                 self._commit()
@@ -240,7 +240,6 @@ class OutputFolder:
             self._release()
         if kind is not None and issubclass(kind, OSError) and not isinstance(exc, OutputError):
             raise output_error(exc, self.target) from None
-        return False
 
     def _commit(self) -> None:
         assert self._tmp is not None

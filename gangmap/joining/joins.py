@@ -168,7 +168,7 @@ class AreaCube:
         wanted = None if period is None else {str(p) for p in ([period] if isinstance(period, str) else period)}
         missing |= {m for k in self.kinds.values() for m in k.missing_periods
                     if (wanted is None or m in wanted) and m not in self.covered_periods}
-        missing = sorted(missing)
+        missing_sorted = sorted(missing)
         notes = {}
         for kind, sec in report.sections.items():
             notes[kind] = {"source": sec.source, "by": sec.key, **({"not_placed": sec.not_placed}
@@ -177,7 +177,7 @@ class AreaCube:
         return Schema(geography=self.geography, counts=tuple(self.kinds),
                       context=("population",) if self.population is not None else (),
                       labels={"population": self.population.label} if self.population is not None else {},
-                      notes=notes, sources=self.sources, periods=tuple(periods), missing_periods=tuple(missing),
+                      notes=notes, sources=self.sources, periods=tuple(periods), missing_periods=tuple(missing_sorted),
                       categories=cats, repaired=self.areas.schema.repaired)
 
 

@@ -69,7 +69,7 @@ def _protect(cfg: PackConfig, tables: dict, cube: Any, opts: dict) -> tuple[dict
 
     views = views_of(cfg, cube.periods())
     links = links_of(views, cube.categories(), cube.periods())
-    period = {name: {"period": _period_label(cube, views[name])} for name in tables}
+    period: dict[str, dict[str, Any]] = {name: {"period": _period_label(cube, views[name])} for name in tables}
     if cfg.policy == "none":
         from ..disclosure import make_safe
 
