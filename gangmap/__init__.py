@@ -48,7 +48,6 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "GangmapError": ("gangmap.errors", "GangmapError"),
     # subpackages and modules
     "io": ("gangmap.io", None),
-    "intake": ("gangmap.io", None),
     "joining": ("gangmap.joining", None),
     "measures": ("gangmap.measures", None),
     "disclosure": ("gangmap.disclosure", None),

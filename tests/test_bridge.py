@@ -12,8 +12,8 @@ import pytest
 import shapely
 
 import gangmap
+from gangmap import io as intake
 from gangmap.errors import ConfigError, InputError
-from gangmap.io import intake
 from gangmap.joining import place
 from gangmap.joining.bridge import BridgeWarning, apply_bridge, detect_vintage, interpolate_counts, lsoa_to_ward
 

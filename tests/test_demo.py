@@ -195,7 +195,7 @@ def test_demo_schools_lie_in_their_ward(demo_paths):
 
 
 def test_demo_categories_and_periods(demo_paths):
-    from gangmap.io import intake
+    from gangmap import io as intake
     r = intake.read_reports(demo_paths["reports"])
     assert r.categories == sorted(demo.CONCERNS)
     assert r.periods == demo.MONTHS and r.periods[0] == "2017-03" and r.periods[-1] == "2019-02"

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from gangmap import io as intake
 from gangmap.errors import GangmapError, InputError
-from gangmap.io import intake
-from gangmap.io.intake import (
+from gangmap.io import (
     POLICE_COLUMNS,
     Intake,
     read_police_csv,

@@ -12,8 +12,8 @@ import pytest
 import shapely
 
 import gangmap
+from gangmap import io as intake
 from gangmap.errors import InputError
-from gangmap.io import intake
 from gangmap.io.boundaries import read_wards
 from gangmap.joining import JoinReport, SourceReport, join, normalise_name
 from gangmap.table import AreaTable

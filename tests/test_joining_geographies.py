@@ -75,7 +75,7 @@ def test_neighbourhoods_with_their_own_codes_by_code_and_name():
                              geometry=squares(3, columns=3), crs=27700)
     areas = from_frame(hoods, geography=geo)
     by_code = pd.DataFrame({"neighbourhood_code": ["nn02", "NN03"], "count": [2, 3]})
-    from gangmap.io import intake
+    from gangmap import io as intake
     it = intake.Intake("reports", "neighbourhood_code", "<codes>", 2,
                        pd.DataFrame({"row": [1, 2], "count": [2, 3], "neighbourhood_code": by_code.iloc[:, 0]}))
     table, _ = join(areas, reports=it)

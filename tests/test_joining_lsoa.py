@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import gangmap
+from gangmap import io as intake
 from gangmap.errors import InputError
 from gangmap.geography import custom
-from gangmap.io import intake
 from gangmap.joining import bridge_lsoas, join, place
 from gangmap.table import from_frame
 

@@ -16,12 +16,10 @@ has its module, and this module re-exports the public names:
   returning an :class:`Intake` whose kept and rejected rows add up to the rows
   read.
 
-``gangmap.io.intake`` keeps the names of the earlier single module.
 """
 
 from __future__ import annotations
 
-from . import intake
 from .boundaries import (
     FORMATS,
     GSS_RE,

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, where
-from ..geography import GSS_RE, WARD, WORK_CRS, Geography, get_geography
+from ..geography import GSS_RE, MAP_CRS, WARD, WORK_CRS, Geography, get_geography
 from .columns import code_column, columns_text, find_column, name_column, norm_column, parent_columns
 from .periods import parse_periods
 from .tables import Table, load_table
@@ -209,7 +209,7 @@ def _to_work_crs():
     """Longitude/latitude (EPSG:4326) to EPSG:27700, built once (pyproj, as geopandas' to_crs uses)."""
     from pyproj import Transformer
 
-    return Transformer.from_crs("EPSG:4326", WORK_CRS, always_xy=True)
+    return Transformer.from_crs(MAP_CRS, WORK_CRS, always_xy=True)
 
 
 def _shown(value) -> str:

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..geography import WORK_CRS
+from ..geography import MAP_CRS, WORK_CRS
 from .periods import parse_period
 from .police import POLICE_COLUMNS, StreetFile, StreetFiles, read_street_file, reason_in_file, street_files
 from .readers import POLICE_REQUIRED, Intake, rejections
@@ -135,7 +135,7 @@ def to_work_crs():
     """Longitude/latitude (EPSG:4326) to EPSG:27700, built once: the transformation the reference reader uses."""
     from pyproj import Transformer
 
-    return Transformer.from_crs("EPSG:4326", WORK_CRS, always_xy=True)
+    return Transformer.from_crs(MAP_CRS, WORK_CRS, always_xy=True)
 
 
 def _text(raw) -> str | None:

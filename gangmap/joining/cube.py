@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..geography import Geography
-from ..io.intake import Intake
+from ..io import Intake
 from ..table import AreaTable
 from .agreement import path_agreement
 from .hints import outside_hint

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..io.intake import Intake, as_intake
+from ..io import Intake, as_intake
 from ..table import AreaTable, Schema
 from .areas import areas_source, as_areas, identifier_columns
 from .cube import KindCube, month_span

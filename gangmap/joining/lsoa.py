@@ -362,7 +362,7 @@ def _lookup_rows(lookup, source, lsoa_code, table: AreaTable) -> pd.DataFrame:
 def _from_lookup(lsoas, lsoa_source, table: AreaTable, lookup, lsoa_code, tolerance):
     source = str(lookup) if isinstance(lookup, (str, Path)) else "<lookup>"
     if isinstance(lookup, (str, Path)):
-        from ..io.intake import read_table
+        from ..io import read_table
         lookup, source = read_table(lookup, what="LSOA lookup")
     if not isinstance(lookup, pd.DataFrame):
         raise ConfigError(f"lookup must be a CSV path or a DataFrame, not {type(lookup).__name__}.")
@@ -500,7 +500,7 @@ def _count_columns(obj: pd.DataFrame, columns, source) -> list[str]:
 def _counts_frame(obj, columns, lsoa_code) -> pd.DataFrame:
     source = None
     if isinstance(obj, (str, Path)):
-        from ..io.intake import read_table
+        from ..io import read_table
         obj, source = read_table(obj, what="counts by LSOA")
     if isinstance(obj, pd.Series):
         name = obj.name if obj.name is not None else "count"

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
-from ..io.intake import Intake, as_intake
+from ..io import Intake, as_intake
 from ..table import AreaTable
 from .areas import as_areas
 from .locate import point_index

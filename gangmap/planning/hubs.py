@@ -103,7 +103,7 @@ def schools_frame(schools: Any) -> tuple[pd.DataFrame, list[str], str]:
     """``urn``, ``school_name``, ``ward_code``, ``x``, ``y`` (EPSG:27700), the notes and the source name."""
     import geopandas as gpd
 
-    from ..io.intake import Intake, as_intake
+    from ..io import Intake, as_intake
 
     notes: list[str] = []
     if isinstance(schools, gpd.GeoDataFrame) and not isinstance(schools, Intake):
@@ -149,7 +149,7 @@ def school_need(schools: Any, table: Any, measure: str = "need_index") -> School
     0   1  E05000001  10.0
     1   2  E05000002  30.0
     """
-    from .places import locate_points
+    from ..joining import locate_points
 
     table = area_table(table, "school_need")
     geo = table.geography
@@ -205,7 +205,7 @@ def _demand_areas(demand: SchoolNeed, urns: pd.Series) -> _Demand:
 
 
 def _demand_referrals(demand: Any, urns: pd.Series, notes: list) -> _Demand:
-    from ..io.intake import Intake, as_intake
+    from ..io import Intake, as_intake
 
     if isinstance(demand, pd.DataFrame) and "need" in demand.columns:
         raise InputError("planning.plan_hubs: a table with a 'need' column is taken as per-school demand only "
@@ -505,7 +505,7 @@ def read_hubs(path_or_df, *, hub: str = "hub", urn: str = "URN") -> dict[str, li
     >>> read_hubs(pd.DataFrame({"hub": ["A", "A"], "URN": ["1", "2"]}))
     {'A': ['1', '2']}
     """
-    from ..io.intake import read_table
+    from ..io import read_table
 
     df, source = read_table(path_or_df, what="hub schools file")
     if urn not in df.columns:

@@ -71,7 +71,7 @@ def _filter_category(it, category, notes: list) -> pd.Series:
 
 def _placed(it, table: AreaTable, category, notes: list) -> pd.DataFrame:
     """The rows of ``it`` on the areas of ``table``, with a ``code`` column (filtered, placed rows only)."""
-    from .places import locate_points
+    from ..joining import locate_points
 
     geo = table.geography
     if geo.level == "ward" and it.key != geo.code:  # names, points, LSOAs and schools: the join's own rules
@@ -118,7 +118,7 @@ def series_from_reports(reports: Any, *, areas: Any = None, category: Any = None
     (NaN for every area); a note says so. Rows placed on no area are left
     out, with a note.
     """
-    from ..io.intake import Intake, as_intake
+    from ..io import Intake, as_intake
 
     notes = notes if notes is not None else []
     it = reports if isinstance(reports, Intake) else as_intake(reports, "reports")
