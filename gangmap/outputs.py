@@ -53,6 +53,10 @@ MANIFEST = ".gangmap-pack.json"
 _BAD_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
+#: Errors of the disk or folder itself (as opposed to, say, a broken download being written).
+_DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
+
+
 def output_error(exc: OSError, target: Path | str) -> OutputError:
     """One line for a failed write: what happened to which file, and what to do."""
     reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
@@ -72,7 +76,8 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        # The target's extension is kept, so a reader that goes by it can check the part file first.
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}", dir=target.parent)
         os.close(fd)
     except OSError as exc:
         raise output_error(exc, target) from None
@@ -82,7 +87,9 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
-        raise output_error(exc, target) from None
+        if exc.errno in _DISK_ERRORS or isinstance(exc, OutputError):
+            raise output_error(exc, target) from None
+        raise  # not the disk's fault (a broken download, say): the caller's error, as it was
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
@@ -119,7 +126,7 @@ def check_not_input(target: str | Path, inputs: Iterable[str | Path | None], *, 
             continue
         src = Path(item)
         if _same(target, src):
-            raise ConfigError(f"{what} {target} is also an input ({src}); writing it would destroy the input. "
+            raise ConfigError(f"{what} {target} is one of the inputs ({src}); writing it would destroy the input. "
                               "Choose another output name.")
         inside = False
         with contextlib.suppress(OSError):

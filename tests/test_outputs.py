@@ -62,7 +62,7 @@ def test_configured_names_stay_inside(name):
 def test_inputs_are_never_outputs(tmp_path):
     src = tmp_path / "reports.csv"
     src.write_text("x")
-    with pytest.raises(ConfigError, match="also an input"):
+    with pytest.raises(ConfigError, match="one of the inputs"):
         check_not_input(tmp_path / "." / "reports.csv", [src])
     with pytest.raises(ConfigError, match="inside the output folder"):
         check_not_input(tmp_path, [src])

@@ -38,17 +38,17 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError, DownloadError
+from ..errors import DownloadError
+from ..outputs import atomic_path, check_not_input
 
 __all__ = ["DownloadClient", "USER_AGENT", "LICENCE", "LICENCE_URL", "sidecar_path", "read_sidecar",
            "write_sidecar", "cached", "sha256_file", "atomic_path", "refuse_input", "one_line",
@@ -135,25 +135,6 @@ def cached(path, match: dict | None = None) -> dict | None:
     return meta
 
 
-@contextlib.contextmanager
-def atomic_path(path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``.
-
-    On any exception the temporary file is removed and ``path`` is left as it
-    was (the previous version, or nothing).
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The suffix is kept so that readers choosing a format by extension can check the part file.
-    part = path.with_name(f".{path.stem}.{os.getpid()}.part{path.suffix}")
-    try:
-        yield part
-        os.replace(part, path)
-    finally:
-        if part.exists():
-            part.unlink()
-
-
 def write_sidecar(path, meta: dict) -> Path:
     """Write ``meta`` (plus the file's SHA-256 and name) as ``<file>.source.json``, atomically."""
     path = Path(path)
@@ -166,18 +147,8 @@ def write_sidecar(path, meta: dict) -> Path:
 
 
 def refuse_input(out, inputs, *, option: str = "--out") -> None:
-    """Raise ConfigError if ``out`` is (or resolves to) one of the ``inputs``."""
-    out = Path(out)
-    for item in inputs:
-        if item is None:
-            continue
-        p = Path(item)
-        same = out.resolve() == p.resolve()
-        with contextlib.suppress(OSError):
-            same = same or (out.exists() and p.exists() and os.path.samefile(out, p))
-        if same:
-            raise ConfigError(f"{option} {out} is one of the inputs ({p}); write somewhere else so the "
-                              "input is not replaced.")
+    """Raise ConfigError if ``out`` is (or resolves to) one of the ``inputs`` (see gangmap.outputs)."""
+    check_not_input(out, [i for i in inputs if i is not None], what=option)
 
 
 def _plural(n: int) -> str:
