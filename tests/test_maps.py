@@ -196,7 +196,7 @@ def demo_pack(tmp_path_factory):
 
 def test_every_pack_map_opens_offline_and_draws(demo_pack):
     htmls = [f for f in demo_pack if f.suffix == ".html" and f.name != "index.html"]
-    assert len(htmls) == 3
+    assert len(htmls) == len(gangmap.pack.load_config(gangmap.demo.paths()["pack"]).maps) == 5
     for f in htmls:
         with offline_page(f) as (page, requests):
             assert page.locator("path.leaflet-interactive").count() >= 60, f.name
@@ -209,14 +209,15 @@ def test_pack_index_links_and_thumbnails(demo_pack):
     index = demo_pack[0]
     assert index.name == "index.html"
     html = index.read_text()
-    for name in ("overview.html", "hubs.html", "weapons_hotspots.html", "summary.csv"):
+    for name in ("overview.html", "hubs.html", "weapons_hotspots.html", "over_time.html", "emerging_hotspots.html",
+                 "summary.csv"):
         assert name in html
-    assert html.count("data:image/png;base64,") == 3
+    assert html.count("data:image/png;base64,") == 5
     for word in ("Methods", "Caveats", "Where next", "OFFICIAL-SENSITIVE", "Disclosure: nhs"):
         assert word in html
     with offline_page(index, ready=False) as (page, requests):
         assert requests == []
-        assert page.locator("figure img").count() == 3
+        assert page.locator("figure img").count() == 5
 
 
 def test_pack_png_uses_the_map_classes(demo_pack):
