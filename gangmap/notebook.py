@@ -65,6 +65,13 @@ class NotebookInputs:
             return paths[name]
         raise AttributeError(name)
 
+    def _repr_html_(self) -> str:  # notebooks
+        from .reprs import card
+
+        facts = [("data", "demo (synthetic)" if self.demo else str(self.base)), ("output folder", self.output),
+                 *((name, path if path is not None else "not given") for name, path in self.paths.items())]
+        return card("Notebook inputs", facts, " ".join(self.skipped))
+
     def pack_inputs(self) -> dict[str, str]:
         """The data inputs as a pack config's ``[inputs]`` (campaign and hubs belong to ``[planning]``)."""
         keys = ("areas", "reports", "referrals", "schools", "population")

@@ -127,6 +127,19 @@ class Intake:
         return gpd.GeoDataFrame(d.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(d["x"], d["y"]),
                                 crs=WORK_CRS)
 
+    def _repr_html_(self) -> str:
+        from ..reprs import card
+
+        facts = [("input", self.kind), ("source", self.source), ("placed by", self.key),
+                 ("rows read", f"{self.rows_read:,}"), ("kept", f"{len(self.data):,}"),
+                 ("rejected", f"{len(self.rejected):,}"),
+                 ("categories", ", ".join(self.categories[:12]) + (" …" if len(self.categories) > 12 else "")
+                  if self.categories else None),
+                 ("periods", f"{self.periods[0]} to {self.periods[-1]} ({len(self.periods)})" if self.periods
+                  else None),
+                 ("months with no data", ", ".join(self.missing_periods) or None)]
+        return card("Intake", facts, "; ".join(self.notes), [("Rejected rows", self.rejected)])
+
     def __repr__(self) -> str:
         return (f"Intake({self.kind!r}, key={self.key!r}, source={self.source!r}, "
                 f"rows_read={self.rows_read}, kept={len(self.data)}, rejected={len(self.rejected)})")

@@ -152,6 +152,14 @@ class CampaignEffect:
     caveat: str = CAVEAT
     notes: list = field(default_factory=list)
 
+    def _repr_html_(self) -> str:  # notebooks
+        from ..reprs import card
+
+        facts = [("launch", self.launch), ("period", self.period), ("method", self.method),
+                 ("verdict", self.verdict), ("evidence", self.evidence)]
+        return card("Campaign effect", facts, " ".join([self.message, *self.weaknesses, *self.notes]),
+                    [("Placebo launches", self.placebos), ("Months since launch", self.events)])
+
     @property
     def period(self) -> str:
         p = self.monthly["period"]
@@ -534,6 +542,13 @@ class DiD:
     caveat: str
     message: str
     notes: list = field(default_factory=list)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from ..reprs import card
+
+        facts = [("launch", self.launch), ("period", self.period),
+                 ("rate ratio", f"{self.ratio:.2f} ({self.level:.0%} interval {self.lo:.2f} to {self.hi:.2f})")]
+        return card("Before and after", facts, " ".join([self.message, *self.notes]), [("Counts", self.table.frame)])
 
     @property
     def period(self) -> str:

@@ -350,6 +350,15 @@ class HubPlan:
     need_table: Any = field(default=None, repr=False)
     need_measure: str = ""
 
+    def _repr_html_(self) -> str:  # notebooks
+        from ..reprs import card
+
+        facts = [("new hubs", self.p), ("reach", f"{self.radius_m:,.0f} m"), ("capacity", self.capacity),
+                 ("need served", f"{self.need_served:,.1f} of {self.need_total:,.1f}"),
+                 ("served by existing hubs", f"{self.served_before:,.1f}")]
+        return card("Hub plan", facts, " ".join([self.message, *self.notes]),
+                    [("New sites by marginal gain", self.marginal), ("Every hub", self.sites)])
+
     @property
     def new_sites(self) -> list[str]:
         """URNs of the new hubs, in order of marginal gain."""

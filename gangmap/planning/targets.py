@@ -126,6 +126,13 @@ class Targets:
     def __contains__(self, code) -> bool:
         return code in self.codes
 
+    def _repr_html_(self) -> str:  # notebooks
+        from ..reprs import card
+
+        facts = [("campaign", self.name), ("launch", self.launch), ("source", self.source),
+                 (f"targeted {self.geography.plural}", f"{len(self.codes):,}")]
+        return card("Targets", facts, self.summary(), [("How the config matched", self.matched)])
+
     def summary(self) -> str:
         parts = [f"{self.name}: {len(self.codes)} target {self.geography.plural}"]
         if self.launch:
@@ -489,6 +496,13 @@ class Recommendation:
     notes: list = field(default_factory=list)
     spec: RecommendSpec | None = field(default=None, repr=False)
 
+    def _repr_html_(self) -> str:  # notebooks
+        from ..reprs import card
+
+        facts = [("measure", self.measure), ("rule", self.rule),
+                 ("coverage", f"{self.before:.0%} → {self.after:.0%}"), ("areas", f"{len(self.areas):,}")]
+        return card("Recommendation", facts, " ".join([self.message, *self.notes]), [("Chosen areas", self.areas)])
+
     @property
     def codes(self) -> list[str]:
         """Codes of the recommended areas, in order (the analyst's choice, on the raw counts)."""
@@ -757,6 +771,13 @@ class Sensitivity:
     uncertainty: RankUncertainty | None = None
     notes: list = field(default_factory=list)
     spec: SensitivitySpec | None = field(default=None, repr=False)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from ..reprs import card
+
+        facts = [("top k", self.k), ("weight change", f"±{self.delta:g}"), ("areas", f"{len(self.areas):,}")]
+        return card("Sensitivity", facts, " ".join([self.message, *self.notes]),
+                    [("Weight scenarios", self.scenarios), ("Areas by base rank", self.areas)])
 
     def table(self) -> AreaTable:
         """Every area with the sensitivity columns and the recipes that publish them (see :meth:`safe`)."""
