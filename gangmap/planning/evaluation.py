@@ -387,6 +387,17 @@ def _method(geo: Geography, n_t: int, n_o: int, cols: list[str], disp: float) ->
             f"{disp:.1f}x Poisson) and for correlation within {article(geo.label)} over time.")
 
 
+def _codes_and_launch(targets: Any, launch: str | None, where: str) -> tuple[frozenset, str]:
+    """The target codes and the launch month (``YYYY-MM``), from the arguments or the campaign file."""
+    codes = as_codes(targets)
+    if not codes:
+        raise ConfigError(f"{where}: no target areas given; pass targets=read_targets(...) or a list of codes.")
+    launch = launch or getattr(targets, "launch", None)
+    if not launch:
+        raise ConfigError(f"{where}: no launch month; pass launch='YYYY-MM' or set launch in the campaign file.")
+    return codes, month(launch, "launch", where)
+
+
 def _geography(targets: Any, geography: Any) -> Geography:
     from ..geography import get_geography
 
@@ -430,14 +441,7 @@ def evaluate(series: Any, targets: Any, launch: str | None = None, *, kind: str 
     >>> e.evidence, bool(e.estimate.lo < 1.5 < e.estimate.hi)
     ('clear', True)
     """
-    codes = as_codes(targets)
-    if not codes:
-        raise ConfigError("planning.evaluate: no target areas given; pass targets=read_targets(...) or codes.")
-    launch = launch or getattr(targets, "launch", None)
-    if not launch:
-        raise ConfigError("planning.evaluate: no launch month; pass launch='YYYY-MM' or set launch in the campaign "
-                          "file.")
-    launch = month(launch, "launch", "planning.evaluate")
+    codes, launch = _codes_and_launch(targets, launch, "planning.evaluate")
     if not (0 < float(level) < 1):
         raise GangmapError(f"planning.evaluate: level={level!r} must be between 0 and 1, e.g. 0.95.")
     S = _series_input(series, kind, category)
@@ -487,14 +491,7 @@ def evaluate_reports(reports: Any, targets: Any, *, launch: str | None = None, a
     (``wards=`` is the same as ``areas=``) and adds the simple 2x2 difference
     in differences of :func:`did` as ``.did``, for continuity.
     """
-    codes = as_codes(targets)
-    if not codes:
-        raise ConfigError("planning.evaluate: no target areas given; pass targets=read_targets(...) or codes.")
-    launch = launch or getattr(targets, "launch", None)
-    if not launch:
-        raise ConfigError("planning.evaluate: no launch month; pass launch='YYYY-MM' or set launch in the campaign "
-                          "file.")
-    launch = month(launch, "launch", "planning.evaluate")
+    codes, launch = _codes_and_launch(targets, launch, "planning.evaluate_reports")
     notes: list[str] = []
     S, geo, source = series_from_reports(reports, areas=areas if areas is not None else wards, category=category,
                                          notes=notes)
@@ -693,13 +690,7 @@ def did(reports: Any, targets: Any, *, launch: str | None = None, wards: Any = N
     >>> round(d.ratio, 2), round(d.lo, 2), round(d.hi, 2)
     (1.5, 1.03, 2.18)
     """
-    codes = as_codes(targets)
-    if not codes:
-        raise ConfigError("planning.did: no target areas given; pass targets=read_targets(...) or a list of codes.")
-    launch = launch or getattr(targets, "launch", None)
-    if not launch:
-        raise ConfigError("planning.did: no launch month; pass launch='YYYY-MM' or set launch in the campaign file.")
-    launch = month(launch, "launch", "planning.did")
+    codes, launch = _codes_and_launch(targets, launch, "planning.did")
     if not (0 < float(level) < 1):
         raise GangmapError(f"planning.did: level={level!r} must be between 0 and 1, e.g. 0.95.")
     notes: list[str] = []
