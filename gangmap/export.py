@@ -32,6 +32,7 @@ import pandas as pd
 
 from .disclosure import SafeTable, require_safe
 from .errors import GangmapError
+from .figures import literal_text
 from .outputs import atomic_path, write_text
 
 #: Text a spreadsheet would run as a formula starts with one of these.
@@ -191,6 +192,7 @@ def write_table(safe: SafeTable, path: str | Path) -> Path:
     raise GangmapError(f"{path}: unknown table format {suffix!r}; use .csv or .xlsx.")
 
 
+@literal_text
 def to_png(fig, safe: SafeTable, path: str | Path, *, dpi: int = 150, provenance=None) -> Path:
     """Save a matplotlib figure drawn from ``safe`` as PNG, stamped with marking and footer.
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import os
 import re
@@ -66,6 +67,22 @@ def output_error(exc: OSError, target: Path | str) -> OutputError:
                        "choose a folder you can write to (--out), and run again.")
 
 
+@functools.cache
+def _umask() -> int:
+    """The process umask (read once: reading it means setting it for a moment)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _share_like_a_new_file(path: Path, mode: int = 0o666) -> None:
+    """Give ``path`` the mode ``open()`` or ``mkdir()`` would have; mkstemp and mkdtemp make them private.
+
+    Maps and packs go to shared drives and email: a colleague must be able to open them.
+    """
+    os.chmod(path, mode & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it onto ``target`` if the block succeeds.
@@ -84,6 +101,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        _share_like_a_new_file(tmp_path)
         os.replace(tmp_path, target)
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
@@ -208,6 +226,7 @@ class OutputFolder:
         try:
             _remove_leftovers(self.target)
             self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent))
+            _share_like_a_new_file(self._tmp, 0o777)
         except OSError as exc:
             self._release()
             raise output_error(exc, self.target) from None

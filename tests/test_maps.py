@@ -188,6 +188,16 @@ def test_online_basemap_fails_gracefully(tmp_path, hostile_safe):
         maps.choropleth(hostile_safe, "reports", tiles="http://tiles.invalid/{z}/{x}/{y}.png")
 
 
+def test_subdomain_basemap_template_is_allowed_by_one_wildcard_source(hostile_safe):
+    """The usual ``https://{s}.tile...`` template: the CSP allows ``https://*.tile...`` and nothing wider."""
+    html = maps.choropleth(hostile_safe, "reports", tiles="https://{s}.tile.example.org/{z}/{x}/{y}.png").html
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html).group(1)
+    assert "img-src data: https://*.tile.example.org;" in csp
+    for bad in ("https://{s}/{z}/{x}/{y}.png", "https://{s}.{s}.example.org/{z}.png", "https://x.org{s}/{z}.png"):
+        with pytest.raises(gangmap.GangmapError, match="URL template"):
+            maps.choropleth(hostile_safe, "reports", tiles=bad)
+
+
 @pytest.fixture(scope="module")
 def demo_pack(tmp_path_factory):
     out = tmp_path_factory.mktemp("pack")
@@ -230,3 +240,18 @@ def test_pack_png_uses_the_map_classes(demo_pack):
     for hexcol in ("#ffffb2", "#bd0026"):
         rgb = tuple(int(hexcol[i:i + 2], 16) for i in (1, 3, 5))
         assert rgb in colours, hexcol
+
+
+def test_dollar_signs_in_titles_and_names_are_drawn_as_written(tmp_path, hostile_safe):
+    """matplotlib would read ``$...$`` as TeX: ``$\\nope{$`` fails to draw and ``$x_1$`` becomes a formula."""
+    bad = r"Rate $\nope{$ and $x_1$"
+    doc = maps.choropleth(hostile_safe, "reports", title=bad)
+    fig = doc.figure()
+    fig.canvas.draw()  # raises ValueError if any text is parsed as mathtext
+    assert bad in [t.get_text() for t in fig.texts]
+    assert doc.to_png(tmp_path / "bad.png").stat().st_size > 0
+    g = _grid(names=[r"Ward $\nope{$"])
+    g["reports"] = [30] * 16
+    g["population"] = 1000
+    fig = gangmap.measures.funnel_plot(g, "reports", "population", title=bad, label="ward_name")
+    fig.canvas.draw()

@@ -29,6 +29,20 @@ def test_atomic_write_replaces_whole_or_not_at_all(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["map.html"]  # no temporary file left
 
 
+def test_files_and_packs_are_readable_by_colleagues(tmp_path):
+    """Written files get the mode open() gives under the umask (mkstemp alone would make them 0600)."""
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "map.html", "x")
+        with OutputFolder(tmp_path / "pack") as out:
+            write_text(out.path("index.html"), "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "map.html").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "pack").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "pack" / "index.html").stat().st_mode & 0o777 == 0o644
+
+
 def test_read_only_folder_is_one_line_error(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()

@@ -12,10 +12,14 @@ Modules, by concern:
 * :mod:`~gangmap.maps.timemap`: maps with time (:func:`time_map`: a slider
   and play button over periods, one legend) and :func:`small_multiples` PNGs;
 * :mod:`~gangmap.maps.packing`: the compact text of the geometry;
+* :mod:`~gangmap.maps.geometry`: geometry for the viewer: overlays as quantised rings on the
+  areas' grid, label points;
 * :mod:`~gangmap.maps.overlays`: campaign and hub layers from the planner;
 * :mod:`~gangmap.maps.document`: the HTML page (:func:`make_map`,
   :func:`choropleth`, :class:`MapDocument`) and its notebook display;
 * :mod:`~gangmap.maps.static`: PNG images from the same layers;
+* :mod:`~gangmap.maps.preview`: the static SVG preview a notebook shows
+  until (or unless) the interactive map runs;
 * :mod:`~gangmap.maps.explorer`: the ipywidgets explorer;
 * :mod:`~gangmap.maps.naming`: the words for the areas (ward, LSOA ...) and layer titles.
 

@@ -198,10 +198,11 @@ def _check_layers(layers, codes: list[str]) -> list[Layer]:
 def _csp(leaflet_js: str, own_js: str, tiles: str | None) -> str:
     img_src = "data:"
     if tiles:
-        m = re.match(r"^(https://[A-Za-z0-9.-]+(?::\d+)?)/", tiles)
+        m = re.match(r"^https://((?:\{s\}\.)?[A-Za-z0-9.-]+(?::\d+)?)/", tiles)
         if not m:
-            raise GangmapError(f"tiles must be an https:// URL template, got {tiles!r}.")
-        img_src += " " + m.group(1)
+            raise GangmapError(f"tiles must be an https:// URL template such as "
+                               f"'https://{{s}}.tile.example.org/{{z}}/{{x}}/{{y}}.png', got {tiles!r}.")
+        img_src += " https://" + m.group(1).replace("{s}.", "*.")  # Leaflet's subdomains: one wildcard source
     return (f"default-src 'none'; script-src {_sha(leaflet_js)} {_sha(own_js)}; "
             f"style-src 'unsafe-inline'; img-src {img_src}; base-uri 'none'; form-action 'none'")
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..disclosure import SafeTable, require_safe
 from ..errors import GangmapError
+from ..figures import literal_text
 from .classify import SUPPRESSED
 from .layers import AreaLayer, DistrictOutlines, Layer, OutlineLayer, PointsLayer, area_layer, district_outlines
 from .naming import area_columns, geography_of
@@ -110,6 +111,7 @@ def _handles(area: AreaLayer | None, overlays: Sequence[Layer]) -> list:
     return out
 
 
+@literal_text
 def render(safe: SafeTable, area: AreaLayer | None, overlays: Sequence[Layer] = (), *, title: str,
            figsize=(10.0, 7.0)):
     """A matplotlib Figure of ``safe``'s areas coloured by ``area``, with ``overlays`` drawn on top.
@@ -209,6 +211,7 @@ def document_png(doc, path: str | Path, *, dpi: int = 150, **options) -> Path:
     return to_png(document_figure(doc, **options), doc.safe, path, dpi=dpi, provenance=doc.provenance)
 
 
+@literal_text
 def multiples_figure(safe: SafeTable, layer, overlays: Sequence[Layer] = (), *, title: str, ncols: int,
                      figsize=None):
     """Small multiples: one panel per period of a :class:`~gangmap.maps.TimeLayer`, one legend beside them.

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import GangmapError
+from ..figures import literal_text
 from ..geography import GEOGRAPHIES, WARD
 from .checks import check_per, subject
 
@@ -231,6 +232,7 @@ _COLOURS = {"above 99.8%": "tab:red", "above 95%": "tab:orange", "within": "tab:
             "below 99.8%": "tab:blue"}
 
 
+@literal_text
 def funnel_plot(table: Any, count: str, population: str, *, per: float = 1000, label: str | None = "auto",
                 label_outside: float = 0.998, title: str | None = None, on_zero: str = "raise",
                 figsize: tuple[float, float] = (9.0, 6.0)) -> Any:

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
+from ..figures import literal_text
 from .checks import some, subject
 
 __all__ = ["check_series", "period_numbers", "to_quarters", "series_rates", "county_series", "mann_kendall",
@@ -358,6 +359,7 @@ def published_totals(safes: Mapping[str, Any], column: str) -> pd.DataFrame:
     return pd.DataFrame([row], index=["county"])
 
 
+@literal_text
 def trend_chart(series: pd.DataFrame, *, title: str | None = None, launch: str | None = None,
                 ylabel: str = "count", alpha: float = 0.05, figsize: tuple[float, float] = (9.0, 4.5)) -> Any:
     """A chart of the county trend: totals per period, gaps marked "no data", the fitted trend.
