@@ -19,6 +19,7 @@ from test_measures_ehsa import _brute
 
 from gangmap import measures
 from gangmap.errors import InputError
+from gangmap.measures import ehsa as ehsa_module
 from gangmap.table import from_frame
 
 N, T = 6, 10
@@ -178,3 +179,38 @@ def test_an_area_never_tested_has_no_pattern():
     assert cube.categories[CODES[W00]] == "no pattern detected"  # was "new hot spot"
     _check_against_brute_force(cube, gap)
 
+# ---------------------------------------------------------------------- registry options reach the computation
+def _with_island():
+    table, series = _planted([60] * T)
+    g = _grid(extra_island=True)
+    s2 = pd.concat([series, pd.DataFrame([[14.0] * T], index=["E05999999"], columns=MONTHS)])
+    g["reports"] = s2.sum(axis=1).to_numpy()
+    return from_frame(g, counts=["reports"]), s2
+
+
+def test_ensure_passes_test_islands_and_max_permutations_to_ehsa(monkeypatch):
+    table, series = _with_island()  # default weights join the island to its nearest area
+    seen: list[int] = []
+    real = ehsa_module.gi_star
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["max_permutations"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ehsa_module, "gi_star", spy)
+    plain = measures.ensure(table, "reports_ehsa", series={"reports": series})
+    assert plain["reports_ehsa"].iloc[-1] == "island" and set(seen) == {measures.inference.MAX_PERMUTATIONS}
+    seen.clear()
+    out = measures.ensure(table, "reports_ehsa", series={"reports": series}, test_islands=True,
+                          max_permutations=4999)
+    assert set(seen) == {4999}
+    assert out["reports_ehsa"].iloc[-1] != "island"
+    assert out["reports_ehsa"].iloc[-1] == measures.emerging_hotspots(
+        table, "reports", series, test_islands=True)["reports_ehsa"].iloc[-1]
+    note = out.schema.notes["reports_ehsa"]
+    assert note["test_islands"] is True and note["max_permutations"] == 4999
+    # the recipe keeps them: recomputing does not fall back to the defaults
+    seen.clear()
+    again = measures.recompute(out, "reports_ehsa", series={"reports": series})
+    assert set(seen) == {4999} and again["reports_ehsa"].iloc[-1] == out["reports_ehsa"].iloc[-1]
+    assert again.schema.notes["reports_ehsa"]["test_islands"] is True

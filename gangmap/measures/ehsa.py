@@ -242,8 +242,9 @@ def space_time_cube(table: Any, series: pd.DataFrame, *, w: Any = None, permutat
         if r.floor_binding:
             unresolved.append(col)
     return _cube(s, st, frame, (Z, P, H, C, X), isl, trend_alpha, dict(
-        opts, dropped=list(map(str, empty)), refined_at_floor=refined, floor_binding_periods=unresolved,
-        weights=st.weights.kind, islands=list(st.islands), reported_as_island=list(st.reported_islands)))
+        opts, test_islands=bool(test_islands), dropped=list(map(str, empty)), refined_at_floor=refined,
+        floor_binding_periods=unresolved, weights=st.weights.kind, islands=list(st.islands),
+        reported_as_island=list(st.reported_islands)))
 
 
 #: How untested periods are treated, recorded in every ``_ehsa`` layer's note.
