@@ -36,6 +36,7 @@ the headline.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,9 +113,10 @@ class CampaignEffect:
         ``as_large`` (at least as far from 1 as the estimate) and
         ``significant`` (its interval excludes 1).
     events : DataFrame
-        Event study: ``quarter`` (0 = the launch quarter), ``first``,
-        ``last``, ``rate_ratio``, ``ratio_lo``, ``ratio_hi`` (the reference
-        quarter -1 has ratio 1).
+        Event study: ``quarter`` (the step since the launch, each
+        ``bin_months`` months long, quarters by default: 0 = the step that
+        starts at the launch), ``first``, ``last``, ``rate_ratio``,
+        ``ratio_lo``, ``ratio_hi`` (the reference step -1 has ratio 1).
     evidence : str
         ``"clear"``, ``"no clear change"`` or ``"weak"``.
     weaknesses : list of str
@@ -130,6 +132,8 @@ class CampaignEffect:
         ``period``, ``window``, ``targeted``, ``other`` (**counts** per month).
     did : DiD or None
         The simple 2x2 difference in differences (equal windows), for continuity.
+    bin_months : int
+        Months per step of the event study.
     """
 
     estimate: Estimate
@@ -151,6 +155,7 @@ class CampaignEffect:
     did: Any = None
     caveat: str = CAVEAT
     notes: list = field(default_factory=list)
+    bin_months: int = 3
 
     def _repr_html_(self) -> str:  # notebooks
         from ..reprs import card
@@ -158,7 +163,7 @@ class CampaignEffect:
         facts = [("launch", self.launch), ("period", self.period), ("method", self.method),
                  ("verdict", self.verdict), ("evidence", self.evidence)]
         return card("Campaign effect", facts, " ".join([self.message, *self.weaknesses, *self.notes]),
-                    [("Placebo launches", self.placebos), ("Months since launch", self.events)])
+                    [("Placebo launches", self.placebos), (event_caption(self.bin_months), self.events)])
 
     @property
     def period(self) -> str:
@@ -221,6 +226,12 @@ class CampaignEffect:
 
     def __str__(self) -> str:
         return self.message
+
+
+def event_caption(bin_months: int) -> str:
+    """The caption of the event-study table: its rows are steps of ``bin_months`` months, not months."""
+    step = {1: "month", 3: "quarter", 12: "year"}.get(bin_months, f"{bin_months}-month period")
+    return f"Event study by {step} (relative to the launch)"
 
 
 #: A model estimate is published only when every group total it pools is at least this large.
@@ -398,6 +409,23 @@ def _codes_and_launch(targets: Any, launch: str | None, where: str) -> tuple[fro
     return codes, month(launch, "launch", where)
 
 
+def _check_level(level: Any, where: str) -> float:
+    """``level`` as a float strictly between 0 and 1, or a :class:`ConfigError` that says how to give it."""
+    ok = isinstance(level, numbers.Real) and not isinstance(level, bool) and 0 < float(level) < 1
+    if not ok:
+        raise ConfigError(f"{where}: level={level!r} must be a number between 0 and 1 (the confidence level of the "
+                          "intervals), e.g. level=0.95 for 95% intervals.")
+    return float(level)
+
+
+def _check_bin_months(bin_months: Any, where: str) -> int:
+    """``bin_months`` as a positive int, or a :class:`ConfigError` that says how to give it."""
+    if not isinstance(bin_months, numbers.Integral) or isinstance(bin_months, bool) or bin_months < 1:
+        raise ConfigError(f"{where}: bin_months={bin_months!r} must be a whole number of months, 1 or more (the "
+                          "length of each step of the event study), e.g. bin_months=3 for quarters.")
+    return int(bin_months)
+
+
 def _geography(targets: Any, geography: Any) -> Geography:
     from ..geography import get_geography
 
@@ -442,10 +470,9 @@ def evaluate(series: Any, targets: Any, launch: str | None = None, *, kind: str 
     ('clear', True)
     """
     codes, launch = _codes_and_launch(targets, launch, "planning.evaluate")
-    if not (0 < float(level) < 1):
-        raise GangmapError(f"planning.evaluate: level={level!r} must be between 0 and 1, e.g. 0.95.")
+    level, bin_months = _check_level(level, "planning.evaluate"), _check_bin_months(bin_months, "planning.evaluate")
     S = _series_input(series, kind, category)
-    return _evaluate(S, codes, launch, placebos, float(level), int(bin_months), _geography(targets, geography), [])
+    return _evaluate(S, codes, launch, placebos, level, bin_months, _geography(targets, geography), [])
 
 
 def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_result=None) -> CampaignEffect:
@@ -479,7 +506,7 @@ def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_res
         evidence=evidence, weaknesses=weak, verdict=verdict, message=headline + pre_text + plac_text + " " + verdict,
         method=_method(geo, n_t, n_o, cols, fit.dispersion), launch=launch, level=level, dispersion=fit.dispersion,
         areas={"targeted": n_t, "other": n_o}, totals=_totals(S, g, L), monthly=_monthly(S, g, launch),
-        geography=geo, did=did_result, notes=notes)
+        geography=geo, did=did_result, notes=notes, bin_months=bin_months)
 
 
 def evaluate_reports(reports: Any, targets: Any, *, launch: str | None = None, areas: Any = None,
@@ -492,12 +519,14 @@ def evaluate_reports(reports: Any, targets: Any, *, launch: str | None = None, a
     in differences of :func:`did` as ``.did``, for continuity.
     """
     codes, launch = _codes_and_launch(targets, launch, "planning.evaluate_reports")
+    level = _check_level(level, "planning.evaluate_reports")
+    bin_months = _check_bin_months(bin_months, "planning.evaluate_reports")
     notes: list[str] = []
     S, geo, source = series_from_reports(reports, areas=areas if areas is not None else wards, category=category,
                                          notes=notes)
     geo = geo or _geography(targets, None)
     simple = _did_from_series(S, codes, launch, None, None, level, source, list(notes), geo)
-    return _evaluate(check_series(S), codes, launch, placebos, float(level), int(bin_months), geo, notes, simple)
+    return _evaluate(check_series(S), codes, launch, placebos, level, bin_months, geo, notes, simple)
 
 
 # =========================================================================== the simple 2x2
@@ -691,12 +720,11 @@ def did(reports: Any, targets: Any, *, launch: str | None = None, wards: Any = N
     (1.5, 1.03, 2.18)
     """
     codes, launch = _codes_and_launch(targets, launch, "planning.did")
-    if not (0 < float(level) < 1):
-        raise GangmapError(f"planning.did: level={level!r} must be between 0 and 1, e.g. 0.95.")
+    level = _check_level(level, "planning.did")
     notes: list[str] = []
     S, geo, source = series_from_reports(reports, areas=areas if areas is not None else wards, category=category,
                                          notes=notes)
-    return _did_from_series(S, codes, launch, before, after, float(level), source, notes,
+    return _did_from_series(S, codes, launch, before, after, level, source, notes,
                             geo or _geography(targets, None))
 
 
