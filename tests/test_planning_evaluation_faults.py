@@ -25,6 +25,24 @@ def _series(seed=1, T=24, start="2017-01", base=(2, 8), n=40):
     return pd.DataFrame(rng.poisson(lam).astype(float), index=CODES[:n], columns=cols)
 
 
+# --------------------------------------------------------------------------- 3. no placebo, no claim
+@pytest.mark.parametrize("how", ["none given", "too few months"])
+def test_clear_verdict_needs_a_placebo_that_ran(how):
+    rng = np.random.default_rng(5)
+    T, L = (24, 12) if how == "none given" else (17, 5)
+    lam = np.outer(rng.uniform(20, 40, 40), np.ones(T))
+    lam[:15, L:] *= 1.6
+    cols = [str(m) for m in pd.period_range("2017-01", periods=T, freq="M")]
+    s = pd.DataFrame(rng.poisson(lam).astype(float), index=CODES, columns=cols)
+    placebos = [] if how == "none given" else None
+    e = planning.evaluate(s, CODES[:15], cols[L], placebos=placebos)
+    assert e.placebos.empty and e.estimate.lo > 1
+    assert e.evidence == "weak" and "no placebo launch" in e.verdict, e.message
+    assert "no placebo launch shows a change as large" not in e.message
+    published = e.published_message(e.result_safe())  # the words that leave the machine say so too
+    assert published is not None and "no placebo launch could be fitted" in published, published
+
+
 # --------------------------------------------------------------------------- 4. arguments
 @pytest.mark.parametrize("bad", [0, -3, 1.5, "3", True])
 def test_bin_months_must_be_a_positive_whole_number(bad):

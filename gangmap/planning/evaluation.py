@@ -205,6 +205,8 @@ class CampaignEffect:
         reasons += [f"a placebo launch in {r['launch']}, when nothing happened, also shows a change"
                     for _, r in self.placebos.iterrows() if r["significant"] or (r["as_large"] and
                                                                                 self.estimate.excludes_one)]
+        if not self.placebos["rate_ratio"].notna().any():
+            reasons.append("no placebo launch could be fitted")
         verdict = {"weak": "The evidence is weak: " + "; ".join(reasons or ["see the caveats"]) + ".",
                    "clear": "This is evidence of a change: no pre-launch difference and no placebo as large.",
                    "no clear change": "The interval includes 1: no clear change."}[self.evidence]
@@ -311,7 +313,11 @@ def _pretrend(Y, g, L, level) -> Estimate | None:
     return Estimate.of(_fit(Y[:, :L], (g[:, None] * t[None, :])[:, :, None], "pre-trend"), 0, level)
 
 
-def default_placebos(cols: list[str], L: int, min_side: int = 3) -> list[str]:
+#: A default placebo launch has at least this many months of data either side of it.
+PLACEBO_SIDE = 3
+
+
+def default_placebos(cols: list[str], L: int, min_side: int = PLACEBO_SIDE) -> list[str]:
     """Three pretend launch months inside the pre-launch months, each with ``min_side`` months either side."""
     valid = np.arange(min_side, L - min_side + 1)
     if not len(valid):
@@ -337,7 +343,20 @@ def _placebos(Y, g, L, cols, launches, estimate: Estimate, level) -> pd.DataFram
                                        "significant"])
 
 
-def _weaknesses(est, pre, plac, n_t, n_o, geo, level) -> list[str]:
+def _no_placebo(plac: pd.DataFrame, asked: bool, L: int) -> str | None:
+    """Why no placebo launch was fitted, or None when one was: without one the verdict cannot be clear."""
+    if len(plac) and plac["rate_ratio"].notna().any():
+        return None
+    if len(plac):
+        return "no placebo launch could be fitted, so nothing checks that a change this size arises without a launch"
+    if asked:
+        return "no placebo launch was fitted (placebos=[]), so nothing checks that a change this size arises without " \
+               "a launch"
+    return (f"no placebo launch could be fitted: one needs {PLACEBO_SIDE} months of data either side and there are "
+            f"{L} months before the launch")
+
+
+def _weaknesses(est, pre, plac, n_t, n_o, geo, level, no_placebo=None) -> list[str]:
     out = []
     if pre is None:
         out.append("there are too few months before the launch to test for a difference in trends")
@@ -351,21 +370,24 @@ def _weaknesses(est, pre, plac, n_t, n_o, geo, level) -> list[str]:
         elif r["significant"]:
             out.append(f"a placebo launch in {r['launch']} gives a 'significant' {r['rate_ratio']:.2f} "
                        f"({100 * level:g}% CI {r['ratio_lo']:.2f} to {r['ratio_hi']:.2f}) where nothing happened")
+    if no_placebo:
+        out.append(no_placebo)
     if min(n_t, n_o) < MIN_AREAS:
         out.append(f"only {n_t} targeted and {n_o} other {geo.plural} have counts, too few for a reliable "
                    "clustered interval")
     return out
 
 
-def _verdict(est: Estimate, weak: list[str], geo: Geography, level: float) -> tuple[str, str]:
+def _verdict(est: Estimate, weak: list[str], geo: Geography, level: float, placebos: int) -> tuple[str, str]:
     change = (f"reports in targeted {geo.plural} were {est.ratio:.2f} times what the change in other "
               f"{geo.plural} predicts ({100 * level:g}% CI {est.lo:.2f} to {est.hi:.2f})")
     if weak:
         return "weak", (f"The evidence is weak: {'; '.join(weak)}. After the launch {change}, but this should not be "
                         "read as the campaign's effect.")
     if est.excludes_one:
+        tested = "the placebo launch shows" if placebos == 1 else f"none of the {placebos} placebo launches shows"
         return "clear", (f"Evidence of a change: after the launch {change}; targeted and other {geo.plural} trended "
-                         "alike before it and no placebo launch shows a change as large.")
+                         f"alike before it and {tested} a change as large.")
     return "no clear change", (f"No clear change: after the launch {change}; the interval includes 1, so the data "
                                "are consistent with no difference.")
 
@@ -492,15 +514,16 @@ def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_res
     launches = default_placebos(cols, L) if placebos is None else [month(p, "placebo", "planning.evaluate")
                                                                     for p in placebos]
     plac = _placebos(Y, g, L, cols, launches, est, level)
-    weak = _weaknesses(est, pre, plac, n_t, n_o, geo, level)
-    evidence, verdict = _verdict(est, weak, geo, level)
+    weak = _weaknesses(est, pre, plac, n_t, n_o, geo, level, _no_placebo(plac, placebos is not None, L))
+    evidence, verdict = _verdict(est, weak, geo, level, int(plac["rate_ratio"].notna().sum()))
     headline = (f"After the launch ({launch}) reports in targeted {geo.plural} changed by a factor of "
                 f"{est.text(level)} relative to other {geo.plural}.")
     pre_text = (f" Pre-launch trend difference: {pre.ratio:.2f} per year (p = {pre.p_value:.3g})." if pre is not None
                 else " Pre-launch trend: not tested (fewer than 4 months).")
     plac_text = (" Placebo launches: " + "; ".join(f"{r['launch']}: {r['rate_ratio']:.2f} ({r['ratio_lo']:.2f} to "
                                                   f"{r['ratio_hi']:.2f})" for _, r in plac.iterrows()) + "."
-                 if len(plac) else " No placebo launch fits in the months before the launch.")
+                 if len(plac) else " No placebo launch was asked for." if placebos is not None else
+                 " No placebo launch fits in the months before the launch.")
     return CampaignEffect(
         estimate=est, pretrend=pre, placebos=plac, events=_events(Y, g, L, cols, level, bin_months),
         evidence=evidence, weaknesses=weak, verdict=verdict, message=headline + pre_text + plac_text + " " + verdict,
