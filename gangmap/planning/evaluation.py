@@ -107,7 +107,8 @@ class CampaignEffect:
         before the launch, with an area-clustered interval.
     pretrend : Estimate or None
         Ratio per year of the pre-launch trend of targeted vs other areas
-        (None with fewer than 4 months before the launch).
+        (None with fewer than 4 months before the launch, or when it cannot be
+        fitted; a weakness then says why).
     placebos : DataFrame
         ``launch``, ``rate_ratio``, ``ratio_lo``, ``ratio_hi``, ``p_value``,
         ``as_large`` (at least as far from 1 as the estimate) and
@@ -200,13 +201,16 @@ class CampaignEffect:
         text = (f"After the launch ({self.launch}) reports in targeted {geo.plural} changed by a factor of about {rr} "
                 f"({100 * self.level:g}% CI {lo} to {hi}) relative to other {geo.plural}.")
         reasons = []
-        if self.pretrend is not None and self.pretrend.p_value < PRETREND_ALPHA:
+        if self.pretrend is None:
+            reasons.append(f"the pre-launch trends of targeted and other {geo.plural} could not be compared")
+        elif self.pretrend.p_value < PRETREND_ALPHA:
             reasons.append(f"targeted {geo.plural} were already trending differently before the launch")
         reasons += [f"a placebo launch in {r['launch']}, when nothing happened, also shows a change"
                     for _, r in self.placebos.iterrows() if r["significant"] or (r["as_large"] and
                                                                                 self.estimate.excludes_one)]
-        if not self.placebos["rate_ratio"].notna().any():
-            reasons.append("no placebo launch could be fitted")
+        fitted = self.placebos["rate_ratio"].notna()
+        reasons += [f"the placebo launch in {p} could not be fitted" for p in self.placebos.loc[~fitted, "launch"]
+                    if fitted.any()] + (["no placebo launch could be fitted"] if not fitted.any() else [])
         verdict = {"weak": "The evidence is weak: " + "; ".join(reasons or ["see the caveats"]) + ".",
                    "clear": "This is evidence of a change: no pre-launch difference and no placebo as large.",
                    "no clear change": "The interval includes 1: no clear change."}[self.evidence]
@@ -280,37 +284,101 @@ def _launch_index(cols: list[str], launch: str) -> int:
     return pre
 
 
-def _fit(Y, X, what: str) -> fepoisson.Fit:
+def _span(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
+
+
+def _empty_cells(Y, g, sides: list[tuple[str, np.ndarray]], cols: list[str], geo: Geography) -> list[str]:
+    """The groups and months of a comparison with no count at all (a rate ratio there is 0 or infinite).
+
+    ``sides`` are ``(words, month mask)``; each entry of the answer reads e.g.
+    ``"targeted wards from the launch (2018-01 to 2018-12)"``.
+    """
+    out = []
+    for group, rows in (("targeted", g), ("other", ~g)):
+        for words, mask in sides:
+            if not np.nansum(Y[np.ix_(rows, mask)]) > 0:
+                out.append(f"{group} {geo.plural}{' ' + words if words else ''} "
+                           f"({_span([cols[t] for t in np.flatnonzero(mask)])})")
+    return out
+
+
+def _try_fit(Y, X) -> tuple[fepoisson.Fit | None, str]:
+    """The fit, or None and why not: it failed, did not converge or gave no finite estimate."""
     try:
-        return fepoisson.fit(Y, X)
+        fit = fepoisson.fit(Y, X)
     except InputError as exc:
-        raise InputError(f"planning.evaluate ({what}): {exc}") from None
+        return None, str(exc).rstrip(".")
+    if not fit.converged or not (np.isfinite(fit.coef).all() and np.isfinite(fit.se).all()):
+        return None, ("the model did not converge to a finite rate ratio (usually a group with no counts in some of "
+                      "the months compared)")
+    return fit, ""
 
 
-def _events(Y, g, L, cols, level, bin_months) -> pd.DataFrame:
+def _fit(Y, X, what: str) -> fepoisson.Fit:
+    fit, why = _try_fit(Y, X)
+    if fit is None:
+        raise InputError(f"planning.evaluate ({what}): {why}. Look at the monthly counts of each group in the series "
+                         "frame, and check the target codes and the launch month.")
+    return fit
+
+
+def _check_cells(Y, g, L, cols, geo) -> None:
+    """Refuse an estimate that cannot exist: a group with no count before, or from, the launch."""
+    t = np.arange(len(cols))
+    empty = _empty_cells(Y, g, [("before the launch", t < L), ("from the launch", t >= L)], cols, geo)
+    if empty:
+        raise InputError(f"planning.evaluate: no counts in {' or '.join(empty)}. The rate ratio compares targeted "
+                         f"and other {geo.plural} before and from the launch, so each of the four needs some counts; "
+                         f"without them it is 0 or infinite, not an estimate. Check the target {geo.label} codes and "
+                         f"the launch month ({cols[L]}), and whether the source published data for these "
+                         f"{geo.plural} then.")
+
+
+def _event_fit(Y, g, q, steps, empty, level, notes) -> dict:
+    """The estimate of each step of the event study that can be fitted (steps with an empty group are left out)."""
+    if empty[-1]:
+        notes.append(f"event study not fitted: no counts in {' or '.join(empty[-1])}, the reference period")
+        return {}
+    for b in steps:
+        if empty[b]:
+            notes.append(f"event study: no counts in {' or '.join(empty[b])}, so that period is left blank")
+    bins = [b for b in steps if b != -1 and not empty[b]]
+    if not bins:
+        return {}
+    Yb = np.where(np.isin(q, [b for b in steps if empty[b]])[None, :], np.nan, Y)
+    X = np.stack([g[:, None] * (q == b)[None, :] for b in bins], axis=2).astype(float)
+    fit, why = _try_fit(Yb, X)
+    if fit is None:
+        notes.append(f"event study not fitted: {why}")
+        return {}
+    return {b: Estimate.of(fit, i, level) for i, b in enumerate(bins)}
+
+
+def _events(Y, g, L, cols, level, bin_months, geo, notes) -> pd.DataFrame:
     T = Y.shape[1]
     q = np.floor((np.arange(T) - L) / bin_months).astype(int)
-    bins = [b for b in sorted(set(q)) if b != -1]
-    X = np.stack([g[:, None] * (q == b)[None, :] for b in bins], axis=2).astype(float)
-    fit = _fit(Y, X, "event study")
+    steps = sorted(set(q))
+    empty = {b: _empty_cells(Y, g, [("", q == b)], cols, geo) for b in steps}
+    fitted = _event_fit(Y, g, q, steps, empty, level, notes)
     rows = []
-    for b in sorted(set(q)):
+    for b in steps:
         span = [cols[t] for t in range(T) if q[t] == b]
-        if b == -1:
-            rows.append({"quarter": b, "first": span[0], "last": span[-1], "rate_ratio": 1.0, "ratio_lo": 1.0,
-                         "ratio_hi": 1.0})
-            continue
-        est = Estimate.of(fit, bins.index(b), level)
+        est = Estimate(1.0, 1.0, 1.0, np.nan) if b == -1 else fitted.get(b, Estimate(np.nan, np.nan, np.nan, np.nan))
         rows.append({"quarter": b, "first": span[0], "last": span[-1], "rate_ratio": est.ratio, "ratio_lo": est.lo,
                      "ratio_hi": est.hi})
     return pd.DataFrame(rows)
 
 
-def _pretrend(Y, g, L, level) -> Estimate | None:
+def _pretrend(Y, g, L, level) -> Estimate | str:
+    """The pre-trend estimate, or the weakness that says why there is none."""
     if L < 4:
-        return None
+        return "there are too few months before the launch to test for a difference in trends"
     t = (np.arange(L) - L) / 12.0
-    return Estimate.of(_fit(Y[:, :L], (g[:, None] * t[None, :])[:, :, None], "pre-trend"), 0, level)
+    fit, why = _try_fit(Y[:, :L], (g[:, None] * t[None, :])[:, :, None])
+    if fit is None:
+        return f"the pre-launch trends could not be compared: {why}"
+    return Estimate.of(fit, 0, level)
 
 
 #: A default placebo launch has at least this many months of data either side of it.
@@ -326,21 +394,36 @@ def default_placebos(cols: list[str], L: int, min_side: int = PLACEBO_SIDE) -> l
     return [cols[i] for i in picks]
 
 
-def _placebos(Y, g, L, cols, launches, estimate: Estimate, level) -> pd.DataFrame:
-    rows = []
+def _placebo(Y, g, L, i, cols, geo, level) -> tuple[Estimate | None, str]:
+    """One placebo launch at month ``i`` on the months before the real launch, or None and why not."""
+    t = np.arange(L)
+    empty = _empty_cells(Y[:, :L], g, [("before it", t < i), ("from it", t >= i)], cols, geo)
+    if empty:
+        return None, f"no counts in {' or '.join(empty)}"
+    D = g[:, None] * (t >= i)[None, :]
+    fit, why = _try_fit(Y[:, :L], D[:, :, None].astype(float))
+    return (Estimate.of(fit, 0, level), "") if fit is not None else (None, why)
+
+
+def _placebos(Y, g, L, cols, launches, estimate: Estimate, level, geo) -> tuple[pd.DataFrame, list[str]]:
+    """The placebo table (NaN where a placebo could not be fitted) and the weaknesses that say why."""
+    rows, problems = [], []
     for p in launches:
         i = cols.index(p) if p in cols else -1
         if not 0 < i < L:
             raise ConfigError(f"planning.evaluate: placebo launch {p!r} must be a month after {cols[0]} and before "
                               f"the launch {cols[L]}.")
-        D = g[:, None] * (np.arange(L) >= i)[None, :]
-        est = Estimate.of(_fit(Y[:, :L], D[:, :, None].astype(float), f"placebo {p}"), 0, level)
+        est, why = _placebo(Y, g, L, i, cols, geo, level)
+        if est is None:
+            problems.append(f"the placebo launch in {p} could not be fitted: {why}")
+            est = Estimate(np.nan, np.nan, np.nan, np.nan)
         rows.append({"launch": p, "rate_ratio": est.ratio, "ratio_lo": est.lo, "ratio_hi": est.hi,
                      "p_value": est.p_value,
-                     "as_large": abs(math.log(est.ratio)) >= abs(math.log(estimate.ratio)),
+                     "as_large": bool(abs(math.log(est.ratio)) >= abs(math.log(estimate.ratio))) if
+                     np.isfinite(est.ratio) else False,
                      "significant": est.excludes_one})
     return pd.DataFrame(rows, columns=["launch", "rate_ratio", "ratio_lo", "ratio_hi", "p_value", "as_large",
-                                       "significant"])
+                                       "significant"]), problems
 
 
 def _no_placebo(plac: pd.DataFrame, asked: bool, L: int) -> str | None:
@@ -356,11 +439,14 @@ def _no_placebo(plac: pd.DataFrame, asked: bool, L: int) -> str | None:
             f"{L} months before the launch")
 
 
-def _weaknesses(est, pre, plac, n_t, n_o, geo, level, no_placebo=None) -> list[str]:
-    out = []
-    if pre is None:
-        out.append("there are too few months before the launch to test for a difference in trends")
-    elif pre.p_value < PRETREND_ALPHA:
+def _weaknesses(est, pre, plac, n_t, n_o, geo, level, problems: list[str]) -> list[str]:
+    """Why the evidence is weak.
+
+    ``pre`` is the pre-trend estimate or why there is none; ``problems`` are
+    the placebo checks that could not run.
+    """
+    out = [pre] if isinstance(pre, str) else []
+    if isinstance(pre, Estimate) and pre.p_value < PRETREND_ALPHA:
         out.append(f"before the launch, targeted {geo.plural} were already trending differently (a ratio of "
                    f"{pre.ratio:.2f} per year, p = {pre.p_value:.3g})")
     for _, r in plac.iterrows():
@@ -370,8 +456,7 @@ def _weaknesses(est, pre, plac, n_t, n_o, geo, level, no_placebo=None) -> list[s
         elif r["significant"]:
             out.append(f"a placebo launch in {r['launch']} gives a 'significant' {r['rate_ratio']:.2f} "
                        f"({100 * level:g}% CI {r['ratio_lo']:.2f} to {r['ratio_hi']:.2f}) where nothing happened")
-    if no_placebo:
-        out.append(no_placebo)
+    out += problems
     if min(n_t, n_o) < MIN_AREAS:
         out.append(f"only {n_t} targeted and {n_o} other {geo.plural} have counts, too few for a reliable "
                    "clustered interval")
@@ -505,6 +590,7 @@ def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_res
         notes.append(f"{len(missing)} target {geo.label}(s) have no series and are left out: {some(missing)}")
     L = _launch_index(cols, launch)
     Y = S.to_numpy()
+    _check_cells(Y, g, L, cols, geo)
     D = (g[:, None] * (np.arange(len(cols)) >= L)[None, :]).astype(float)
     fit = _fit(Y, D[:, :, None], "estimate")
     est = Estimate.of(fit, 0, level)
@@ -513,23 +599,32 @@ def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_res
     pre = _pretrend(Y, g, L, level)
     launches = default_placebos(cols, L) if placebos is None else [month(p, "placebo", "planning.evaluate")
                                                                     for p in placebos]
-    plac = _placebos(Y, g, L, cols, launches, est, level)
-    weak = _weaknesses(est, pre, plac, n_t, n_o, geo, level, _no_placebo(plac, placebos is not None, L))
+    plac, problems = _placebos(Y, g, L, cols, launches, est, level, geo)
+    problems += [w for w in [_no_placebo(plac, placebos is not None, L)] if w]
+    weak = _weaknesses(est, pre, plac, n_t, n_o, geo, level, problems)
     evidence, verdict = _verdict(est, weak, geo, level, int(plac["rate_ratio"].notna().sum()))
-    headline = (f"After the launch ({launch}) reports in targeted {geo.plural} changed by a factor of "
-                f"{est.text(level)} relative to other {geo.plural}.")
-    pre_text = (f" Pre-launch trend difference: {pre.ratio:.2f} per year (p = {pre.p_value:.3g})." if pre is not None
-                else " Pre-launch trend: not tested (fewer than 4 months).")
-    plac_text = (" Placebo launches: " + "; ".join(f"{r['launch']}: {r['rate_ratio']:.2f} ({r['ratio_lo']:.2f} to "
-                                                  f"{r['ratio_hi']:.2f})" for _, r in plac.iterrows()) + "."
-                 if len(plac) else " No placebo launch was asked for." if placebos is not None else
-                 " No placebo launch fits in the months before the launch.")
     return CampaignEffect(
-        estimate=est, pretrend=pre, placebos=plac, events=_events(Y, g, L, cols, level, bin_months),
-        evidence=evidence, weaknesses=weak, verdict=verdict, message=headline + pre_text + plac_text + " " + verdict,
+        estimate=est, pretrend=pre if isinstance(pre, Estimate) else None, placebos=plac,
+        events=_events(Y, g, L, cols, level, bin_months, geo, notes), evidence=evidence, weaknesses=weak,
+        verdict=verdict, message=_message(launch, est, pre, plac, placebos is not None, geo, level) + " " + verdict,
         method=_method(geo, n_t, n_o, cols, fit.dispersion), launch=launch, level=level, dispersion=fit.dispersion,
         areas={"targeted": n_t, "other": n_o}, totals=_totals(S, g, L), monthly=_monthly(S, g, launch),
         geography=geo, did=did_result, notes=notes, bin_months=bin_months)
+
+
+def _message(launch, est, pre, plac, asked, geo, level) -> str:
+    """The figures of the evaluation in words (the verdict follows)."""
+    headline = (f"After the launch ({launch}) reports in targeted {geo.plural} changed by a factor of "
+                f"{est.text(level)} relative to other {geo.plural}.")
+    if isinstance(pre, Estimate):
+        pre_text = f" Pre-launch trend difference: {pre.ratio:.2f} per year (p = {pre.p_value:.3g})."
+    else:
+        pre_text = " Pre-launch trend: not tested (see below)."
+    shown = [f"{r['launch']}: {r['rate_ratio']:.2f} ({r['ratio_lo']:.2f} to {r['ratio_hi']:.2f})"
+             if np.isfinite(r["rate_ratio"]) else f"{r['launch']}: not fitted" for _, r in plac.iterrows()]
+    plac_text = (" Placebo launches: " + "; ".join(shown) + "." if shown else " No placebo launch was asked for."
+                 if asked else " No placebo launch fits in the months before the launch.")
+    return headline + pre_text + plac_text
 
 
 def evaluate_reports(reports: Any, targets: Any, *, launch: str | None = None, areas: Any = None,
