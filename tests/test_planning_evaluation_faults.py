@@ -98,6 +98,49 @@ def test_a_pretrend_that_cannot_be_fitted_is_a_weakness(monkeypatch):
     assert "could not be compared" in e.published_message(e.result_safe())
 
 
+# --------------------------------------------------------------------------- 2. a gap is not a fall
+def test_a_month_without_data_is_blank_in_the_monthly_table_and_left_out_of_the_totals():
+    s = _series(base=(5, 8))
+    s.iloc[20:, 5] = np.nan  # areas 20-39 published nothing in 2017-06
+    e = planning.evaluate(s, CODES[:15], "2018-01")
+    m = e.monthly.frame.set_index("period")
+    assert np.isnan(m.loc["2017-06", "other"])  # not 25-odd: a gap is not a fall
+    assert m.loc["2017-06", "targeted"] == s.loc[CODES[:15], "2017-06"].sum()  # targeted areas all have data
+    assert m.drop(index="2017-06").notna().all().all()
+    # the totals leave the month out for both groups (the ratio compares like with like) and a note says so
+    kept = [c for c in s.columns if c != "2017-06"]
+    before, after = [c for c in kept if c < "2018-01"], [c for c in kept if c >= "2018-01"]
+    t, o = s.loc[CODES[:15]], s.loc[CODES[15:]]
+    assert e.totals == {"targeted_before": t[before].to_numpy().sum(), "targeted_after": t[after].to_numpy().sum(),
+                        "other_before": o[before].to_numpy().sum(), "other_after": o[after].to_numpy().sum()}
+    assert any("2017-06" in n and "totals" in n for n in e.notes), e.notes
+    # the totals are the sums of the monthly table over the months both groups have data
+    both = m.dropna()
+    assert both.loc[both["window"] == "before", "other"].sum() == e.totals["other_before"]
+    # published and drawn: the blank month stays blank (a gap in the line), it is not published as a count
+    safe = e.monthly_safe()
+    assert np.isnan(safe.frame.set_index("period").loc["2017-06", "other"])
+    line = planning.did_chart(e, safe).axes[0].lines[1].get_ydata()
+    assert np.isnan(line[5]) and np.isfinite(np.delete(line, 5)).all()
+
+
+def test_did_totals_follow_the_same_rule_and_say_which_months_they_leave_out():
+    s = _series(base=(5, 8))
+    s["2018-03"] = np.nan  # a month in which the source published nothing (no rows at all)
+    rows = [(c, m, v) for c in s.index for m, v in s.loc[c].items() if np.isfinite(v)]
+    reports = pd.DataFrame(rows, columns=["ward_code", "period", "count"])
+    d = planning.did(reports, CODES[:15], launch="2018-01")
+    t = d.table.frame.set_index("group")
+    after = [c for c in s.columns if c >= "2018-01" and c != "2018-03"]
+    assert t.loc["other", "after"] == s.loc[CODES[15:], after].to_numpy().sum()
+    assert t.loc["targeted", "after"] == s.loc[CODES[:15], after].to_numpy().sum()
+    assert np.isnan(d.monthly.frame.set_index("period").loc["2018-03", "other"])
+    assert any("2018-03" in n and "totals" in n for n in d.notes), d.notes
+    e = planning.evaluate_reports(reports, CODES[:15], launch="2018-01")
+    assert any("2018-03" in n and "totals" in n for n in e.notes), e.notes
+    assert e.totals["other_after"] == t.loc["other", "after"]
+
+
 # --------------------------------------------------------------------------- 3. no placebo, no claim
 @pytest.mark.parametrize("how", ["none given", "too few months"])
 def test_clear_verdict_needs_a_placebo_that_ran(how):

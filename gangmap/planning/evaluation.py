@@ -23,6 +23,14 @@ and the launch month. Its headline is a robust estimate:
   only, with a pretend launch inside them (three dates by default). A
   placebo whose interval excludes 1, or (when the estimate shows a change)
   one at least as far from 1 as the estimate, makes the evidence weak.
+* **No estimate, no verdict.** A group with no counts before or from the
+  launch, or a model that does not converge, is refused with an
+  :class:`InputError` that names the group and months; a placebo, pre-trend
+  or event-study period that cannot be fitted is left blank and says why.
+* **Months with no data** (NaN) are left out, never read as 0: the model
+  uses the area-months with data; in the monthly table a group's month is
+  blank when any of its areas has no data, and the totals leave such months
+  out for both groups (a note names them).
 * **Verdict.** Plain words: a clear change, no clear change, or weak
   evidence (with the reasons). A reporting campaign usually *raises*
   reports, so a rise is not harm growing (see :data:`CAVEAT`).
@@ -112,12 +120,14 @@ class CampaignEffect:
     placebos : DataFrame
         ``launch``, ``rate_ratio``, ``ratio_lo``, ``ratio_hi``, ``p_value``,
         ``as_large`` (at least as far from 1 as the estimate) and
-        ``significant`` (its interval excludes 1).
+        ``significant`` (its interval excludes 1); NaN for a placebo that
+        could not be fitted (a weakness says why).
     events : DataFrame
         Event study: ``quarter`` (the step since the launch, each
         ``bin_months`` months long, quarters by default: 0 = the step that
         starts at the launch), ``first``, ``last``, ``rate_ratio``,
-        ``ratio_lo``, ``ratio_hi`` (the reference step -1 has ratio 1).
+        ``ratio_lo``, ``ratio_hi`` (the reference step -1 has ratio 1; NaN
+        for a step that could not be fitted, with a note).
     evidence : str
         ``"clear"``, ``"no clear change"`` or ``"weak"``.
     weaknesses : list of str
@@ -128,9 +138,14 @@ class CampaignEffect:
     areas : dict
         ``{"targeted": n, "other": n}`` areas that contribute.
     totals : dict
-        Counts of targeted/other areas before/after the launch.
+        Counts of targeted/other areas before/after the launch: the sums of
+        :attr:`monthly` over the months in which both groups have data (a
+        month blank for either group is left out of all four; a note names
+        it). The model itself uses every area-month with data.
     monthly : AreaTable
-        ``period``, ``window``, ``targeted``, ``other`` (**counts** per month).
+        ``period``, ``window``, ``targeted``, ``other`` (**counts** per month;
+        NaN = no data: a group's month is blank when any of its areas has no
+        data that month, so a gap never shows as a fall).
     did : DiD or None
         The simple 2x2 difference in differences (equal windows), for continuity.
     bin_months : int
@@ -477,25 +492,56 @@ def _verdict(est: Estimate, weak: list[str], geo: Geography, level: float, place
                                "are consistent with no difference.")
 
 
+def _group_month(vals: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The total of the areas ``rows`` per month: NaN (no data) when any of them has no data that month.
+
+    A month in which some areas published nothing is not a month of fewer
+    reports: summing what is there would draw a gap as a fall (the rule of
+    :func:`gangmap.measures.county_series`). An area with no data in any month
+    is outside the series and does not blank every month.
+    """
+    sub = vals[rows]
+    sub = sub[np.isfinite(sub).any(axis=1)]
+    if not len(sub):
+        return np.full(vals.shape[1], np.nan)
+    return np.where(np.isfinite(sub).all(axis=0), np.nansum(sub, axis=0), np.nan)
+
+
 def _monthly(S: pd.DataFrame, g: np.ndarray, launch: str, windows: dict | None = None) -> AreaTable:
+    """The counts of targeted and other areas per month (NaN where one of the group's areas has no data)."""
     cols = list(S.columns)
-    vals = S.to_numpy()
-    nodata = ~np.isfinite(vals).any(axis=0)
-    t = np.where(nodata, np.nan, np.nansum(np.where(g[:, None], vals, 0.0), axis=0))
-    o = np.where(nodata, np.nan, np.nansum(np.where(~g[:, None], vals, 0.0), axis=0))
+    vals = S.to_numpy(dtype=float)
     if windows is None:
         window = ["before" if m < launch else "after" for m in cols]
     else:
         window = ["before" if m in windows["before"] else "after" if m in windows["after"] else "between"
                   for m in cols]
-    frame = pd.DataFrame({"period": cols, "window": window, "targeted": t, "other": o})
+    frame = pd.DataFrame({"period": cols, "window": window, "targeted": _group_month(vals, g),
+                          "other": _group_month(vals, ~g)})
     return from_frame(frame, counts=["targeted", "other"], geography=MONTH)
 
 
-def _totals(S: pd.DataFrame, g: np.ndarray, L: int) -> dict:
-    v = np.nan_to_num(S.to_numpy())
-    return {"targeted_before": v[g, :L].sum(), "targeted_after": v[g, L:].sum(),
-            "other_before": v[~g, :L].sum(), "other_after": v[~g, L:].sum()}
+def _totals(monthly: AreaTable) -> dict:
+    """The four totals: sums of the monthly table over the months in which BOTH groups have data.
+
+    A month that is blank for either group is left out of all four, so the
+    ratio compares the same months in targeted and other areas.
+    """
+    f = monthly.frame
+    both = f[["targeted", "other"]].notna().all(axis=1)
+    return {f"{grp}_{win}": float(f.loc[both & (f["window"] == win), grp].sum())
+            for grp in ("targeted", "other") for win in ("before", "after")}
+
+
+def _gap_note(monthly: AreaTable, geo: Geography, model: bool) -> list[str]:
+    """A note naming the months of the windows that the totals leave out (none when there are none)."""
+    f = monthly.frame
+    gaps = f.loc[f["window"].isin(["before", "after"]) & f[["targeted", "other"]].isna().any(axis=1), "period"]
+    if gaps.empty:
+        return []
+    return [f"{len(gaps)} month(s) with no data for some {geo.plural} ({some(gaps.tolist())}) are blank in the monthly "
+            "table and left out of the totals of both groups, before and after"
+            + (f" (the model uses the {geo.plural} that have data in them)" if model else "")]
 
 
 def _method(geo: Geography, n_t: int, n_o: int, cols: list[str], disp: float) -> str:
@@ -602,13 +648,15 @@ def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_res
     plac, problems = _placebos(Y, g, L, cols, launches, est, level, geo)
     problems += [w for w in [_no_placebo(plac, placebos is not None, L)] if w]
     weak = _weaknesses(est, pre, plac, n_t, n_o, geo, level, problems)
+    monthly = _monthly(S, g, launch)
+    notes += _gap_note(monthly, geo, model=True)
     evidence, verdict = _verdict(est, weak, geo, level, int(plac["rate_ratio"].notna().sum()))
     return CampaignEffect(
         estimate=est, pretrend=pre if isinstance(pre, Estimate) else None, placebos=plac,
         events=_events(Y, g, L, cols, level, bin_months, geo, notes), evidence=evidence, weaknesses=weak,
         verdict=verdict, message=_message(launch, est, pre, plac, placebos is not None, geo, level) + " " + verdict,
         method=_method(geo, n_t, n_o, cols, fit.dispersion), launch=launch, level=level, dispersion=fit.dispersion,
-        areas={"targeted": n_t, "other": n_o}, totals=_totals(S, g, L), monthly=_monthly(S, g, launch),
+        areas={"targeted": n_t, "other": n_o}, totals=_totals(monthly), monthly=monthly,
         geography=geo, did=did_result, notes=notes, bin_months=bin_months)
 
 
@@ -669,7 +717,8 @@ class DiD:
         First and last month of each window.
     monthly : AreaTable
         ``period``, ``window`` (``before``/``after``/``between``),
-        ``targeted`` and ``other`` (**counts** per month).
+        ``targeted`` and ``other`` (**counts** per month; NaN where any of
+        the group's areas has no data that month).
     caveat, message : str
     notes : list of str
     """
@@ -770,11 +819,11 @@ def _did_from_series(S, codes, launch, before, after, level, source, notes, geo)
 
     b_m, a_m = _did_windows(list(S.columns), launch, before, after, source, notes)
     g = S.index.isin(list(codes))
-
-    def sub(rows, ms) -> float:
-        return float(np.nansum(S.loc[rows, [m for m in ms if m in S.columns]].to_numpy()))
-
-    a_, b_, c_, d_ = sub(g, b_m), sub(g, a_m), sub(~g, b_m), sub(~g, a_m)
+    span = months(min(b_m[0], a_m[0]), max(b_m[-1], a_m[-1]))
+    monthly = _monthly(S.reindex(columns=span), g, launch, {"before": set(b_m), "after": set(a_m)})
+    totals = _totals(monthly)
+    notes += _gap_note(monthly, geo, model=False)
+    a_, b_, c_, d_ = (totals[k] for k in ("targeted_before", "targeted_after", "other_before", "other_after"))
     zeros = [nm for nm, x in (("targeted before", a_), ("targeted after", b_), ("other before", c_),
                               ("other after", d_)) if x <= 0]
     if zeros:
@@ -790,8 +839,6 @@ def _did_from_series(S, codes, launch, before, after, level, source, notes, geo)
     table = from_frame(frame, counts=["before", "after"], derived={"after_before": ["before", "after"]},
                        context=["areas"], geography=GROUP)
     table = table.with_schema(notes={"after_before": {RECIPE: published_after_before}})
-    span = months(min(b_m[0], a_m[0]), max(b_m[-1], a_m[-1]))
-    monthly = _monthly(S.reindex(columns=span), g, launch, {"before": set(b_m), "after": set(a_m)})
     conclusion = (f"the interval excludes 1: targeted {geo.plural} changed differently from the others"
                   if lo > 1 or hi < 1 else "the interval includes 1: no clear difference")
     message = (f"Reports in targeted {geo.plural} changed by {100 * (b_ / a_ - 1):+.0f}% after the launch ({launch}), "
@@ -810,7 +857,9 @@ def did(reports: Any, targets: Any, *, launch: str | None = None, wards: Any = N
     ``rate ratio = (T_after / T_before) / (O_after / O_before)`` where T and
     O are the reports in targeted and other areas in the windows before and
     after the launch, with the Poisson interval of the log ratio
-    (``1/a + 1/b + 1/c + 1/d``), which assumes independent counts. By
+    (``1/a + 1/b + 1/c + 1/d``), which assumes independent counts. A month
+    in which any area has no data is left out of all four totals (a note
+    names it), so the two groups are compared over the same months. By
     default the windows are the ``n`` months just before and from the launch,
     ``n`` as many as the data allow on both sides; ``before``/``after`` can be
     given as ``(first, last)`` months.
