@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, GangmapError, InputError
+from ..figures import literal_text
 from ..geography import WARD, Geography, custom
 from ..table import AreaTable, from_frame
 from . import fepoisson
@@ -946,6 +947,7 @@ def _headline(result, safe) -> str:
     return text + (f", evidence: {result.evidence}" if isinstance(result, CampaignEffect) else "")
 
 
+@literal_text
 def did_chart(did: Any, safe: Any = None, *, figsize: tuple = (6.5, 3.4)):
     """Monthly reports, targeted vs other areas, indexed to the pre-launch mean (= 100).
 
