@@ -525,7 +525,7 @@ class Recommendation:
         ``coverage_after`` are of the published need, ``rank`` is among the
         shown candidates, and ``rank_lo``/``rank_hi``/``chosen_share``/
         ``robustness`` come from resampling the *published* counts (shares
-        to 10%). The list is cut with :meth:`SafeTable.ranked`: ``order`` is
+        rounded down to 10%, so a label never contradicts its share). The list is cut with :meth:`SafeTable.ranked`: ``order`` is
         the position in it, and it carries no totals. It can differ from
         :attr:`codes` (the choice on the raw counts) at the margins; say so
         with :meth:`published_message`. Pass ``pattern=`` (the full area
@@ -568,7 +568,7 @@ def _labelled(names: list, labels: list, shares: list, what: str) -> str:
         hit = [f"{n} ({100 * s:.0f}%)" for n, lab, s in zip(names, labels, shares) if lab == label]
         if hit:
             parts.append(f"{head}: {', '.join(hit)}")
-    return f"; {what} in resamples of the published counts (to 10%): " + "; ".join(parts) if parts else ""
+    return f"; {what} in resamples of the published counts (rounded down to 10%): " + "; ".join(parts) if parts else ""
 
 
 def _check_recommend(table: AreaTable, k, population_budget, jump) -> int | None:
@@ -792,7 +792,7 @@ class Sensitivity:
         rounded counts, scaled over the shown areas); ranks, the weight
         scenarios, ``in_top_k`` and ``stable`` are worked out again on it;
         ``rank_lo``/``rank_hi``/``top_k_share``/``robust`` come from resampling
-        the *published* counts (shares to 10%). Areas whose counts are hidden
+        the *published* counts (shares rounded down to 10%). Areas whose counts are hidden
         have no published need and are left out; the rows are cut with
         :meth:`SafeTable.ranked` (``order``: position in the list, no totals).
         The booleans are derived, so hidden with their counts.
