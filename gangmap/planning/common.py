@@ -45,6 +45,21 @@ def some(items: Iterable, limit: int = 10) -> str:
     return ", ".join(items[:limit]) + f" ... and {len(items) - limit} more"
 
 
+def number_or_nan(value: Any) -> float:
+    """``value`` as a float; NaN for anything that is not a number (text, None, True/False).
+
+    Argument checks compare the result (``not number_or_nan(x) > 0``), so a
+    bad value fails the check and gets the check's own message instead of a
+    bare ``ValueError`` from ``float("lots")``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def article(word: str) -> str:
     """``"a ward"``, ``"an LSOA"``, ``"an output area"``: the indefinite article for an area word.
 

@@ -44,6 +44,7 @@ from .common import (
     identifier_columns,
     month,
     need_values,
+    number_or_nan,
     pct,
     publish,
     result_table,
@@ -575,9 +576,10 @@ def _check_recommend(table: AreaTable, k, population_budget, jump) -> int | None
     geo = table.geography
     if k is not None and (not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1):
         raise GangmapError(f"planning.recommend: k={k!r} must be a whole number of {geo.plural}, 1 or more.")
-    if population_budget is not None and not (float(population_budget) > 0):
-        raise GangmapError(f"planning.recommend: population_budget={population_budget!r} must be above 0.")
-    if jump is None or not float(jump) >= 1:
+    if population_budget is not None and not (number_or_nan(population_budget) > 0):
+        raise InputError(f"planning.recommend: population_budget={population_budget!r} must be a number of people "
+                         "above 0, e.g. population_budget=50000.")
+    if not number_or_nan(jump) >= 1:
         raise GangmapError(f"planning.recommend: jump={jump!r} must be 1 or more (math.inf: never jump).")
     return 5 if k is None and population_budget is None else k
 
