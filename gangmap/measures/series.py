@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import InputError
-from .checks import some, subject
+from .checks import check_per, some, subject
 
 __all__ = ["check_series", "period_numbers", "to_quarters", "series_rates", "county_series", "mann_kendall",
            "sens_slope", "poisson_trend", "trend", "county_trend", "trend_chart", "MannKendall", "PoissonTrend",
@@ -129,14 +129,28 @@ def series_rates(series: pd.DataFrame, population: Any, *, per: float = 1000) ->
     (no rate), as do periods with no data.
     """
     s = check_series(series, counts=False, func="series_rates")
-    pop = pd.Series(population, dtype=float) if not isinstance(population, pd.Series) else population.astype(float)
+    per = check_per(per, "series_rates")
+    pop = _population(population)
     missing = [c for c in s.index if c not in pop.index]
     if missing:
         raise InputError(f"measures.series_rates: no population for areas {some(missing)}; give one per area "
                          "code of the series.")
     p = pop.reindex(s.index)
     p = p.where(p > 0)
-    return s.div(p, axis=0) * float(per)
+    return s.div(p, axis=0) * per
+
+
+def _population(population: Any) -> pd.Series:
+    """The population by area code as floats; InputError names the values that are not numbers."""
+    raw = population if isinstance(population, pd.Series) else pd.Series(population, dtype=object)
+    pop = pd.to_numeric(raw, errors="coerce").astype(float)
+    bad = raw.notna() & pop.isna()
+    if bad.any():
+        name = f"population {raw.name!r}" if raw.name is not None else "population"
+        first = [f"{code} ({value!r})" for code, value in raw[bad].items()]
+        raise InputError(f"measures.series_rates: {name} holds values that are not numbers, for areas "
+                         f"{some(first, 5)}. Give the number of people per area code (blank for unknown).")
+    return pop
 
 
 def county_series(series: pd.DataFrame) -> pd.Series:
