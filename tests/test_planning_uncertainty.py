@@ -120,8 +120,9 @@ def test_a_published_label_is_the_label_of_its_shown_share_and_of_the_unrounded_
     assert coarse_share([0.86, 0.66, 0.7, 0.9]).tolist() == [0.8, 0.6, 0.7, 0.9]
 
 
-@pytest.mark.parametrize("counts, seed, band, label, head", [([50, 40, 10], 1, (0.85, 0.9), "likely", "likely"),
-                                                              ([70, 65, 10], 3, (0.65, 0.7), "coin-flip", "coin-flips")])
+@pytest.mark.parametrize("counts, seed, band, label, head",
+                         [([50, 40, 10], 1, (0.85, 0.9), "likely", "likely"),
+                          ([70, 65, 10], 3, (0.65, 0.7), "coin-flip", "coin-flips")])
 def test_published_robustness_never_claims_more_than_the_definition(counts, seed, band, label, head):
     # counts on the rounding grid (multiples of 5, 8 or more) publish unchanged, so the published recipe
     # resamples the same counts with the same seed as the analyst: its unrounded share is the analyst's

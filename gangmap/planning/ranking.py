@@ -102,9 +102,10 @@ _REC_WHY = {
     "step": "The step at which the rule, re-run on the published need, takes the area.",
     "rank_lo": "Lower end of the 95% interval of the rank over resamples of the published counts.",
     "rank_hi": "Upper end of the 95% interval of the rank over resamples of the published counts.",
-    "chosen_share": "Share of resamples of the published counts in which the rule takes the area, rounded down to 10%.",
-    "robustness": "robust (90% or more) / likely / coin-flip (under 70%), from the published share (rounded down, so the "
-                  "same as from the unrounded share).",
+    "chosen_share": "Share of resamples of the published counts in which the rule takes the area, rounded down to "
+                    "10%.",
+    "robustness": "robust (90% or more) / likely / coin-flip (under 70%), from the published share (rounded "
+                  "down, so the same as from the unrounded share).",
     "touches": "The targeted or listed areas it borders (public boundaries), from the published choice.",
     "reason": "Why the rule, re-run on the published need, takes it.",
 }

@@ -526,8 +526,9 @@ class Recommendation:
         ``coverage_after`` are of the published need, ``rank`` is among the
         shown candidates, and ``rank_lo``/``rank_hi``/``chosen_share``/
         ``robustness`` come from resampling the *published* counts (shares
-        rounded down to 10%, so a label never contradicts its share). The list is cut with :meth:`SafeTable.ranked`: ``order`` is
-        the position in it, and it carries no totals. It can differ from
+        rounded down to 10%, so a label never contradicts its share). The
+        list is cut with :meth:`SafeTable.ranked`: ``order`` is the position
+        in it, and it carries no totals. It can differ from
         :attr:`codes` (the choice on the raw counts) at the margins; say so
         with :meth:`published_message`. Pass ``pattern=`` (the full area
         SafeTable) so this table hides the same cells as the others.
