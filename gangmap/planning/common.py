@@ -21,7 +21,6 @@ the planning recipes live in :mod:`.publishing`, :mod:`.ranking`,
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -93,6 +92,22 @@ def area_table(obj: Any, func: str) -> AreaTable:
         return as_table(obj)
     except SchemaError as exc:
         raise InputError(f"planning.{func}: {exc}") from None
+
+
+def read_area_table(areas: Any, func: str) -> AreaTable:
+    """The areas a planning function places things on: a table as it is, anything else read as boundaries.
+
+    An AreaTable, or a frame with a known geography's code column, is taken
+    as the area table; a path (or boundaries with ONS column names) is read
+    with :func:`gangmap.io.read_areas`. Errors name ``planning.{func}``.
+    """
+    from ..geography import detect_geography
+
+    if isinstance(areas, AreaTable) or (isinstance(areas, pd.DataFrame) and detect_geography(areas.columns)):
+        return area_table(areas, func)
+    from ..io import read_areas
+
+    return area_table(read_areas(areas), func)
 
 
 def need_values(table: AreaTable, measure: str, func: str) -> np.ndarray:
@@ -177,14 +192,6 @@ def months(start: str, end: str) -> list[str]:
     return [str(p) for p in pd.period_range(start, end, freq="M")]
 
 
-def _accepts_tables(make_safe: Any) -> bool:
-    """Whether this make_safe takes an AreaTable and a ``context=`` argument (the table-model API)."""
-    try:
-        return "context" in inspect.signature(make_safe).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins only
-        return False
-
-
 def publish(table: AreaTable | pd.DataFrame, *, policy: Any = "nhs", keep: Sequence[str] = (),
             counts: Sequence[str] = (), derived: Mapping[str, Sequence[str]] | None = None,
             context: Sequence[str] = (), period: str | None = None, what: str = "table", **options: Any):
@@ -198,10 +205,8 @@ def publish(table: AreaTable | pd.DataFrame, *, policy: Any = "nhs", keep: Seque
     """
     from ..disclosure import make_safe
 
-    ids: list[str] = []
     if isinstance(table, AreaTable):
         frame = table.to_frame()
-        ids = [c for c in table.geography.identifiers if c in frame.columns]
         counts = [c for c in table.counts if c in frame.columns]
         derived = {c: list(s) for c, s in table.derived.items() if c in frame.columns}
         context = [c for c in table.context if c in frame.columns]
@@ -220,9 +225,6 @@ def publish(table: AreaTable | pd.DataFrame, *, policy: Any = "nhs", keep: Seque
     options.setdefault("hierarchy", ())
     if period is not None:
         options.setdefault("period", period)
-    if _accepts_tables(make_safe):
-        if isinstance(table, AreaTable):
-            return make_safe(table, policy=policy, keep=[*context, *keep], **options)
-        return make_safe(frame, counts, policy=policy, derived=derived, context=context, keep=keep, **options)
-    keep = [c for c in [*ids, *context, *keep] if c not in counts and c not in derived]
-    return make_safe(frame, counts, policy=policy, derived=derived, keep=keep, **options)
+    if isinstance(table, AreaTable):
+        return make_safe(table, policy=policy, keep=[*context, *keep], **options)
+    return make_safe(frame, counts, policy=policy, derived=derived, context=context, keep=keep, **options)

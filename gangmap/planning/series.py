@@ -21,7 +21,7 @@ import pandas as pd
 from ..errors import InputError
 from ..geography import Geography
 from ..table import AreaTable
-from .common import MONTH_RE, area_table, article, months, some
+from .common import MONTH_RE, article, months, read_area_table, some
 
 
 def check_series(series: Any, *, what: str = "planning.evaluate") -> pd.DataFrame:
@@ -96,17 +96,6 @@ def _placed(it, table: AreaTable, category, notes: list) -> pd.DataFrame:
     return data[~lost.to_numpy()].assign(code=code[~lost].astype(str).to_numpy())
 
 
-def _read_areas(areas: Any) -> AreaTable:
-    from ..geography import detect_geography
-
-    if isinstance(areas, AreaTable) or (isinstance(areas, pd.DataFrame) and detect_geography(areas.columns)):
-        return area_table(areas, "evaluate")
-    from .. import io  # a path, or boundaries with ONS column names: read them as areas
-
-    reader = getattr(io, "read_areas", None) or io.read_wards
-    return area_table(reader(areas), "evaluate")
-
-
 def series_from_reports(reports: Any, *, areas: Any = None, category: Any = None,
                         notes: list | None = None) -> tuple[pd.DataFrame, Geography | None, str]:
     """Monthly report counts per area from a reports input: ``(series frame, geography, source)``.
@@ -126,7 +115,7 @@ def series_from_reports(reports: Any, *, areas: Any = None, category: Any = None
         raise InputError(f"{it.source}: the reports have no period/month column, so before and after the launch "
                          "cannot be told apart. Add a period column (YYYY-MM).")
     if areas is not None:
-        table = _read_areas(areas)
+        table = read_area_table(areas, "evaluate")
         data, order, geo = _placed(it, table, category, notes), table.codes.astype(str).tolist(), table.geography
     else:
         if not it.key.endswith("_code") or it.key not in it.data:

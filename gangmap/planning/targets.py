@@ -47,6 +47,7 @@ from .common import (
     number_or_nan,
     pct,
     publish,
+    read_area_table,
     result_table,
     some,
     sources_of,
@@ -276,17 +277,6 @@ def _by_code(values: list[str], key: str, a: _Areas, problems: list, matched: li
                             f"{', '.join(close) or 'none'}; are the boundaries the right vintage?)")
 
 
-def _areas_for_targets(areas: Any) -> AreaTable:
-    from ..geography import detect_geography
-
-    if isinstance(areas, AreaTable) or (isinstance(areas, pd.DataFrame) and detect_geography(areas.columns)):
-        return area_table(areas, "read_targets")
-    from .. import io  # a path, or boundaries with ONS column names: read them as areas
-
-    reader = getattr(io, "read_areas", None) or io.read_wards
-    return area_table(reader(areas), "read_targets")
-
-
 def read_targets(config: Any, areas: Any) -> Targets:
     """Read the current campaign target areas and resolve them to area codes.
 
@@ -339,7 +329,7 @@ def read_targets(config: Any, areas: Any) -> Targets:
     gangmap.errors.ConfigError: <dict>: [campaign] ward_names: 'Castel' is not a ward name (closest: Castle). Fix...
     """
     data, source = _load_config(config)
-    table = _areas_for_targets(areas)
+    table = read_area_table(areas, "read_targets")
     geo = table.geography
     camp = _campaign_table(data, source, geo)
     a = _Areas.of(table)
