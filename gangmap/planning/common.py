@@ -3,7 +3,10 @@
 Why a module of its own: targets, hubs and evaluation each check tables,
 parse months and publish tables in the same way, and the house rules forbid
 importing another module's private names. Nothing here is re-exported by
-:mod:`gangmap.planning`; it is the subpackage's plumbing.
+:mod:`gangmap.planning`; it is the subpackage's plumbing. What planning
+shares with the measures (``some`` for messages, ``MONTH_RE``, the check of
+series frames) has its one home upstream, in :mod:`gangmap.measures`, and
+is imported from there.
 
 Lineage
 -------
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,18 +33,12 @@ import pandas as pd
 
 from ..errors import ConfigError, GangmapError, InputError, SchemaError
 from ..geography import Geography
+from ..measures.checks import some
+from ..measures.series import MONTH_RE
 from ..table import AreaTable, as_table, from_frame
 
-#: A month as written everywhere in gangmap: ``YYYY-MM``.
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def some(items: Iterable, limit: int = 10) -> str:
-    """``"a, b, c ... and 7 more"``: a readable list for error messages."""
-    items = [str(i) for i in items]
-    if len(items) <= limit:
-        return ", ".join(items)
-    return ", ".join(items[:limit]) + f" ... and {len(items) - limit} more"
+__all__ = ["MONTH_RE", "some", "number_or_nan", "article", "pct", "area_table", "read_area_table", "need_values",
+           "as_codes", "sources_of", "identifier_columns", "result_table", "month", "months", "publish"]
 
 
 def number_or_nan(value: Any) -> float:
