@@ -87,6 +87,24 @@ def test_fepoisson_equals_poisson_with_area_and_month_dummies():
     assert full.se[0] > fit.se[0]  # the jackknife is the wider of the two here
 
 
+def test_a_stalled_search_is_not_reported_as_converged(monkeypatch):
+    """A line search that can only shrink its step used to count as converged (the shrunk step was tiny)."""
+    rng = np.random.default_rng(11)
+    Y = rng.poisson(_panel(rng, n=12, T=8, treated=5, launch=4)).astype(float)
+    D = np.zeros_like(Y)
+    D[:5, 4:] = 1
+    assert fepoisson.fit(Y, D[:, :, None], tol=1e-6).converged
+    start = fepoisson._loglik
+
+    def nothing_improves(Y0, Z, theta, obs):
+        return start(Y0, Z, theta, obs) - (0.0 if not np.any(theta) else 1e6)
+
+    monkeypatch.setattr(fepoisson, "_loglik", nothing_improves)
+    stalled = fepoisson.fit(Y, D[:, :, None], tol=1e-6)
+    assert not stalled.converged
+    assert stalled.coef[0] == 0.0  # it never moved
+
+
 def test_exact_means_give_the_planted_ratio_gaps_or_not():
     lam = _panel(np.random.default_rng(2), ratio=1.5) * 50  # counts equal to their means: no noise
     s = _frame(lam)
@@ -106,8 +124,8 @@ def test_exact_means_give_the_planted_ratio_gaps_or_not():
     as_zero = planning.evaluate(gappy.fillna(0), s.index[:15], "2018-01", placebos=[])
     assert as_zero.estimate.ratio < 1.4  # reading the gap as zero would hide part of the rise
     assert e.pretrend.ratio == pytest.approx(1.0, abs=1e-9)
-    assert np.allclose(e.events.loc[e.events["quarter"] >= 0, "rate_ratio"], 1.5)
-    assert np.allclose(e.events.loc[e.events["quarter"] < 0, "rate_ratio"], 1.0)
+    assert np.allclose(e.events.loc[e.events["step"] >= 0, "rate_ratio"], 1.5)
+    assert np.allclose(e.events.loc[e.events["step"] < 0, "rate_ratio"], 1.0)
 
 
 # --------------------------------------------------------------------------- verdicts

@@ -65,7 +65,7 @@ def test_an_empty_quarter_or_placebo_side_is_recorded_not_fatal():
     s = _series(base=(4, 8))
     s.iloc[:12, 15:18] = 0  # targeted areas report nothing in the second quarter after the launch
     e = planning.evaluate(s, CODES[:12], "2018-01")
-    ev = e.events.set_index("quarter")
+    ev = e.events.set_index("step")
     assert np.isnan(ev.loc[1, "rate_ratio"]) and np.isfinite(ev.loc[0, "rate_ratio"])
     assert np.isfinite(ev.loc[2, "rate_ratio"]) and ev.loc[-1, "rate_ratio"] == 1
     assert any("2018-04" in n and "event study" in n for n in e.notes), e.notes
@@ -177,7 +177,7 @@ def test_level_must_be_a_number_between_0_and_1(bad):
 
 def test_bin_months_one_and_six_run():
     e = planning.evaluate(_series(), CODES[:15], "2018-01", bin_months=6, placebos=[])
-    assert e.events["quarter"].tolist() == [-2, -1, 0, 1]
+    assert e.events["step"].tolist() == [-2, -1, 0, 1]
 
 
 # --------------------------------------------------------------------------- 5. the card says what the rows are

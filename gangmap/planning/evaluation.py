@@ -124,9 +124,10 @@ class CampaignEffect:
         ``significant`` (its interval excludes 1); NaN for a placebo that
         could not be fitted (a weakness says why).
     events : DataFrame
-        Event study: ``quarter`` (the step since the launch, each
+        Event study: ``step`` (the step since the launch, each
         ``bin_months`` months long, quarters by default: 0 = the step that
-        starts at the launch), ``first``, ``last``, ``rate_ratio``,
+        starts at the launch; named ``step``, not ``quarter``, because a
+        step is a month or a year with other ``bin_months``), ``first``, ``last``, ``rate_ratio``,
         ``ratio_lo``, ``ratio_hi`` (the reference step -1 has ratio 1; NaN
         for a step that could not be fitted, with a note).
     evidence : str
@@ -381,7 +382,7 @@ def _events(Y, g, L, cols, level, bin_months, geo, notes) -> pd.DataFrame:
     for b in steps:
         span = [cols[t] for t in range(T) if q[t] == b]
         est = Estimate(1.0, 1.0, 1.0, np.nan) if b == -1 else fitted.get(b, Estimate(np.nan, np.nan, np.nan, np.nan))
-        rows.append({"quarter": b, "first": span[0], "last": span[-1], "rate_ratio": est.ratio, "ratio_lo": est.lo,
+        rows.append({"step": b, "first": span[0], "last": span[-1], "rate_ratio": est.ratio, "ratio_lo": est.lo,
                      "ratio_hi": est.hi})
     return pd.DataFrame(rows)
 

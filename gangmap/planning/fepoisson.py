@@ -162,6 +162,22 @@ def _covariance(S, H, Z, pi, n_i, vcov: str) -> np.ndarray:
     return (G - 1) / G * (d.T @ d)
 
 
+#: A search that cannot improve the likelihood counts as converged only if the Newton step left is below this.
+STALL_TOL = 1e-6
+
+
+def _line_search(Y0, Z, obs, theta, step, ll) -> tuple[np.ndarray, float] | None:
+    """The first of the step, half of it, a quarter... that does not lower the likelihood; None if none does."""
+    t = 1.0
+    while t > 1e-8:
+        new = theta + t * step
+        new_ll = _loglik(Y0, Z, new, obs)
+        if new_ll >= ll - 1e-12 * max(1.0, abs(ll)):  # relative: a long sum's rounding is no decrease
+            return new, new_ll
+        t /= 2
+    return None
+
+
 def fit(Y: np.ndarray, X: np.ndarray, *, vcov: str = "cr3", max_iter: int = 100, tol: float = 1e-9) -> Fit:
     """Fit the model to counts ``Y`` (areas x months, NaN = no data) and regressors ``X`` (areas x months x k).
 
@@ -193,17 +209,14 @@ def fit(Y: np.ndarray, X: np.ndarray, *, vcov: str = "cr3", max_iter: int = 100,
         except np.linalg.LinAlgError:
             raise InputError("the campaign model cannot be estimated: a regressor does not vary among the areas "
                              "and months with counts (e.g. no targeted area has any count).") from None
-        t = 1.0
-        while t > 1e-8:
-            new = theta + t * step
-            new_ll = _loglik(Y0, Z, new, obs)
-            if new_ll >= ll - 1e-12:
-                break
-            t /= 2
-        theta, ll = new, new_ll
-        if np.max(np.abs(t * step)) < tol:
+        if np.max(np.abs(step)) < tol:  # the full Newton step, not a shrunk one: a stalled search is not converged
             converged = True
             break
+        moved = _line_search(Y0, Z, obs, theta, step, ll)
+        if moved is None:  # no step length helps: at the optimum up to rounding, or stalled short of it
+            converged = bool(np.max(np.abs(step)) < STALL_TOL)
+            break
+        theta, ll = moved
     S, H, pi = _score_info(Y0, Z, theta, obs, n_i)
     V = _covariance(S, H, Z, pi, n_i, vcov)
     mu = n_i[:, None] * pi
