@@ -214,3 +214,36 @@ def test_ensure_passes_test_islands_and_max_permutations_to_ehsa(monkeypatch):
     again = measures.recompute(out, "reports_ehsa", series={"reports": series})
     assert set(seen) == {4999} and again["reports_ehsa"].iloc[-1] == out["reports_ehsa"].iloc[-1]
     assert again.schema.notes["reports_ehsa"]["test_islands"] is True
+
+
+def test_ensure_passes_n_jobs_to_every_hotspot_measure(monkeypatch):
+    """``n_jobs`` was accepted by the measures but never passed on by the registry."""
+    table, series = _planted([60] * T)
+    seen: list[int] = []
+    real = ehsa_module.gi_star
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["n_jobs"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ehsa_module, "gi_star", spy)
+    one = measures.ensure(table, "reports_ehsa", series={"reports": series})
+    assert set(seen) == {1}
+    seen.clear()
+    two = measures.ensure(table, "reports_ehsa", series={"reports": series}, n_jobs=2)
+    assert set(seen) == {2}
+    pd.testing.assert_series_equal(one["reports_ehsa"], two["reports_ehsa"])  # same seed, same answer
+
+
+def test_the_number_of_tested_periods_is_published_beside_hot_and_cold():
+    """``_hot``/``_cold`` count periods out of the *tested* ones: the denominator is a column too."""
+    table, series = _planted([60] * T)
+    gap = series.copy()
+    gap.iloc[W00, [2, 5]] = np.nan
+    out = measures.emerging_hotspots(table, "reports", gap, exclude=[CODES[-1]])
+    tested = out.frame.set_index("ward_code")["reports_ehsa_tested"]
+    assert tested[CODES[W00]] == T - 2 and tested[CODES[1]] == T
+    assert np.isnan(tested[CODES[-1]])  # left out: no figure at all
+    hot = out.frame.set_index("ward_code")["reports_ehsa_hot"]
+    assert (hot.dropna() <= tested.dropna()).all()
+    assert "reports_ehsa_tested" in measures.ensure(table, "reports_ehsa", series={"reports": gap}).columns

@@ -312,7 +312,9 @@ def emerging_hotspots(table: Any, count: str, series: pd.DataFrame, *, w: Any = 
         With ``f"{count}_ehsa"`` (one of :data:`EHSA_LABELS`),
         ``f"{count}_ehsa_trend_z"`` and ``_trend_p`` (Mann-Kendall on the Gi*
         z-scores of its tested periods), ``f"{count}_ehsa_hot"`` and ``_cold``
-        (number of periods the area was a significant hot/cold spot). The
+        (number of periods the area was a significant hot/cold spot) and
+        ``f"{count}_ehsa_tested"`` (number of periods in which it was tested:
+        the denominator of those two, since untested periods are neither). The
         note records how untested periods are treated (``untested_periods``)
         and the areas classified on an earlier last period
         (``last_tested_before_final``). Use :func:`space_time_cube` for the
@@ -327,11 +329,12 @@ def emerging_hotspots(table: Any, count: str, series: pd.DataFrame, *, w: Any = 
     left = s.mask(exclude)
     hot = cube.hot.sum(axis=1).to_numpy(dtype=float).copy()
     cold = cube.cold.sum(axis=1).to_numpy(dtype=float).copy()
-    hot[left], cold[left] = np.nan, np.nan
+    tested = cube.tested.sum(axis=1).to_numpy(dtype=float).copy()
+    hot[left], cold[left], tested[left] = np.nan, np.nan, np.nan
     new = {f"{count}_ehsa": pd.array(cube.categories.to_numpy(), dtype="object"),
            f"{count}_ehsa_trend_z": cube.trend["mk_z"].to_numpy(),
            f"{count}_ehsa_trend_p": cube.trend["mk_p"].to_numpy(),
-           f"{count}_ehsa_hot": hot, f"{count}_ehsa_cold": cold}
+           f"{count}_ehsa_hot": hot, f"{count}_ehsa_cold": cold, f"{count}_ehsa_tested": tested}
     notes = {"measure": "ehsa", "base": count, **cube.notes, "periods": list(cube.periods),
              "left_out": int(left.sum())}
     return s.finish(new, [count], notes)

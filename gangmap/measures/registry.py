@@ -141,16 +141,22 @@ class Measure:
         return [self.layer(base) + out for out in self.outputs]
 
 
-def _max_permutations(o: Options) -> dict:
-    """``max_permutations`` when given (recorded in the recipe), else the measure's default."""
-    return {"max_permutations": o.get("max_permutations")} if o.get("max_permutations") else {}
+def _inference(o: Options, *, fdr: bool) -> dict:
+    """The permutation-inference settings every hotspot measure takes, from the options (one list for all).
+
+    ``max_permutations`` is passed only when given (recorded in the recipe),
+    else the measure's default applies; ``n_jobs`` spreads permutations over
+    processes and never changes a result (the seed fixes them).
+    """
+    out = dict(w=o.w, permutations=o.get("permutations", 999), seed=o.seed, alpha=o.get("alpha", 0.05),
+               fdr=o.get("fdr", fdr), test_islands=o.get("test_islands", False), n_jobs=o.get("n_jobs", 1),
+               exclude=o.exclude)
+    return out | ({"max_permutations": o.get("max_permutations")} if o.get("max_permutations") else {})
 
 
 def _hotspot(fn):
     def compute(t, base, o: Options):
-        return fn(t, base, w=o.w, permutations=o.get("permutations", 999), seed=o.seed, alpha=o.get("alpha", 0.05),
-                  fdr=o.get("fdr", False), alternative=o.get("alternative", "two-sided"),
-                  test_islands=o.get("test_islands", False), exclude=o.exclude, **_max_permutations(o))
+        return fn(t, base, alternative=o.get("alternative", "two-sided"), **_inference(o, fdr=False))
     return compute
 
 
@@ -185,13 +191,12 @@ MEASURES = (
             "Trend in {lower} per {label}{period}",
             lambda t, b, o: area_trend(t, b, _series_or_raise(o, b, f"{b}_trend"), alpha=o.get("alpha", 0.05),
                                        exclude=o.exclude), True, TREND_LABELS),
-    Measure("ehsa", "_ehsa", ("series", "weights"), "count", ("", "_trend_z", "_trend_p", "_hot", "_cold"),
+    Measure("ehsa", "_ehsa", ("series", "weights"), "count",
+            ("", "_trend_z", "_trend_p", "_hot", "_cold", "_tested"),
             "Emerging hot spots of {lower} by {label}{period}",
-            lambda t, b, o: emerging_hotspots(
-                t, b, _series_or_raise(o, b, f"{b}_ehsa"), w=o.w, permutations=o.get("permutations", 999),
-                seed=o.seed, alpha=o.get("alpha", 0.05), fdr=o.get("fdr", True),
-                trend_alpha=o.get("trend_alpha", 0.05), test_islands=o.get("test_islands", False),
-                exclude=o.exclude, **_max_permutations(o)), True, EHSA_LABELS),
+            lambda t, b, o: emerging_hotspots(t, b, _series_or_raise(o, b, f"{b}_ehsa"),
+                                              trend_alpha=o.get("trend_alpha", 0.05), **_inference(o, fdr=True)),
+            True, EHSA_LABELS),
     Measure("need_index", None, ("rate",), "none", ("",), "Need index (0–100)",
             lambda t, b, o: need_index(t, o.get("components") or DEFAULT_INDEX_WEIGHTS,
                                        method=o.get("method", "minmax"), name=o.get("name") or "need_index",
@@ -380,6 +385,7 @@ def ensure(table: Any, name: str, *, population: str = "population", per: float 
         value is missing (no data) are always left out: NaN, never 0.
     **settings
         Measure settings such as ``permutations``, ``alpha``, ``fdr``,
+        ``n_jobs`` (hotspot permutations in parallel: same results),
         ``components`` or ``method``.
 
     Raises
