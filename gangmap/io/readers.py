@@ -284,14 +284,48 @@ def _shown(value) -> str:
 
 
 # ---------------------------------------------------------------------------- readers
-def _area_key(df, out, bad, source, geo: Geography, code, name) -> tuple[str, list[str]] | None:
-    """Place rows by the geography's code or name column: ``(key, extra columns)``, or None."""
+def _blank_codes(df, cc: str, nc, source, geo: Geography, kind: str, by, notes: list) -> None:
+    """A code column blank in every row: place by name (with a note) when there is a name column, else raise.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the column, its rows and the fix (``by="code"``
+        asked, or no name column to fall back on).
+    """
+    if nc is not None and by != "code":
+        notes.append(f"column {cc!r} is blank in every row, so the {kind} are placed by {geo.label} name "
+                     f"(column {nc!r})")
+        return
+    n = len(df)
+    rows = f"rows 1-{n}" if n > 1 else "row 1"
+    other = f"place them by name (by='name', command line --by name; column {nc!r})" if nc is not None else \
+        "give their coordinates or names"
+    raise InputError(f"{source}: column {cc!r} holds the {geo.label} codes but is blank in every row ({rows}), so "
+                     f"the {kind} cannot be placed by code. Fill in the codes, name the column that holds them "
+                     f"({pass_hint(kind, 'code', 'COLUMN')}), or {other}.")
+
+
+def _area_key(df, out, bad, source, geo: Geography, code, name, *, kind: str = "reports", by=None,
+              notes: list | None = None) -> tuple[str, list[str]] | None:
+    """Place rows by the geography's code or name column: ``(key, extra columns)``, or None.
+
+    ``by="code"`` or ``"name"`` says which (see :func:`_blank_codes` for a
+    code column with no code at all).
+    """
     cols = df.columns
-    cc = code_column(cols, geo, code, source)
+    cc = code_column(cols, geo, code, source) if by != "name" else None
     if cc is not None and code is None and geo.gss and not _looks_like_codes(df[cc]):
         # e.g. a column called "Ward" that holds names: match by name instead.
         name = name or (cc if name_column(cols, geo, None, source) is None else None)
         cc = None
+    if cc is not None and not df[cc].astype("string").str.strip().replace("", pd.NA).notna().any():
+        _blank_codes(df, cc, name_column(cols, geo, name, source), source, geo, kind, by,
+                     notes if notes is not None else [])
+        cc = None
+    if cc is None and by == "code":
+        raise InputError(f"{where(source)}cannot place the {kind} by {geo.label} code: no code column with codes "
+                         f"found. Columns are: {columns_text(cols)}. Name it ({pass_hint(kind, 'code', 'COLUMN')}).")
     if cc is not None:
         out[geo.code] = key_values(df[cc], cc, out["row"], bad, upper=geo.gss)
         return geo.code, [geo.code]
@@ -319,9 +353,10 @@ def _by_lsoa_code(df, out, bad, source, kind: str, points: dict) -> tuple[str, l
     return "lsoa_code", (["x", "y"] if add_points(df, out, source, ignored, **points) else []) + ["lsoa_code"]
 
 
-def _placed(df, out, bad, source, geo: Geography, kind: str, police: bool, code, name, points: dict):
+def _placed(df, out, bad, source, geo: Geography, kind: str, police: bool, code, name, points: dict, *,
+            by=None, notes: list | None = None):
     """How rows find their area: ``(key, columns added)``; raises when no column can place them."""
-    found = None if police else _area_key(df, out, bad, source, geo, code, name)
+    found = None if police else _area_key(df, out, bad, source, geo, code, name, kind=kind, by=by, notes=notes)
     if found is not None:
         return found
     if add_points(df, out, source, bad, **points):
@@ -374,10 +409,12 @@ def read_reports(path_or_df, *, geography=None, code=None, name=None, ward_code=
     dayfirst : bool, optional
         Whether dates like ``01/03/2018`` are day first; by default decided
         over the whole column (see :mod:`gangmap.io.periods`).
-    by : {"lsoa"}, optional
+    by : {"lsoa", "code", "name"}, optional
         ``"lsoa"``: the rows will be placed by their LSOA code (``gangmap.join(...,
         by="lsoa")``), so a row needs only its LSOA code; coordinates are kept
-        where usable and a row without them is not rejected.
+        where usable and a row without them is not rejected. ``"code"`` or
+        ``"name"``: by the area code or name column. Without it, a code column
+        blank in every row gives way to the name column (with a note).
 
     Returns
     -------
@@ -415,7 +452,7 @@ def read_reports(path_or_df, *, geography=None, code=None, name=None, ward_code=
     if by == "lsoa" and geo.level != "lsoa":
         key, extra = _by_lsoa_code(df, out, bad, source, kind, points)
     else:
-        key, extra = _placed(df, out, bad, source, geo, kind, police, code, name, points)
+        key, extra = _placed(df, out, bad, source, geo, kind, police, code, name, points, by=by, notes=notes)
     given = {c for c in (code, name, category, period, *points.values()) if c is not None}
     notes += count_note(df, ccol, count, given, source, kind)
     return _finish(kind, key, table, out, common + extra, bad, geo, tuple(notes))
