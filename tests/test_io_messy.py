@@ -177,7 +177,7 @@ def test_police_file_resaved_by_excel_in_a_folder(folder):
     ("header only.csv", "ward_code,count\r\n", "no data rows"),
     ("picture.csv", "\x89PNG\r\n\x1a\n", "binary"),
     ("quarters.csv", "ward_code,period,count\nE05100001,Q1 2018,3\n", "row 1: period is 'Q1 2018': a quarter"),
-    ("US dates.csv", "ward_code,date,count\nE05100001,03/01/2018,3\nE05100001,03/25/2018,3\n", "row 2: date is"),
+    ("US dates.csv", "ward_code,date,count\nE05100001,13/01/2018,3\nE05100001,03/25/2018,3\n", "mixes date orders"),
 ])
 def test_files_that_cannot_be_read_safely(folder, name, data, where):
     path = folder / name

@@ -78,10 +78,16 @@ def test_refused_rows_name_row_and_value():
     assert len(r.data) + len(r.rejected) == r.rows_read
 
 
-def test_us_order_column_is_an_error_for_the_whole_column():
+def test_us_order_column_is_read_month_first_for_the_whole_column():
+    """One value that can only be month/day/year decides the whole column, and a note says so (it used to be an
+    error; the lead's fix wave asks for the column's order to be detected)."""
     df = pd.DataFrame({"ward_code": ["E05100001"] * 3, "date": ["03/01/2018", "02/01/2018", "03/15/2018"]})
-    with pytest.raises(InputError, match=r"row 3: date is '03/15/2018', a month/day/year \(US\) date"):
-        read_reports(df)
+    r = read_reports(df)
+    assert r.data["period"].tolist() == ["2018-03", "2018-02", "2018-03"]
+    assert any("month first" in n and "'03/15/2018'" in n for n in r.notes)
+    mixed = pd.DataFrame({"ward_code": ["E05100001"] * 2, "date": ["15/01/2018", "03/15/2018"]})
+    with pytest.raises(InputError, match=r"mixes date orders: row 1: '15/01/2018'.*row 2: '03/15/2018'"):
+        read_reports(mixed)
 
 
 def test_column_without_any_month_is_an_error():

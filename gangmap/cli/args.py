@@ -8,7 +8,6 @@ from .._version import __version__
 
 EPILOG = ("Outputs pass through the disclosure policy (default 'nhs'); see README 'Safe to share'. "
           "Every file is written whole or not at all, and never over an input.")
-GEOGRAPHIES = ("ward", "lsoa", "msoa", "oa", "neighbourhood", "area")
 
 
 def policy_args(p: argparse.ArgumentParser) -> None:
@@ -27,13 +26,10 @@ def input_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--areas", "--wards", dest="areas", required=True, metavar="FILE",
                    help="area boundaries: GeoJSON, GeoPackage, Shapefile or zipped Shapefile (ONS columns of any "
                         "vintage); wards unless --geography says otherwise")
-    g.add_argument("--geography", default="ward", choices=GEOGRAPHIES,
-                   help="what the areas are (default ward); words on maps and reports follow it")
-    g.add_argument("--no-gss", dest="gss", action="store_false", default=None,
-                   help="accept area codes that are not ONS GSS codes (police neighbourhoods, your own areas)")
     g.add_argument("--reports", required=True, nargs="+", action="extend", metavar="FILE",
                    help="reports: counts by area code or name, records with coordinates, or data.police.uk street "
-                        "data (one CSV, several, a folder, a glob or the archive zip); repeat to add files")
+                        "data (one CSV, several, a folder, a glob or the archive zip); several files of counts "
+                        "are read as one (rows numbered on, each file named); repeat to add files")
     g.add_argument("--referrals", metavar="FILE", help="referrals per school (URN) or by home area")
     g.add_argument("--schools", metavar="FILE", help="schools file with GIAS columns (needed for referrals by URN)")
     g.add_argument("--population", metavar="FILE", help="population per area (e.g. children aged 10-17)")
@@ -42,12 +38,26 @@ def input_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lsoa", metavar="FILE",
                    help="for reports coded by LSOA: LSOA boundaries or an ONS LSOA-to-area lookup CSV")
     g.add_argument("--by", choices=["point", "lsoa", "code", "name"], default=None,
-                   help="how to place police.uk rows: by their point (default) or their LSOA code (needs --lsoa)")
+                   help="how to place the reports: police.uk rows by their point (default) or their LSOA code "
+                        "(needs --lsoa; rows without coordinates are then kept), counts by area code or name")
     g.add_argument("--category", action="append", metavar="NAME",
                    help="keep only this category (crime type / concern); repeat for several")
     g.add_argument("--period", action="append", metavar="YYYY-MM", help="keep only this month; repeat for several")
     g.add_argument("--allow-unmatched", action="store_true",
                    help="go on when rows cannot be placed on an area; outputs then say how many were not placed")
+    reading_args(p)
+
+
+def reading_args(p: argparse.ArgumentParser) -> None:
+    """The reader options (:data:`gangmap.io.OPTIONS`): one flag per keyword of the readers, declared once there."""
+    from ..io.options import OPTIONS
+
+    g = p.add_argument_group("reading the inputs (when a column or sheet is not detected)")
+    for o in OPTIONS:
+        if o.metavar is None and "choices" not in o.extra:  # a switch: --no-gss, --count-rows, --month-first
+            g.add_argument(o.flag, dest=o.dest, action="store_const", const=o.value, default=None, help=o.help)
+        else:
+            g.add_argument(o.flag, dest=o.dest, metavar=o.metavar, help=o.help, **{"default": None, **o.extra})
 
 
 def _join_parser(sub) -> None:

@@ -22,15 +22,51 @@ def _inputs(args) -> list:
     return [args.areas, *args.reports, args.referrals, args.schools, args.population, args.lsoa]
 
 
+def _read_options(args, kind: str, geography) -> dict:
+    """The reader keywords given for one input (``--count``, ``--sheet`` ...), with the areas' geography."""
+    from ..io.options import options_of
+
+    opts = options_of(args, kind)
+    if kind == "reports" and args.by in ("lsoa", "code", "name"):
+        opts["by"] = args.by  # by lsoa, police.uk rows without coordinates are kept: their LSOA code places them
+    if opts and kind != "schools":
+        opts["geography"] = geography
+    return opts
+
+
+def _input(args, kind: str, geography):
+    """One input as given, or read with its reader options (a thin layer over :func:`gangmap.io.read_inputs`)."""
+    from .. import io
+
+    value = args.reports if kind == "reports" else getattr(args, kind)
+    opts = _read_options(args, kind, geography)
+    if kind == "reports":
+        return io.reports_input(value, **opts)
+    return io.read_inputs(value, kind, **opts) if value is not None and opts else value
+
+
+def _areas(args):
+    """The areas, read with ``read_areas`` keywords from the command line (``--geography``, ``--area-code`` ...)."""
+    from .. import io
+    from ..io.options import options_of
+
+    opts = options_of(args, "areas")
+    crs = opts.get("crs")
+    if isinstance(crs, str) and crs.strip().isdigit():
+        opts["crs"] = int(crs)
+    return io.read_areas(args.areas, **opts)
+
+
 def _join(args):
     """Read and join the inputs; print the JoinReport; return the table."""
-    from .. import io
     from ..joining import join
 
-    areas = io.read_areas(args.areas, level=args.geography, gss=args.gss)
-    table, report = join(areas, reports=io.reports_input(args.reports), referrals=args.referrals,
-                         population=args.population, schools=args.schools, category=args.category,
-                         period=args.period, lsoa=args.lsoa, by=args.by, allow_unmatched=args.allow_unmatched)
+    areas = _areas(args)
+    geo = areas.geography
+    table, report = join(areas, reports=_input(args, "reports", geo), referrals=_input(args, "referrals", geo),
+                         population=_input(args, "population", geo), schools=_input(args, "schools", geo),
+                         category=args.category, period=args.period, lsoa=args.lsoa, by=args.by,
+                         allow_unmatched=args.allow_unmatched)
     print(report.summary())
     if args.population_label and "population" in table:
         table = table.with_schema(labels={**table.schema.labels, "population": args.population_label})

@@ -76,7 +76,7 @@ from .client import (
     write_sidecar,
 )
 
-__all__ = ["ARCHIVE_URL", "API_URL", "MANUAL_PAGE", "STREET_COLUMNS", "PoliceFetch", "fetch_police",
+__all__ = ["ARCHIVE_URL", "API_URL", "MANUAL_PAGE", "PoliceFetch", "fetch_police",
            "months_between", "archive_for", "street_member", "read_manifest", "combine_police",
            "MANIFEST"]
 
@@ -84,9 +84,6 @@ ARCHIVE_URL = "https://data.police.uk/data/archive/"
 API_URL = "https://data.police.uk/api/"
 MANUAL_PAGE = "https://data.police.uk/data/"
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (data.police.uk)."
-#: The street-level CSV header, as published.
-STREET_COLUMNS = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
-                  "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"]
 #: The manifest written beside the monthly files.
 MANIFEST = "manifest.json"
 #: Months one monthly archive holds (the oldest archives hold more).
@@ -373,11 +370,13 @@ def _count_rows(path: Path) -> int:
 
 
 def _check_header(path: Path, where: str) -> None:
+    from ..io import POLICE_COLUMNS  # the street-level header's one home (imported here: gangmap.io is heavy)
+
     with open(path, "rb") as f:
         first = f.readline().decode("utf-8-sig", errors="replace").strip()
-    if [c.strip() for c in first.split(",")][:4] != STREET_COLUMNS[:4]:
+    if [c.strip() for c in first.split(",")][:4] != POLICE_COLUMNS[:4]:
         raise DownloadError(f"{where} does not start with the data.police.uk street header "
-                            f"({', '.join(STREET_COLUMNS[:4])}, ...): {one_line(first, 80)!r}; the "
+                            f"({', '.join(POLICE_COLUMNS[:4])}, ...): {one_line(first, 80)!r}; the "
                             "archive may be damaged: fetch again with --refresh.")
 
 
@@ -550,12 +549,14 @@ class _ApiRun:
             found.setdefault(c.get("id"), c)
 
     def _write(self, force: str, month: str, crimes: list) -> dict:
+        from ..io import POLICE_COLUMNS
+
         cats = self._categories(month)
         rel = street_member(month, force)
         dest = self.out / rel
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(STREET_COLUMNS)
+        w.writerow(POLICE_COLUMNS)
         for c in crimes:
             loc = c.get("location") or {}
             outcome = c.get("outcome_status") or {}

@@ -14,7 +14,9 @@ has its module, and this module re-exports the public names:
   :mod:`~gangmap.io.periods`: which column is what, numbers and keys, months;
 * :mod:`~gangmap.io.readers` and :mod:`~gangmap.io.police`: the readers, each
   returning an :class:`Intake` whose kept and rejected rows add up to the rows
-  read.
+  read; :mod:`~gangmap.io.sources`: several files as one input;
+* :mod:`~gangmap.io.options`: each reader keyword and its command-line flag,
+  so messages name both.
 
 """
 
@@ -33,6 +35,7 @@ from .boundaries import (
     to_map_crs,
 )
 from .columns import find_column
+from .options import OPTIONS, pass_hint
 from .periods import parse_period
 from .police import POLICE_COLUMNS, read_police, read_police_csv
 from .readers import (
@@ -45,13 +48,14 @@ from .readers import (
     read_schools,
 )
 from .shapes import BoundaryWarning
-from .sources import reports_input
+from .sources import read_inputs, reports_input
 from .tables import Table, load_table, read_table
 
 __all__ = [
     "read_areas", "read_wards", "districts", "to_map_crs", "BoundaryWarning", "FORMATS",
     "Intake", "read_reports", "read_referrals", "read_population", "read_schools", "read_police",
-    "read_police_csv", "reports_input", "as_intake", "Table", "load_table", "read_table", "find_column", "parse_period",
+    "read_police_csv", "reports_input", "read_inputs", "as_intake", "OPTIONS", "pass_hint", "Table", "load_table",
+    "read_table", "find_column", "parse_period",
     "POLICE_COLUMNS", "GIAS_COLUMNS", "WARD_COLUMNS", "GSS_RE", "WARD_GSS_RE", "WORK_CRS", "MAP_CRS",
     "intake",
 ]

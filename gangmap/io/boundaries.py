@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -61,11 +62,28 @@ def _open(path: Path) -> gpd.GeoDataFrame:
         target = f"/vsizip/{path}"
     elif not name.endswith((".geojson", ".json", ".gpkg", ".shp")):
         raise BoundaryError(f"{path}: unsupported boundary format; use {FORMATS}.")
+    if name.endswith(".zip") and not zipfile.is_zipfile(path):
+        raise BoundaryError(f"{path}: cannot read as boundaries: a damaged or incomplete zip archive (cut short "
+                            f"while downloading or copying?). Download or copy it again; boundaries are {FORMATS}.")
     try:
-        return gpd.read_file(target)
+        gdf = gpd.read_file(target)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read"
         msg = str(exc).split("\n")[0]
         raise BoundaryError(f"{path}: cannot read as boundaries ({msg}). Use {FORMATS}.") from None
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise BoundaryError(f"{path}: {_inside(path)} without geometry, not boundaries. Give the areas' "
+                            f"boundary polygons: {FORMATS} (a zip holding the .shp, .shx, .dbf and .prj).")
+    return gdf
+
+
+def _inside(path: Path) -> str:
+    """What a boundary file without geometry holds, for the message: the zip's members, or "a table"."""
+    if path.name.lower().endswith(".zip"):
+        with zipfile.ZipFile(path) as z:
+            names = [n for n in z.namelist() if not n.endswith("/")]
+        shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+        return f"the zip holds {shown or 'nothing'}: a table"
+    return "a table"
 
 
 def _load(obj, geo: Geography) -> tuple[gpd.GeoDataFrame, str | None]:

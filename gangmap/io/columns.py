@@ -16,6 +16,8 @@ Examples
 --------
 >>> find_column(["Ward Code", "Reports"], "count")
 'Reports'
+>>> find_column(["Ward", "Total"], "count"), find_column(["LSOA code", "Count of Crime ID"], "count")
+('Total', 'Count of Crime ID')
 >>> from gangmap.geography import get_geography
 >>> code_column(["LSOA code", "n"], get_geography("lsoa"))
 'LSOA code'
@@ -33,7 +35,7 @@ from collections.abc import Iterable
 from ..errors import InputError, where
 from ..geography import GEOGRAPHIES, WARD, Geography
 
-__all__ = ["ALIASES", "norm_column", "find_column", "code_column", "name_column", "parent_columns",
+__all__ = ["ALIASES", "COUNT_PATTERN", "norm_column", "find_column", "code_column", "name_column", "parent_columns",
            "is_known_column"]
 
 #: Recognised column names, normalised (see :func:`norm_column`), by role.
@@ -48,7 +50,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "oa_name": ("oaname",),
     "lad_code": ("ladcode", "districtcode", "localauthoritycode", "lacode"),
     "lad_name": ("ladname", "district", "districtname", "localauthority", "localauthorityname"),
-    "count": ("count", "reports", "n", "value", "referrals", "number"),
+    "count": ("count", "reports", "n", "value", "referrals", "number", "total", "incidents", "crimes", "cases",
+              "frequency", "freq"),
     "category": ("category", "crimetype", "concern", "concerntype", "type"),
     "period": ("period", "month", "date"),
     "lat": ("latitude", "lat"),
@@ -61,6 +64,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 _PARENT = {"lad_code": re.compile(r"^(lad|lau1|ltla|utla)\d{2}cd$"),
            "lad_name": re.compile(r"^(lad|lau1|ltla|utla)\d{2}nm$")}
+#: Count columns named by what they count: ``Count of Crime ID`` (an Excel pivot), ``Number of reports``,
+#: ``Sum of count``, ``report_count``, ``Incident total`` (names normalised by :func:`norm_column`).
+COUNT_PATTERN = re.compile(r"^((countof|numberof|noof|no\.of|sumof|totalof).+|.+(count|total))$")
 # Other column names that mark a header row (police.uk and GIAS extracts).
 _OTHER_KNOWN = ("crimeid", "reportedby", "fallswithin", "location", "lastoutcomecategory", "context",
                 "typeofestablishment(name)", "phaseofeducation(name)", "hub", "school")
@@ -107,6 +113,8 @@ def find_column(columns, role: str, given: str | None = None, source: str | None
         return _by_pattern(columns, re.compile(pattern, re.I))
     if role in _PARENT:
         return _by_pattern(columns, _PARENT[role])
+    if role == "count":
+        return next((c for c in columns if COUNT_PATTERN.match(norm_column(c))), None)
     return None
 
 
@@ -159,7 +167,7 @@ def parent_columns(columns, geography: Geography = WARD) -> tuple[str | None, st
 def _known_patterns() -> tuple[re.Pattern, ...]:
     pats = [re.compile(g.ons_code, re.I) for g in GEOGRAPHIES.values()]
     pats += [re.compile(g.ons_name, re.I) for g in GEOGRAPHIES.values()]
-    return (*pats, *_PARENT.values())
+    return (*pats, *_PARENT.values(), COUNT_PATTERN)
 
 
 _KNOWN = frozenset(a for names in ALIASES.values() for a in names) | frozenset(_OTHER_KNOWN) | frozenset(

@@ -26,10 +26,19 @@ Refused with the row and value (never guessed): a quarter (``Q1 2018``,
 ``2018 Q1``; gangmap counts by month, so give the months), a bare year
 (``2018``), a financial year (``2018/19``, ``FY 2018-19``, and so also
 ``2002/03``: write March 2002 as ``2002-03``), a day and month without a year
-(``18-Mar``), an impossible date (``2018-02-30``), and anything else. A column
-where some date can only be month/day/year (``03/15/2018``) is an error for
-the whole column, because then ``03/01/2018`` cannot be read safely either;
-so is a column in which no value at all is a month.
+(``18-Mar``), an impossible date (``2018-02-30``), and anything else. A
+column in which no value at all is a month is an error.
+
+Day first or month first? ``01/03/2018`` is March in the UK and January in
+the US, so the order is decided over the whole column, never value by value:
+a value like ``15/03/2018`` shows day first, one like ``03/15/2018`` month
+first (a column showing both is an error). A column where no value shows it
+is read day first (the UK order) with a note saying so, except when its
+second number never changes while the first does (``3/1/2018``,
+``4/1/2018``, ``12/1/2018``: US month starts, or three days of January?),
+which is an error. ``dayfirst=`` (command line ``--day-first`` /
+``--month-first``) says which. A blank month keeps its row in totals, in no
+month, with a note.
 
 Examples
 --------
@@ -51,8 +60,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .options import pass_hint
 
-__all__ = ["parse_period", "parse_periods", "MONTHS"]
+__all__ = ["parse_period", "parse_periods", "date_order", "MONTHS"]
 
 #: Month names and abbreviations (lower case) -> month number.
 MONTHS = {name: i for i, names in enumerate(
@@ -131,13 +141,19 @@ def _financial_year(text: str) -> bool:
     return second in ((first + 1) % 100, first + 1)
 
 
-def parse_period(value) -> tuple[str | None, str | None]:
+def parse_period(value, *, dayfirst: bool = True) -> tuple[str | None, str | None]:
     """``(YYYY-MM, None)`` for a month, ``(None, why)`` for anything else (see the module docstring).
+
+    ``dayfirst=False`` reads a/b/yyyy dates month first (US order); which
+    order a column uses is decided over the whole column by
+    :func:`parse_periods`, never value by value.
 
     Examples
     --------
     >>> parse_period("Mar-18"), parse_period("2018")
     (('2018-03', None), (None, 'a year, not a month; give the month (e.g. 2018-03) of each row'))
+    >>> parse_period("3/1/2018")[0], parse_period("3/1/2018", dayfirst=False)[0]
+    ('2018-01', '2018-03')
     """
     text = re.sub(r"\s+", " ", str(value).strip().lower())
     if _financial_year(text):
@@ -145,6 +161,7 @@ def parse_period(value) -> tuple[str | None, str | None]:
     for pattern, order in _FORMATS:
         hit = pattern.match(text)
         if hit:
+            order = "mdy" if order == "dmy" and not dayfirst else order
             month = _month(dict(zip(order, hit.groups())))
             return (month, None) if month else (None, "not a possible date")
     serial = _serial(text)
@@ -156,38 +173,107 @@ def parse_period(value) -> tuple[str | None, str | None]:
     return None, "not a month gangmap can read; write it as YYYY-MM (e.g. 2018-03)"
 
 
-def _us_order(text: str) -> bool:
-    """``03/15/2018``: month first, because the second number cannot be a month."""
-    hit = _FORMATS[4][0].match(text)
-    return hit is not None and int(hit.group(1)) <= 12 < int(hit.group(2)) <= 31
+def _pairs(s: pd.Series, rows: pd.Series) -> list[tuple[int, str, int, int]]:
+    """``(row, value, first, second)`` of every a/b/yyyy value of the column (first row of each value)."""
+    out = []
+    for v in s.dropna().unique():
+        hit = _FORMATS[4][0].match(re.sub(r"\s+", " ", str(v).lower()))
+        if hit is not None:
+            i = int((s == v).fillna(False).to_numpy().argmax())
+            out.append((int(rows.iloc[i]), str(v), int(hit.group(1)), int(hit.group(2))))
+    return sorted(out)
 
 
-def parse_periods(values: pd.Series, column: str, rows: pd.Series, bad: list, source: str) -> pd.Series:
-    """Months (``YYYY-MM``) of a column; blank stays missing, refused values go to ``bad`` with their row.
+def _month_starts(pairs) -> bool:
+    """Whether ambiguous a/b/yyyy values look like US month starts: the second number never changes, the first does.
+
+    ``3/1/2018``, ``4/1/2018``, ``12/1/2018`` read day first are three days of
+    January; read month first they are the first of March, April and December,
+    which is how a US spreadsheet writes "the month". A day-first column of
+    several months changes its second number; one of a single month has days
+    above 12 as soon as it covers two weeks.
+    """
+    firsts, seconds = {a for _, _, a, _ in pairs}, {b for _, _, _, b in pairs}
+    return len(seconds) == 1 and len(firsts) > 1
+
+
+def date_order(s: pd.Series, rows: pd.Series, column: str, source: str, kind: str,
+               dayfirst: bool | None) -> tuple[bool, str | None]:
+    """Day first or month first for the a/b/yyyy dates of a column, decided over the whole column.
+
+    A value whose first number is above 12 (``15/03/2018``) shows day first; one
+    whose second number is above 12 (``03/15/2018``) shows month first. With
+    no such value the UK order (day first) is used and a note says so, unless
+    the values look like US month starts (:func:`_month_starts`). ``dayfirst``
+    given by the user decides. Returns ``(dayfirst, note)``.
 
     Raises
     ------
     InputError
-        The column holds month/day/year dates, or no value in it is a month.
+        Values show both orders, or the column looks like US month starts.
+    """
+    pairs = _pairs(s, rows)
+    if dayfirst is not None or not pairs:
+        return (True if dayfirst is None else dayfirst), None
+    day = next((p for p in pairs if p[2] > 12), None)
+    month = next((p for p in pairs if p[3] > 12), None)
+    how = (f"pass {pass_hint(kind, 'dayfirst', True)} or {pass_hint(kind, 'dayfirst', False)}, or write the months "
+           "as YYYY-MM (2018-03)")
+    if day and month:
+        raise InputError(f"{source}: column {column!r} mixes date orders: row {day[0]}: {day[1]!r} is day/month/year "
+                         f"but row {month[0]}: {month[1]!r} is month/day/year. Fix the column (one order) and try "
+                         "again, or write the months as YYYY-MM.")
+    if month:
+        return False, (f"column {column!r}: dates read month first (month/day/year), as row {month[0]}: "
+                       f"{month[1]!r} shows")
+    if day:
+        return True, None
+    if _month_starts(pairs):
+        shown = ", ".join(f"row {r}: {v!r}" for r, v, _, _ in pairs[:4])
+        raise InputError(f"{source}: column {column!r} holds dates whose second number never changes while the first "
+                         f"does ({shown}): month/day/year (US) dates of the first of each month, or days of one "
+                         f"month? No value shows which. Say which: {how}.")
+    return True, (f"column {column!r}: dates such as {pairs[0][1]!r} read day first (day/month/year, the UK "
+                  f"order), as no value shows the order; if they are month first, {how}")
+
+
+def parse_periods(values: pd.Series, column: str, rows: pd.Series, bad: list, source: str, *,
+                  kind: str = "reports", dayfirst: bool | None = None, notes: list | None = None) -> pd.Series:
+    """Months (``YYYY-MM``) of a column; blank stays missing, refused values go to ``bad`` with their row.
+
+    The order of a/b/yyyy dates is decided over the whole column
+    (:func:`date_order`). A blank month is kept (the row still counts in
+    totals) but belongs to no month, so a note in ``notes`` names how many
+    rows and the first of them: a period filter or a time series leaves them
+    out, and says so.
+
+    Raises
+    ------
+    InputError
+        The column mixes date orders or looks like US month starts, or no
+        value in it is a month.
     """
     s = values.astype("string").str.strip()
     s = s.mask(s == "", pd.NA)
-    parsed = {v: parse_period(v) for v in s.dropna().unique()}
-    us = [v for v in parsed if _us_order(re.sub(r"\s+", " ", str(v).lower()))]
-    if us:
-        i = int((s == us[0]).fillna(False).to_numpy().argmax())
-        raise InputError(f"{source}: row {int(rows.iloc[i])}: {column} is {us[0]!r}, a month/day/year (US) date, so "
-                         f"no date of this column can be read safely. Write the months as YYYY-MM, or dates "
-                         "day/month/year, and try again.")
+    first, note = date_order(s, rows, column, source, kind, dayfirst)
+    parsed = {v: parse_period(v, dayfirst=first) for v in s.dropna().unique()}
     if parsed and not any(m for m, _ in parsed.values()):
         i = int(s.notna().to_numpy().argmax())
         raise InputError(f"{source}: row {int(rows.iloc[i])}: {column} is {s.iloc[i]!r}: "
                          f"{parsed[s.iloc[i]][1]}. No value of {column!r} is a month; fix the column, or pass "
-                         "period= another column.")
+                         f"{pass_hint(kind, 'period', 'COLUMN')} to read the months from another column.")
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     table = np.array([*(parsed[u][0] for u in uniques), None], dtype=object)
     months = pd.Series(table[codes], index=s.index, dtype="string")
     refused = s.notna() & months.isna()
     for r, v in zip(rows[refused.to_numpy()], s[refused.to_numpy()]):
         bad.append((int(r), f"{column} is {v!r}: {parsed[v][1]}"))
+    if notes is not None:
+        notes.extend([note] if note else [])
+        blank = rows[s.isna().to_numpy()]
+        if len(blank):
+            shown = ", ".join(map(str, blank.head(5))) + (" ..." if len(blank) > 5 else "")
+            notes.append(f"{len(blank):,} row(s) with a blank {column} (rows {shown}): counted in totals but in no "
+                         "month, so a period filter or a time series leaves them out; fill in their month to "
+                         "count them there")
     return months

@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .periods import parse_period
-from .readers import POLICE_REQUIRED, Intake, read_reports, rejections
+from .readers import POLICE_REQUIRED, Intake, combine_intakes, read_reports, reason_in_file
 from .tables import Table, load_table, load_table_text
 
 __all__ = ["POLICE_COLUMNS", "read_police", "read_police_csv", "parse_street_name", "force_slug",
@@ -129,11 +129,12 @@ def month_range(first: str, last: str) -> list[str]:
     return [str(p) for p in pd.period_range(a, b, freq="M")]
 
 
-def read_police_csv(path_or_df, *, sheet=None) -> Intake:
+def read_police_csv(path_or_df, *, sheet=None, by=None) -> Intake:
     """Read one data.police.uk street-level CSV exactly as published.
 
     ``Crime type`` becomes ``category`` and ``Month`` becomes ``period``; rows
-    without coordinates are rejected with a reason.
+    without coordinates are rejected with a reason (with ``by="lsoa"``, rows
+    without an LSOA code instead: see :func:`read_police`).
 
     Raises
     ------
@@ -146,7 +147,7 @@ def read_police_csv(path_or_df, *, sheet=None) -> Intake:
         raise InputError(f"{table.source}: not a data.police.uk street-level CSV; missing column(s) "
                          f"{missing}. Download 'street' files from data.police.uk, or use "
                          "read_reports for other shapes.")
-    return read_reports(table)
+    return read_reports(table, by=by)
 
 
 def _months(months) -> list[str]:
@@ -182,6 +183,9 @@ def _collect(path) -> tuple[list[StreetFile], str]:
         return [m for f in files for m in _collect(f)[0]], text
     if zipfile.is_zipfile(p):
         return _zip_members(p), text
+    if p.suffix.lower() == ".zip":
+        raise InputError(f"{text}: a damaged or incomplete zip archive (cut short while downloading or copying?). "
+                         "Download or copy it again.")
     parsed = parse_street_name(p.name) or ("", "")
     return [StreetFile(text, parsed[0], parsed[1], p)], text
 
@@ -239,7 +243,7 @@ def _duplicates(members: list[StreetFile]) -> tuple[StreetFile, StreetFile] | No
 
 
 def read_police(path, *, force=None, months=None, month_from: str | None = None,
-                month_to: str | None = None) -> Intake:
+                month_to: str | None = None, by: str | None = None) -> Intake:
     """Read data.police.uk street-level crimes from a CSV, a folder, a glob or the archive zip.
 
     Parameters
@@ -257,6 +261,11 @@ def read_police(path, *, force=None, months=None, month_from: str | None = None,
     month_from, month_to : str, optional
         A range of months to keep, both included; months of the range that
         have no file are listed in ``Intake.missing_periods`` and the notes.
+    by : {"lsoa"}, optional
+        ``"lsoa"``: the rows will be placed by their LSOA code
+        (``gangmap.join(..., by="lsoa")``), so a crime without coordinates but
+        with its LSOA code is kept (``x``/``y`` missing), and one without an
+        LSOA code is rejected; ``key`` is then ``"lsoa_code"``.
 
     Returns
     -------
@@ -271,7 +280,7 @@ def read_police(path, *, force=None, months=None, month_from: str | None = None,
         twice, or a file that is not a street-level CSV.
     """
     files = street_files(path, force=force, months=months, month_from=month_from, month_to=month_to)
-    parts = [read_street_file(m) for m in files.files]
+    parts = [read_street_file(m, by=by) for m in files.files]
     intake = _combine(parts, files.source)
     intake.notes = files.notes(intake.notes)
     intake.missing_periods = files.missing_periods
@@ -328,7 +337,7 @@ def _bounds(members: list[StreetFile]) -> tuple[str, str] | None:
     return (months[0], months[-1]) if months else None
 
 
-def read_street_file(m: StreetFile) -> tuple[StreetFile, Intake]:
+def read_street_file(m: StreetFile, *, by: str | None = None) -> tuple[StreetFile, Intake]:
     """One street file read whole (the reference reader: every check of :mod:`gangmap.io.tables`)."""
     table = load_table_text(m.read(), m.label, what="police.uk street CSV")
     missing = [c for c in POLICE_REQUIRED if c not in table.frame.columns]
@@ -339,33 +348,9 @@ def read_street_file(m: StreetFile) -> tuple[StreetFile, Intake]:
     if m.month and other:
         raise InputError(f"{m.label}: the file is named for {m.month} but holds Month {other[0]!r}; it was edited "
                          "or renamed. Download it again.")
-    return m, read_reports(Table(table.frame, m.label, table.notes))
-
-
-def reason_in_file(label: str, row: int, why: str, several: bool) -> str:
-    """A rejected row's reason: prefixed with its file and row there when rows of several files are numbered on."""
-    return f"{label} row {row}: {why}" if several else why
+    return m, read_reports(Table(table.frame, m.label, table.notes), by=by)
 
 
 def _combine(parts: list[tuple[StreetFile, Intake]], source: str) -> Intake:
     """One Intake from several: rows numbered on across files; reasons name the file and its row."""
-    data: list[pd.DataFrame] = []
-    rejected: list[pd.DataFrame] = []
-    notes: list[str] = []
-    offset = 0
-    several = len(parts) > 1
-    for m, it in parts:
-        d = it.data.copy()
-        d["row"] = d["row"] + offset
-        data.append(d)
-        if len(it.rejected):
-            rejected.append(pd.DataFrame({"row": it.rejected["row"] + offset,
-                                          "reason": [reason_in_file(m.label, r, why, several) for r, why in
-                                                     zip(it.rejected["row"], it.rejected["reason"])]}))
-        notes.extend(f"{m.label}: {n}" for n in it.notes)
-        offset += it.rows_read
-    frame = pd.concat(data, ignore_index=True) if len(data) > 1 else data[0]
-    rej = rejections() if not rejected else pd.concat(rejected, ignore_index=True).astype({"row": "int64"})
-    label = parts[0][0].label if len(parts) == 1 else source
-    return Intake(kind="reports", key="point", source=label, rows_read=offset, data=frame, rejected=rej,
-                  notes=tuple(notes))
+    return combine_intakes([(m.label, it) for m, it in parts], source)

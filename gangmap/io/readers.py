@@ -34,13 +34,22 @@ import pandas as pd
 
 from ..errors import InputError, where
 from ..geography import GSS_RE, MAP_CRS, WARD, WORK_CRS, Geography, get_geography
-from .columns import code_column, columns_text, find_column, name_column, norm_column, parent_columns
+from .columns import (
+    code_column,
+    columns_text,
+    find_column,
+    is_known_column,
+    name_column,
+    norm_column,
+    parent_columns,
+)
+from .options import cli_flag, pass_hint
 from .periods import parse_periods
 from .tables import Table, load_table
 from .values import key_values, parse_counts, parse_numbers, text_values
 
 __all__ = ["Intake", "read_reports", "read_referrals", "read_population", "read_schools", "as_intake",
-           "rejections", "POLICE_REQUIRED", "GIAS_COLUMNS"]
+           "rejections", "combine_intakes", "reason_in_file", "count_note", "POLICE_REQUIRED", "GIAS_COLUMNS"]
 
 #: Columns that mark a data.police.uk street-level CSV.
 POLICE_REQUIRED = ("Month", "Longitude", "Latitude", "Crime type")
@@ -172,20 +181,65 @@ def _finish(kind, key, table: Table, out: pd.DataFrame, keep, bad, geo: Geograph
                   rejected=rejections(reasons), geography=geo, notes=(*table.notes, *notes))
 
 
-def _with_common(df, out, source, category, period, bad, count=None, *, default_count=1, periods=True):
-    """Fill ``out`` with row, count, category and period columns from ``df``; return their names."""
+def _with_common(df, out, source, category, period, bad, count=None, *, kind="reports", periods=True,
+                 dayfirst=None, notes=None):
+    """Fill ``out`` with row, count, category and period columns from ``df``.
+
+    Returns the names filled and the count column read (None when each row
+    counts one: ``count=False``, or no count column found; see
+    :func:`count_note`).
+    """
     out["row"] = np.arange(1, len(df) + 1, dtype="int64")
     for r in out["row"][df.isna().all(axis=1).to_numpy()]:
         bad.append((int(r), "blank line"))
-    ccol = find_column(df.columns, "count", count, source)
-    out["count"] = parse_counts(df[ccol], ccol, out["row"], bad, source) if ccol is not None else default_count
+    ccol = None if count is False else find_column(df.columns, "count", count, source)
+    out["count"] = parse_counts(df[ccol], ccol, out["row"], bad, source) if ccol is not None else 1
     cat = find_column(df.columns, "category", category, source) if periods or category else None
     if cat is not None:
         out["category"] = text_values(df[cat])
     per = find_column(df.columns, "period", period, source) if periods or period else None
     if per is not None:
-        out["period"] = parse_periods(df[per], per, out["row"], bad, source)
-    return [c for c in ("row", "count", "category", "period") if c in out]
+        out["period"] = parse_periods(df[per], per, out["row"], bad, source, kind=kind, dayfirst=dayfirst,
+                                      notes=notes)
+    return [c for c in ("row", "count", "category", "period") if c in out], ccol
+
+
+def _numeric(values: pd.Series) -> bool:
+    """Whether every non-blank value is a number (thousands commas allowed) and some value is there."""
+    s = values.dropna().astype("string").str.strip()
+    s = s[s != ""]
+    return bool(len(s)) and bool(pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce").notna().all())
+
+
+def count_note(df: pd.DataFrame, ccol, count, given, source: str, kind: str) -> tuple[str, ...]:
+    """Check that rows without a count column are records; the note saying so.
+
+    A file of counts whose count column has a name gangmap does not know
+    (``Cases``, ``Total`` are known; ``Q1``, ``Crimes 2018`` are not) would
+    otherwise count each row as one, silently. So when no count column was
+    found and another column (not a code, name, month, category, coordinate
+    or other known column, nor one named in ``given``) holds only numbers,
+    the reader stops and names those columns: give the count column
+    (``count=``), or say each row is one record (``count=False``). When no
+    such column is there, the rows are records and a note says each counts
+    as one.
+
+    Raises
+    ------
+    InputError
+        No count column, and some other column holds numbers.
+    """
+    if ccol is not None or count is False:
+        return ()
+    others = [c for c in df.columns if c not in given and not is_known_column(c)]
+    numeric = [str(c) for c in others if _numeric(df[c])]
+    what = kind.rstrip("s")
+    if numeric:
+        raise InputError(f"{where(source)}no count column found, but column(s) {', '.join(map(repr, numeric))} "
+                         f"hold numbers. If one is the number of {kind} in each row, pass "
+                         f"{pass_hint(kind, 'count', numeric[0])}; if each row is one {what}, pass "
+                         f"{pass_hint(kind, 'count', False)}.")
+    return (f"no count column: each row counts as one {what}",)
 
 
 def add_points(df, out, source, bad, *, lat=None, lon=None, easting=None, northing=None) -> bool:
@@ -230,14 +284,48 @@ def _shown(value) -> str:
 
 
 # ---------------------------------------------------------------------------- readers
-def _area_key(df, out, bad, source, geo: Geography, code, name) -> tuple[str, list[str]] | None:
-    """Place rows by the geography's code or name column: ``(key, extra columns)``, or None."""
+def _blank_codes(df, cc: str, nc, source, geo: Geography, kind: str, by, notes: list) -> None:
+    """A code column blank in every row: place by name (with a note) when there is a name column, else raise.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the column, its rows and the fix (``by="code"``
+        asked, or no name column to fall back on).
+    """
+    if nc is not None and by != "code":
+        notes.append(f"column {cc!r} is blank in every row, so the {kind} are placed by {geo.label} name "
+                     f"(column {nc!r})")
+        return
+    n = len(df)
+    rows = f"rows 1-{n}" if n > 1 else "row 1"
+    other = f"place them by name (by='name', command line --by name; column {nc!r})" if nc is not None else \
+        "give their coordinates or names"
+    raise InputError(f"{source}: column {cc!r} holds the {geo.label} codes but is blank in every row ({rows}), so "
+                     f"the {kind} cannot be placed by code. Fill in the codes, name the column that holds them "
+                     f"({pass_hint(kind, 'code', 'COLUMN')}), or {other}.")
+
+
+def _area_key(df, out, bad, source, geo: Geography, code, name, *, kind: str = "reports", by=None,
+              notes: list | None = None) -> tuple[str, list[str]] | None:
+    """Place rows by the geography's code or name column: ``(key, extra columns)``, or None.
+
+    ``by="code"`` or ``"name"`` says which (see :func:`_blank_codes` for a
+    code column with no code at all).
+    """
     cols = df.columns
-    cc = code_column(cols, geo, code, source)
+    cc = code_column(cols, geo, code, source) if by != "name" else None
     if cc is not None and code is None and geo.gss and not _looks_like_codes(df[cc]):
         # e.g. a column called "Ward" that holds names: match by name instead.
         name = name or (cc if name_column(cols, geo, None, source) is None else None)
         cc = None
+    if cc is not None and not df[cc].astype("string").str.strip().replace("", pd.NA).notna().any():
+        _blank_codes(df, cc, name_column(cols, geo, name, source), source, geo, kind, by,
+                     notes if notes is not None else [])
+        cc = None
+    if cc is None and by == "code":
+        raise InputError(f"{where(source)}cannot place the {kind} by {geo.label} code: no code column with codes "
+                         f"found. Columns are: {columns_text(cols)}. Name it ({pass_hint(kind, 'code', 'COLUMN')}).")
     if cc is not None:
         out[geo.code] = key_values(df[cc], cc, out["row"], bad, upper=geo.gss)
         return geo.code, [geo.code]
@@ -254,9 +342,42 @@ def _area_key(df, out, bad, source, geo: Geography, code, name) -> tuple[str, li
     return geo.name, extra
 
 
+def _by_lsoa_code(df, out, bad, source, kind: str, points: dict) -> tuple[str, list[str]]:
+    """Place rows by their LSOA code only (``by="lsoa"``): coordinates are kept where usable, never required."""
+    lc = code_column(df.columns, get_geography("lsoa"))
+    if lc is None:
+        raise InputError(f"{where(source)}cannot place the {kind} by LSOA: no LSOA code column found. Columns are: "
+                         f"{columns_text(df.columns)}.")
+    out["lsoa_code"] = key_values(df[lc], lc, out["row"], bad, upper=True)
+    ignored: list = []  # a row without coordinates is still placed by its LSOA code
+    return "lsoa_code", (["x", "y"] if add_points(df, out, source, ignored, **points) else []) + ["lsoa_code"]
+
+
+def _placed(df, out, bad, source, geo: Geography, kind: str, police: bool, code, name, points: dict, *,
+            by=None, notes: list | None = None):
+    """How rows find their area: ``(key, columns added)``; raises when no column can place them."""
+    found = None if police else _area_key(df, out, bad, source, geo, code, name, kind=kind, by=by, notes=notes)
+    if found is not None:
+        return found
+    if add_points(df, out, source, bad, **points):
+        lsoa = code_column(df.columns, get_geography("lsoa"))
+        if lsoa is not None:
+            out["lsoa_code"] = text_values(df[lsoa]).str.upper()
+        return "point", ["x", "y"] + (["lsoa_code"] if lsoa else [])
+    lc = code_column(df.columns, get_geography("lsoa")) if geo.level != "lsoa" else None
+    if lc is not None:
+        out["lsoa_code"] = key_values(df[lc], lc, out["row"], bad, upper=True)
+        return "lsoa_code", ["lsoa_code"]
+    column = f"{geo.label[:1].upper()}{geo.label[1:]} code"
+    flag = cli_flag(kind, "code", column)
+    hint = f"{'ward_code' if geo.level == 'ward' else 'code'}={column!r}" + (f" (command line: {flag})" if flag else "")
+    raise _missing(source, kind, f"{geo.label} code, {geo.label} name, latitude/longitude, easting/northing"
+                   + (" or LSOA code" if geo.level != "lsoa" else ""), df.columns, hint)
+
+
 def read_reports(path_or_df, *, geography=None, code=None, name=None, ward_code=None, ward_name=None,
                  lat=None, lon=None, easting=None, northing=None, count=None, category=None, period=None,
-                 kind="reports", sheet=None) -> Intake:
+                 kind="reports", sheet=None, by=None, dayfirst=None) -> Intake:
     """Read report counts or record-level reports.
 
     The shape is detected from the columns, in this order: a data.police.uk
@@ -275,10 +396,25 @@ def read_reports(path_or_df, *, geography=None, code=None, name=None, ward_code=
         ``"lsoa"``, ``"msoa"``, ``"oa"``, ``"neighbourhood"``, or a custom one.
     code, name : str, optional
         The code or name column (``ward_code=``/``ward_name=`` are the same for wards).
-    lat, lon, easting, northing, count, category, period : str, optional
+    count : str or False, optional
+        The count column. Detected by name (``count``, ``reports``, ``Total``,
+        ``Incidents``, ``Count of Crime ID`` ...); without one each row counts
+        as one, which is said in the notes, and a file with another column of
+        numbers is refused until you say which it is: ``count="COLUMN"``, or
+        ``count=False`` for rows that are records (see :func:`count_note`).
+    lat, lon, easting, northing, category, period : str, optional
         Column names, when they are not detected.
     sheet : str or int, optional
         The worksheet of a workbook with several sheets.
+    dayfirst : bool, optional
+        Whether dates like ``01/03/2018`` are day first; by default decided
+        over the whole column (see :mod:`gangmap.io.periods`).
+    by : {"lsoa", "code", "name"}, optional
+        ``"lsoa"``: the rows will be placed by their LSOA code (``gangmap.join(...,
+        by="lsoa")``), so a row needs only its LSOA code; coordinates are kept
+        where usable and a row without them is not rejected. ``"code"`` or
+        ``"name"``: by the area code or name column. Without it, a code column
+        blank in every row gives way to the name column (with a note).
 
     Returns
     -------
@@ -288,8 +424,9 @@ def read_reports(path_or_df, *, geography=None, code=None, name=None, ward_code=
     ------
     InputError
         The file is missing, empty, not a CSV, has a decimal comma, month/day
-        dates, or no column to place the reports by. Bad values in single rows
-        are not errors: those rows are listed in ``Intake.rejected``.
+        dates, numbers but no count column, or no column to place the reports
+        by. Bad values in single rows are not errors: those rows are listed
+        in ``Intake.rejected``.
 
     Examples
     --------
@@ -307,23 +444,18 @@ def read_reports(path_or_df, *, geography=None, code=None, name=None, ward_code=
     bad: list = []
     out = pd.DataFrame(index=df.index)
     if police:  # data.police.uk: each row is one crime; Crime ID, Location, Context are never kept
-        category, period, count = category or "Crime type", period or "Month", None
-    common = _with_common(df, out, source, category, period, bad, count, periods=kind != "population")
-    found = None if police else _area_key(df, out, bad, source, geo, code, name)
-    if found is not None:
-        return _finish(kind, found[0], table, out, common + found[1], bad, geo)
-    if add_points(df, out, source, bad, lat=lat, lon=lon, easting=easting, northing=northing):
-        lsoa = code_column(df.columns, get_geography("lsoa"))
-        if lsoa is not None:
-            out["lsoa_code"] = text_values(df[lsoa]).str.upper()
-        return _finish(kind, "point", table, out, common + ["x", "y"] + (["lsoa_code"] if lsoa else []), bad, geo)
-    lc = code_column(df.columns, get_geography("lsoa")) if geo.level != "lsoa" else None
-    if lc is not None:
-        out["lsoa_code"] = key_values(df[lc], lc, out["row"], bad, upper=True)
-        return _finish(kind, "lsoa_code", table, out, common + ["lsoa_code"], bad, geo)
-    hint = "ward_code='Ward Code'" if geo.level == "ward" else f"code='{geo.label} code'"
-    raise _missing(source, kind, f"{geo.label} code, {geo.label} name, latitude/longitude, easting/northing"
-                   + (" or LSOA code" if geo.level != "lsoa" else ""), df.columns, hint)
+        category, period, count = category or "Crime type", period or "Month", False
+    notes: list[str] = []
+    common, ccol = _with_common(df, out, source, category, period, bad, count, kind=kind,
+                                periods=kind != "population", dayfirst=dayfirst, notes=notes)
+    points = {"lat": lat, "lon": lon, "easting": easting, "northing": northing}
+    if by == "lsoa" and geo.level != "lsoa":
+        key, extra = _by_lsoa_code(df, out, bad, source, kind, points)
+    else:
+        key, extra = _placed(df, out, bad, source, geo, kind, police, code, name, points, by=by, notes=notes)
+    given = {c for c in (code, name, category, period, *points.values()) if c is not None}
+    notes += count_note(df, ccol, count, given, source, kind)
+    return _finish(kind, key, table, out, common + extra, bad, geo, tuple(notes))
 
 
 def read_schools(path_or_df, *, urn=None, name=None, easting=None, northing=None, ward_code=None,
@@ -374,7 +506,7 @@ def read_schools(path_or_df, *, urn=None, name=None, easting=None, northing=None
 
 
 def read_referrals(path_or_df, *, urn=None, geography=None, code=None, name=None, ward_code=None, ward_name=None,
-                   count=None, category=None, period=None, sheet=None) -> Intake:
+                   count=None, category=None, period=None, sheet=None, dayfirst=None) -> Intake:
     """Read school referrals: per school (``URN``) or by the pupil's home area.
 
     Per-school referrals are placed through a schools file given to
@@ -392,12 +524,17 @@ def read_referrals(path_or_df, *, urn=None, geography=None, code=None, name=None
     ucol = find_column(df.columns, "urn", urn, source)
     if ucol is None or any(v is not None for v in (code, name, ward_code, ward_name)):
         return read_reports(table, geography=geography, code=code, name=name, ward_code=ward_code,
-                            ward_name=ward_name, count=count, category=category, period=period, kind="referrals")
+                            ward_name=ward_name, count=count, category=category, period=period, kind="referrals",
+                            dayfirst=dayfirst)
     bad: list = []
     out = pd.DataFrame(index=df.index)
-    common = _with_common(df, out, source, category, period, bad, count=count)
+    notes: list[str] = []
+    common, ccol = _with_common(df, out, source, category, period, bad, count=count, kind="referrals",
+                                dayfirst=dayfirst, notes=notes)
     out["urn"] = key_values(df[ucol], ucol, out["row"], bad)
-    return _finish("referrals", "urn", table, out, common + ["urn"], bad, get_geography(geography or "ward"))
+    notes += count_note(df, ccol, count, {c for c in (ucol, category, period) if c}, source, "referrals")
+    return _finish("referrals", "urn", table, out, common + ["urn"], bad, get_geography(geography or "ward"),
+                   tuple(notes))
 
 
 def read_population(path_or_df, *, geography=None, code=None, name=None, ward_code=None, ward_name=None,
@@ -428,10 +565,63 @@ def read_population(path_or_df, *, geography=None, code=None, name=None, ward_co
                         ward_name=ward_name, count=pcol, kind="population")
 
 
+def reason_in_file(label: str, row: int, why: str, several: bool) -> str:
+    """A rejected row's reason: prefixed with its file and row there when rows of several files are numbered on."""
+    return f"{label} row {row}: {why}" if several else why
+
+
+def combine_intakes(parts: list[tuple[str, Intake]], source: str) -> Intake:
+    """One Intake from several ``(label, intake)`` read from different files.
+
+    Rows are numbered on across the files in the order given, so every row
+    read is accounted for once; a rejected row's reason names its file and
+    its row there (when there are several files), and notes are prefixed by
+    their file. The parts must place their rows the same way (same ``key``
+    and geography).
+
+    Raises
+    ------
+    InputError
+        The parts are placed differently (e.g. one by code, one by point).
+    """
+    first = parts[0][1]
+    for label, it in parts[1:]:
+        if (it.key, it.kind, it.geography) != (first.key, first.kind, first.geography):
+            raise InputError(f"{label}: its {it.kind} are placed by {it.key}, those of {parts[0][0]} by {first.key}; "
+                             "files read together must have the same columns to place their rows. Read them "
+                             "separately, or give them the same area columns.")
+    data: list[pd.DataFrame] = []
+    rejected: list[pd.DataFrame] = []
+    notes: list[str] = []
+    offset = 0
+    several = len(parts) > 1
+    for label, it in parts:
+        data.append(it.data.assign(row=it.data["row"] + offset))
+        if len(it.rejected):
+            rejected.append(pd.DataFrame({"row": it.rejected["row"] + offset,
+                                          "reason": [reason_in_file(label, r, why, several)
+                                                     for r, why in zip(it.rejected["row"], it.rejected["reason"])]}))
+        notes.extend(f"{label}: {n}" for n in it.notes)
+        offset += it.rows_read
+    frame = pd.concat(data, ignore_index=True) if len(data) > 1 else data[0]
+    rej = rejections() if not rejected else pd.concat(rejected, ignore_index=True).astype({"row": "int64"})
+    missing = tuple(sorted({m for _, it in parts for m in it.missing_periods}))
+    return Intake(kind=first.kind, key=first.key, source=parts[0][0] if not several else source, rows_read=offset,
+                  data=frame, rejected=rej, geography=first.geography, notes=tuple(notes), missing_periods=missing)
+
+
 def as_intake(obj, kind: str, **kwargs) -> Intake:
-    """``obj`` as an :class:`Intake`, read with the reader of ``kind`` unless it already is one."""
+    """``obj`` as an :class:`Intake`, read with the reader of ``kind`` unless it already is one.
+
+    A list of files is read file by file and combined
+    (:func:`gangmap.io.sources.read_inputs`).
+    """
     if isinstance(obj, Intake):
         return obj
+    if isinstance(obj, (list, tuple)):
+        from .sources import read_inputs
+
+        return read_inputs(obj, kind, **kwargs)
     readers: dict[str, Callable[..., Intake]] = {"reports": read_reports, "referrals": read_referrals,
                                                  "population": read_population, "schools": read_schools}
     if kind not in readers:

@@ -161,8 +161,8 @@ def _month_of(month: str):
 
 def is_police_source(obj) -> bool:
     """Whether ``obj`` names data.police.uk street files to stream: a list, folder, glob, zip or street CSV."""
-    if isinstance(obj, (list, tuple)):
-        return bool(obj) and all(isinstance(o, (str, Path)) for o in obj)
+    if isinstance(obj, (list, tuple)):  # police.uk only if every item is (a list may mix count files in)
+        return bool(obj) and all(isinstance(o, (str, Path)) and is_police_source(o) for o in obj)
     if not isinstance(obj, (str, Path)):
         return False
     text = str(obj)
@@ -190,6 +190,7 @@ class PoliceStream:
 
     selection: StreetFiles
     chunksize: int = CHUNK_ROWS
+    by: str | None = None
 
     @property
     def files(self) -> list[StreetFile]:
@@ -222,7 +223,7 @@ class PoliceStream:
         except (pd.errors.ParserError, ValueError, UnicodeDecodeError):
             pass
         yield RESTART
-        _, intake = read_street_file(member)
+        _, intake = read_street_file(member, by=self.by)
         yield from _slices(intake, member, several, self.chunksize)
 
     def _plain(self, member: StreetFile, several: bool) -> Iterator[Intake]:
@@ -239,17 +240,23 @@ class PoliceStream:
             done = 0
             with reader:
                 for frame in reader:
-                    yield _plain_chunk(frame, values, done, member, several)
+                    yield _plain_chunk(frame, values, done, member, several, self.by)
                     done += len(frame)
             if done == 0 or checked.finish() != done:
                 raise _NotPlain("rows")
 
 
-def _plain_chunk(frame: pd.DataFrame, values: dict, done: int, member: StreetFile, several: bool) -> Intake:
-    """One chunk of a plain file as the reference reader gives it (checks that need it raise :class:`_NotPlain`)."""
+def _plain_chunk(frame: pd.DataFrame, values: dict, done: int, member: StreetFile, several: bool,
+                 by: str | None = None) -> Intake:
+    """One chunk of a plain file as the reference reader gives it (checks that need it raise :class:`_NotPlain`).
+
+    With ``by="lsoa"`` a row needs its LSOA code, not its point (a chunk with
+    a row without one is read by the reference reader, which words the
+    rejection).
+    """
     n = len(frame)
-    if frame[_USE].isna().all(axis=1).any():
-        raise _NotPlain("blank row")
+    if frame[_USE].isna().all(axis=1).any() or frame["Month"].isna().any():
+        raise _NotPlain("blank row or month")  # rejected rows: the reference reader words them
     lon, lat = frame["Longitude"].to_numpy(), frame["Latitude"].to_numpy()
     ok = (lon >= -180) & (lon <= 180) & (lat >= -90) & (lat <= 90)
     blank = np.isnan(lon) & np.isnan(lat)
@@ -258,6 +265,8 @@ def _plain_chunk(frame: pd.DataFrame, values: dict, done: int, member: StreetFil
     period = values["Month"].map(frame["Month"])
     category = values["Crime type"].map(frame["Crime type"])
     lsoa = values["LSOA code"].map(frame["LSOA code"])
+    if by == "lsoa":
+        return _lsoa_chunk(lon, lat, ok, period, category, lsoa, member)
     rows = np.arange(1, n + 1, dtype="int64")
     bad = np.flatnonzero(~ok)
     why = "no usable coordinates (Longitude='', Latitude='')"
@@ -268,6 +277,18 @@ def _plain_chunk(frame: pd.DataFrame, values: dict, done: int, member: StreetFil
                          "category": category[keep], "period": period[keep], "x": east, "y": north,
                          "lsoa_code": lsoa[keep]})
     return Intake(kind="reports", key="point", source=member.label, rows_read=n, data=data, rejected=rejected)
+
+
+def _lsoa_chunk(lon, lat, ok, period, category, lsoa, member: StreetFile) -> Intake:
+    """A plain chunk kept whole for placing by LSOA code: points where usable, missing elsewhere."""
+    n = len(lon)
+    if pd.isna(np.asarray(lsoa, dtype=object)).any():
+        raise _NotPlain("a blank LSOA code")
+    east, north = np.full(n, np.nan), np.full(n, np.nan)
+    east[ok], north[ok] = to_work_crs().transform(lon[ok], lat[ok])
+    data = pd.DataFrame({"row": np.arange(1, n + 1, dtype="int64"), "count": np.ones(n, dtype="int64"),
+                         "category": category, "period": period, "x": east, "y": north, "lsoa_code": lsoa})
+    return Intake(kind="reports", key="lsoa_code", source=member.label, rows_read=n, data=data)
 
 
 def _slices(intake: Intake, member: StreetFile, several: bool, size: int) -> Iterator[Intake]:
@@ -281,16 +302,16 @@ def _slices(intake: Intake, member: StreetFile, several: bool, size: int) -> Ite
         stop = min(start + size, total)
         d = intake.data[(intake.data["row"] > start) & (intake.data["row"] <= stop)]
         r = rej[(rej["row"] > start) & (rej["row"] <= stop)]
-        yield Intake(kind="reports", key="point", source=member.label, rows_read=stop - start,
+        yield Intake(kind="reports", key=intake.key, source=member.label, rows_read=stop - start,
                      data=d.assign(row=d["row"] - start).reset_index(drop=True),
                      rejected=r.assign(row=r["row"] - start).reset_index(drop=True), notes=notes if not start else ())
 
 
 def open_police(path, *, chunksize: int | None = None, force=None, months=None, month_from: str | None = None,
-                month_to: str | None = None) -> PoliceStream:
-    """The street files at ``path`` (as for :func:`read_police`), ready to be read in chunks."""
+                month_to: str | None = None, by: str | None = None) -> PoliceStream:
+    """The street files at ``path`` (as for :func:`read_police`, ``by`` too), ready to be read in chunks."""
     selection = street_files(path, force=force, months=months, month_from=month_from, month_to=month_to)
-    return PoliceStream(selection, int(chunksize or CHUNK_ROWS))
+    return PoliceStream(selection, int(chunksize or CHUNK_ROWS), by)
 
 
 def read_police_chunked(path, *, chunksize: int | None = None, **kwargs) -> Intake:
@@ -323,6 +344,7 @@ def read_police_chunked(path, *, chunksize: int | None = None, **kwargs) -> Inta
     rejected = [r for r in rejected if len(r)]
     rej = pd.concat(rejected, ignore_index=True) if rejected else rejections()
     rej = rej.astype({"row": "int64", "reason": "object"})
-    return Intake(kind="reports", key="point", source=stream.source, rows_read=offset, data=frame, rejected=rej,
-                  notes=stream.notes(notes), missing_periods=stream.missing_periods)
+    return Intake(kind="reports", key="lsoa_code" if stream.by == "lsoa" else "point", source=stream.source,
+                  rows_read=offset, data=frame, rejected=rej, notes=stream.notes(notes),
+                  missing_periods=stream.missing_periods)
 

@@ -9,7 +9,10 @@ pandas either hides or reports as something else:
   two or more cells under single-cell title lines) and the lines above it are
   skipped with a note;
 * empty columns at the right (``ward_code,count,,,`` from Excel) are dropped
-  with a note, not taken for shifted values;
+  with a note, not taken for shifted values; but rows with an extra field
+  that the other rows do not have (a trailing comma on some rows, an extra
+  comma that pushes values into an unnamed column) are an error naming
+  their lines, since their values may sit under the wrong columns;
 * a stray double quote swallows the rest of the file into one value; here it is
   a one-line error naming the line;
 * Mac CR-only line ends, UTF-16 "Unicode text" (tab separated), cp1252 lines
@@ -266,8 +269,12 @@ def _columns(header, body, spans, source) -> tuple[list[str], list[int], list[st
     for r, (line, _) in zip(body, spans):
         if len(r) > len(names) and any(c.strip() for c in r[len(names):]):
             raise InputError(f"{source}: line {line} has {len(r)} fields but the header has {len(names)}: a value "
-                             "probably contains an unquoted comma. Put such values in double quotes "
-                             '(e.g. "Rushden, East") and try again.')
+                             "probably contains an unquoted comma, which shifts the values after it. Put such values "
+                             'in double quotes (e.g. "Rushden, East") and try again.')
+    _check_shifted(names, body, spans, source)
+    keep: list[int] = []
+    out: list[str] = []
+    notes: list[str] = []
     keep, out, notes = [], [], []
     empty = [j + 1 for j, (n, u) in enumerate(zip(names, used)) if not n and not u]
     for j, (n, u) in enumerate(zip(names, used)):
@@ -285,6 +292,50 @@ def _columns(header, body, spans, source) -> tuple[list[str], list[int], list[st
     if dups:
         raise InputError(f"{source}: the header repeats column(s) {dups}; give each column its own name.")
     return out, keep, notes
+
+
+def _shifted_lines(names: list[str], body, spans) -> list[int]:
+    """Lines whose values are probably shifted by an extra empty field (see :func:`_check_shifted`)."""
+    n = len(names)
+    exact = any(len(r) == n for r in body)
+    unnamed = [j for j, name in enumerate(names) if not name]
+    partly = [j for j in unnamed if any(j < len(r) and r[j].strip() for r in body)
+              and any(j >= len(r) or not r[j].strip() for r in body)]
+    lines = []
+    for r, (line, _) in zip(body, spans):
+        longer = exact and len(r) > n and any(c.strip() for c in r)
+        into_unnamed = any(j < len(r) and r[j].strip() for j in partly) and any(
+            not r[j].strip() for j in range(min(len(r), n)) if names[j])
+        if longer or into_unnamed:
+            lines.append(line)
+    return lines
+
+
+def _check_shifted(names: list[str], body, spans, source: str) -> None:
+    """Refuse rows shifted by an extra empty field, naming their lines.
+
+    ``E05100002,,Bar,4`` under ``ward_code,name,count`` (an extra comma) puts
+    every value after it one column to the right. When the field pushed out
+    at the end is empty (a trailing comma on some rows only, or an empty
+    column the header does not name), pandas and the first release read the
+    row silently with its values under the wrong columns (a place name as the
+    crime type). Such rows are: rows longer than the header (only empty
+    fields beyond it) in a file where other rows have the header's length,
+    and rows with a value in a column the header does not name, which other
+    rows leave empty, while a named field of theirs is empty. Excel's padding
+    (every row ending in the same empty fields) is not refused.
+
+    Raises
+    ------
+    InputError
+        Naming the first lines and the fix.
+    """
+    lines = _shifted_lines(names, body, spans)
+    if lines:
+        shown = ", ".join(map(str, lines[:8])) + (f" and {len(lines) - 8} more" if len(lines) > 8 else "")
+        raise InputError(f"{source}: line(s) {shown} have an extra field (an extra or trailing comma) that the other "
+                         "lines and the header do not have, so their values may sit under the wrong columns. "
+                         "Remove the extra comma on those lines (or name the column in the header), and try again.")
 
 
 def _check_quotes(body, spans, ncols: int, source: str, text: str, delimiter: str) -> None:

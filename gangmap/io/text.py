@@ -131,8 +131,26 @@ def _utf16_without_bom(raw: bytes) -> str | None:
     return None
 
 
+def _zip_hint(raw: bytes) -> str:
+    """What a file starting like a zip is: a damaged zip, a workbook, or an archive of other files."""
+    import io
+    import zipfile
+
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        return "it starts like a zip archive but is damaged or incomplete (cut short while downloading or copying?): "\
+               "download or copy it again"
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        names = z.namelist()
+    if any(n.startswith("xl/") for n in names):
+        return "it is an Excel workbook: give it an .xlsx name, or save the sheet as CSV"
+    shown = ", ".join(n for n in names[:5] if not n.endswith("/"))
+    return f"it is a zip archive holding {shown or 'no file'}: unzip it and give the file inside"
+
+
 def _binary(raw: bytes, source: str, what: str) -> InputError:
     why = next((hint for magic, hint in _MAGIC if raw.startswith(magic)), None)
+    if raw.startswith(b"PK\x03\x04"):
+        why = _zip_hint(raw)
     return InputError(f"{source}: this is not a CSV text file (it looks binary{'; ' + why if why else ''}). "
                       f"Save the {what} as CSV (UTF-8) and try again.")
 

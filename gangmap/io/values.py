@@ -7,14 +7,23 @@ release read ``"3,5"`` as 35. The rules:
   ``"1e3"``); other values are rejected rows, each with its row number and
   value;
 * thousands separators are read where they cannot be anything else:
-  ``"1,234"`` and ``"12,345,678"`` (groups of exactly three digits after the
-  first comma) and ``"1 234"`` (spaces, including no-break and thin spaces);
-* a *decimal comma* (``"3,5"``, ``"0,75"``, ``"1,2345"``: any comma not
-  followed by groups of three digits) is an error for the whole file, naming
-  the first row and value: a file written with decimal commas makes every
+  ``"1,234"`` and ``"12,345,678"`` (groups of exactly three digits after a
+  first group of one to three digits that does not start with 0) and
+  ``"1 234"`` (spaces, including no-break and thin spaces);
+* a *decimal comma* (``"3,5"``, ``"0,75"``, ``"0,750"``, ``"1,2345"``: any
+  comma not in such thousands) is an error for the whole file, naming the
+  first row and value: a file written with decimal commas makes every
   ``"1,234"`` in it ambiguous (1.234 or 1234), so none of its numbers is
   guessed. Latitudes and longitudes never have thousands, so any comma in
-  them is a decimal comma.
+  them is a decimal comma;
+* a *thousands dot* is the same trap the other way round. In a count column
+  (counts, population), a value with two or more dots in groups of three
+  (``"1.000.000"``) is an error for the file; so is a value with one dot
+  followed by exactly three digits (``"1.000"``, ``"12.000"``, ``"1.500"``:
+  1 or 1000?) unless the column shows that its dot is a decimal point, that
+  is, another value has a dot that cannot be a thousands dot (``"12.0"``,
+  ``"0.000"``, ``"1234.000"``, ``"3.25"``). ``"12.0"`` is read as 12; a
+  count that is not whole (``"1.5"``) is a rejected row.
 
 Keys (codes, names, URNs) are cleaned text: NFC-normalised, control
 characters removed, spaces trimmed; codes upper-cased.
@@ -43,12 +52,15 @@ import pandas as pd
 from ..errors import InputError
 from .text import clean_series
 
-__all__ = ["parse_counts", "parse_numbers", "key_values", "text_values", "check_decimal_commas", "MAX_COUNT"]
+__all__ = ["parse_counts", "parse_numbers", "key_values", "text_values", "check_decimal_commas",
+           "check_thousands_dots", "MAX_COUNT"]
 
 #: The largest count read (a trillion); larger values are rejected rows, not overflowed integers.
 MAX_COUNT = 10**12
-_THOUSANDS = re.compile(r"^[+]?\d{1,3}(,\d{3})+$")
-_SPACED = re.compile(r"^[+]?\d{1,3}([ \u00a0\u202f\u2009]\d{3})+$")
+_THOUSANDS = re.compile(r"^[+]?[1-9]\d{0,2}(,\d{3})+$")
+_SPACED = re.compile(r"^[+]?[1-9]\d{0,2}([ \u00a0\u202f\u2009]\d{3})+$")
+_DOT_GROUPS = re.compile(r"^[+]?[1-9]\d{0,2}(\.\d{3})+$")  # 1.000 or 1.000.000: maybe thousands dots
+_DOTS = re.compile(r"^[+]?[1-9]\d{0,2}(\.\d{3}){2,}$")  # 1.000.000: thousands dots for sure
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+$")
 
 
@@ -77,6 +89,35 @@ def check_decimal_commas(values: pd.Series, column: str, rows: pd.Series, source
                          f"{value.replace(',', '.')} (a decimal point) and try again.")
 
 
+def check_thousands_dots(values: pd.Series, column: str, rows: pd.Series, source: str) -> None:
+    """Raise :class:`InputError` at the first count that may hold a thousands dot (see the module docstring).
+
+    Only text is checked: numbers given as numbers (a DataFrame column of
+    floats) carry no separator.
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return
+    s = _text(values.astype("object"))
+    dotted = s.str.contains(".", regex=False).fillna(False).to_numpy(dtype=bool)
+    if not dotted.any():
+        return
+    d, d_rows = s[dotted], rows[dotted]
+    sure = d.str.match(_DOTS).fillna(False).to_numpy(dtype=bool)
+    groups = d.str.match(_DOT_GROUPS).fillna(False).to_numpy(dtype=bool)
+    decimal_point = bool((~groups).any())
+    ambiguous = sure | (groups & ~decimal_point)
+    if not ambiguous.any():
+        return
+    i = int(ambiguous.argmax())
+    value = str(d.iloc[i])
+    why = ("dots as thousands separators" if sure[i] else
+           f"a thousands dot ({value.replace('.', '')}) or a decimal point ({float(value):g}): no other value of "
+           "the column shows which")
+    raise InputError(f"{source}: row {int(d_rows.iloc[i])}: {column} is {value!r}, with {why}; counts must be "
+                     "whole numbers, so none of the column's dotted numbers can be trusted. Export the counts as "
+                     "whole numbers without thousands separators (1000, not 1.000), then try again.")
+
+
 def parse_numbers(values: pd.Series, column: str, rows: pd.Series, source: str, *,
                   thousands: bool = True, what: str = "numbers must use a decimal point") -> pd.Series:
     """Numbers (float, NaN when not a number), after the decimal-comma check; thousands read where unambiguous.
@@ -100,6 +141,7 @@ def parse_numbers(values: pd.Series, column: str, rows: pd.Series, source: str, 
 
 def parse_counts(values: pd.Series, column: str, rows: pd.Series, bad: list, source: str) -> pd.Series:
     """Whole numbers from 0 to :data:`MAX_COUNT` (float, NaN where rejected); bad rows are added to ``bad``."""
+    check_thousands_dots(values, column, rows, source)
     num = parse_numbers(values, column, rows, source, what="counts must be whole numbers")
     finite = num.notna() & np.isfinite(num.fillna(0))
     whole = num.where(finite, 0)
