@@ -73,6 +73,21 @@ def test_version_loads_no_plotting_or_statistics_library():
     assert [m for m in _loaded_after(code) if m not in ("requests",)] == []
 
 
+def test_help_loads_no_geopandas():
+    """The CLI's flags come from gangmap.io.options: reading them must not load the boundary readers."""
+    code = ("import contextlib, io, gangmap.cli as c\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    c.main(['join', '--help'])")
+    assert [m for m in _loaded_after(code) if m in ("geopandas", "shapely", "pyproj", "matplotlib")] == []
+
+
+def test_io_names_are_all_reachable():
+    import gangmap.io as io
+
+    assert sorted(io.__all__) == sorted(io._LAZY)
+    assert all(getattr(io, name) is not None for name in io.__all__)
+
+
 def test_version_has_one_source():
     import gangmap
     from gangmap._version import __version__
