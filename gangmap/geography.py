@@ -177,9 +177,20 @@ GEOGRAPHIES: Mapping[str, Geography] = MappingProxyType({
                       ons_code=r"^area_?(id|code)$", ons_name=r"^area_?name$"),
 })
 
-_ALIASES = {"wards": "ward", "lsoas": "lsoa", "msoas": "msoa", "output area": "oa", "output areas": "oa",
-            "oas": "oa", "neighbourhoods": "neighbourhood", "neighborhood": "neighbourhood",
-            "neighborhoods": "neighbourhood", "police neighbourhood": "neighbourhood", "areas": "area"}
+
+def _level_words(geographies: Mapping[str, Geography]) -> Mapping[str, str]:
+    """Every word a level goes by (its key, label, plural and aliases, each also with an 's') -> its key."""
+    words: dict[str, str] = {}
+    for key, geo in geographies.items():
+        for word in (key, geo.label, geo.plural, *geo.aliases):
+            word = word.strip().lower()
+            for form in (word, word if word.endswith("s") else word + "s"):
+                words.setdefault(form, key)
+    return MappingProxyType(words)
+
+
+#: Level names accepted by :func:`get_geography`, derived from :data:`GEOGRAPHIES` (one home for the words).
+_ALIASES = _level_words(GEOGRAPHIES)
 
 
 def get_geography(level: str | Geography = "ward", *, gss: bool | None = None) -> Geography:

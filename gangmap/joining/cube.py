@@ -54,12 +54,10 @@ from .hints import outside_hint
 from .match import check_filter, looks_like_month
 from .place import Placement
 from .report import SourceReport
-from .tally import Tally
+from .tally import KEYS, Tally
 from .vintage import detect_vintage
 
 __all__ = ["KindCube", "month_span"]
-
-_KEYS = ("period", "category")
 
 
 def _wanted(values) -> list[str] | None:
@@ -122,7 +120,7 @@ class KindCube:
                    missing_periods=()) -> KindCube:
         """The cube of a finished :class:`~gangmap.joining.tally.Tally` (every chunk added, or merged)."""
         groups, unplaced = tally.matched_groups(), tally.unplaced_groups()
-        has = tuple(k for k in _KEYS if k in tally.has)
+        has = tuple(k for k in KEYS if k in tally.has)
         available = {k: sorted(_distinct(groups[k]) | _distinct(unplaced[k])) for k in has}
         published = tuple(sorted(p for p in available.get("period", []) if _is_month(p)))
         missing = tuple(sorted(set(missing_periods)))

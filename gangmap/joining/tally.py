@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["Tally", "AgreementTally", "reason_kind", "LIST_ROWS", "LIST_TOTAL", "HINT_SAMPLE"]
+__all__ = ["Tally", "AgreementTally", "reason_kind", "KEYS", "LIST_ROWS", "LIST_TOTAL", "HINT_SAMPLE"]
 
 #: Rows listed (row numbers and values) for each unmatched value, for the outside rows and each rejected reason.
 LIST_ROWS = 1000
@@ -48,7 +48,8 @@ _COMPACT = 2_000_000
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _PREFIX = re.compile(r"^.*? row \d+: ")
-_KEYS = ("period", "category")
+#: The columns rows are counted by besides their area (the cube's filters and series use the same).
+KEYS = ("period", "category")
 _GROUP_COLS = ["pos", "period", "category", "rows", "count"]
 _UNPLACED_COLS = ["status", "value", "closest", "period", "category", "rows", "count"]
 _LISTED_COLS = ["row", "status", "value", "closest", "count", "period", "category"]
@@ -85,7 +86,7 @@ class _Cells:
     adding them up again is one ``np.unique`` on an integer key.
     """
 
-    codes: dict = field(default_factory=lambda: {k: {} for k in _KEYS})
+    codes: dict = field(default_factory=lambda: {k: {} for k in KEYS})
     parts: list = field(default_factory=list)
     pending: int = 0
 
@@ -95,7 +96,7 @@ class _Cells:
 
     def add(self, pos: np.ndarray, keys: dict[str, pd.Series], count: np.ndarray) -> None:
         coded = []
-        for name in _KEYS:
+        for name in KEYS:
             if name in keys:
                 codes, uniques = _codes(keys[name])
                 glob = self._coded(name, [*uniques, None])
@@ -121,7 +122,7 @@ class _Cells:
                 np.bincount(inverse, weights=count, minlength=len(uniq)))
 
     def merge(self, other: _Cells) -> None:
-        remap = {name: np.append(self._coded(name, list(other.codes[name])), -1) for name in _KEYS}
+        remap = {name: np.append(self._coded(name, list(other.codes[name])), -1) for name in KEYS}
         for pos, p, c, rows, count in other.parts:
             self._push(pos, remap["period"][p], remap["category"][c], rows, count)
 
@@ -130,7 +131,7 @@ class _Cells:
         if not self.parts:
             return _empty(_GROUP_COLS)
         pos, p, c, rows, count = self._sum(*(np.concatenate(a) for a in zip(*self.parts)))
-        cols = {k: _categorical(list(self.codes[k]) or [None], code) for k, code in zip(_KEYS, (p, c))}
+        cols = {k: _categorical(list(self.codes[k]) or [None], code) for k, code in zip(KEYS, (p, c))}
         frame = pd.DataFrame({"pos": pos, **cols, "rows": rows, "count": count})
         return frame.sort_values(["pos", "period", "category"], na_position="last", kind="stable")
 
@@ -232,8 +233,8 @@ class Tally:
         """
         self.by = self.by or placement.by
         self.key = self.key or placement.key
-        self.has |= {k for k in _KEYS if k in data}
-        keys = {k: data[k] for k in _KEYS if k in data}
+        self.has |= {k for k in KEYS if k in data}
+        keys = {k: data[k] for k in KEYS if k in data}
         count = pd.to_numeric(data["count"]).to_numpy(dtype="float64")
         matched = placement.status == "matched"
         if matched.all():
@@ -256,8 +257,8 @@ class Tally:
                              "value": placement.value.to_numpy()[sel].astype(object),
                              "closest": placement.closest.to_numpy()[sel].astype(object),
                              "count": count[sel],
-                             **{k: data[k].to_numpy()[sel].astype(object) for k in _KEYS if k in data}})
-        for k in _KEYS:
+                             **{k: data[k].to_numpy()[sel].astype(object) for k in KEYS if k in data}})
+        for k in KEYS:
             if k not in rows:
                 rows[k] = None
         for c in ("value", "closest", "period", "category"):
