@@ -10,10 +10,63 @@ import ast
 import re
 from pathlib import Path
 
+import pandas as pd
+import pytest
+
+import gangmap
+from gangmap.errors import InputError
 from gangmap.geography import GEOGRAPHIES, get_geography
+from gangmap.io import Intake
+from gangmap.joining import Tally, build_cube
+from gangmap.joining.cube import KindCube
+from gangmap.joining.place import assign
 
 REPO = Path(__file__).resolve().parents[1]
 CODES = ["E05100001", "E05100002", "E05100003", "E05100004", "E05100005", "E05100006"]
+
+
+# --------------------------------------------------------------------------- 1. blank periods in a series
+
+
+def test_series_with_a_blank_period_is_an_input_error_naming_file_rows_and_fix(square_wards, tmp_path):
+    path = tmp_path / "blankper.csv"
+    path.write_text("ward_code,period,count\nE05100001,,50\nE05100002,2018-03,25\nE05100003,,4\n")
+    cube, _ = build_cube(square_wards, reports=path)
+    with pytest.raises(InputError) as ei:
+        cube.series()
+    msg = str(ei.value)
+    assert "blankper.csv" in msg
+    assert "2 placed rows" in msg and "(blank)" in msg  # the two rows with no month, counted
+    assert "rows 1, 3" in msg  # and named
+    assert "YYYY-MM" in msg
+
+
+def test_series_with_a_period_that_is_not_a_month_names_it(square_wards):
+    df = pd.DataFrame({"ward_code": CODES[:3], "period": ["2018-03", "2018-Q1", "2018-04"], "count": [1, 2, 3]})
+    intake = Intake("reports", "ward_code", "<planted>", 3, df.assign(row=[1, 2, 3]))
+    table = gangmap.joining.as_areas(square_wards)
+    cube = KindCube.build(intake, table, assign(intake, table))
+    with pytest.raises(InputError,
+                       match=r"1 placed row has a period that is not a month \(e.g. \['2018-Q1'\]; row 2\)"):
+        cube.series()
+
+
+def test_rows_without_a_month_are_named_across_merged_chunks(square_wards):
+    """The streaming join merges tallies: the rows named are those of the whole input."""
+    table = gangmap.joining.as_areas(square_wards)
+    periods = ["2018-03", None, "2018-03", "2018 March"]
+    tallies = []
+    for part in (slice(0, 2), slice(2, 4)):
+        d = pd.DataFrame({"row": [1, 2], "ward_code": CODES[part], "period": periods[part], "count": [1, 1]})
+        intake = Intake("reports", "ward_code", "<planted>", 2, d)
+        tally = Tally(len(table))
+        tally.add(d, intake.rejected, 2, assign(intake, table))
+        tallies.append(tally)
+    merged = tallies[0].merge(tallies[1])
+    assert merged.odd_period_rows()["row"].tolist() == [2, 4]
+    cube = KindCube.from_tally(merged, table, kind="reports", source="<planted>", key="ward_code")
+    with pytest.raises(InputError, match=r"2 placed rows have .*\['\(blank\)', '2018 March'\]; rows 2, 4\)"):
+        cube.series()
 
 
 # --------------------------------------------------------------------------- 6. one home for each constant

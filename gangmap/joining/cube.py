@@ -96,6 +96,7 @@ class KindCube:
     hint: str | None = None
     agreement: object = None
     missing_periods: tuple[str, ...] = ()
+    odd_periods: pd.DataFrame | None = None
 
     @property
     def strict(self) -> bool:
@@ -140,7 +141,7 @@ class KindCube:
             notes.append(agreement.summary())
         return cls(kind, source, key, tally.rows_read, areas.geography, len(areas), groups, unplaced,
                    tally.listed_rows(), tally.rejected_rows(), tally.rejected_reasons(), has, available, published,
-                   notes, hint, agreement, missing)
+                   notes, hint, agreement, missing, tally.odd_period_rows())
 
     # ------------------------------------------------------------------ filters
     def validate(self, category=None, period=None) -> list[str]:
@@ -224,10 +225,7 @@ class KindCube:
         months = g["period"].astype(object)
         bad = months.isna().to_numpy() | ~_isin(months, {m for m in set(months.dropna()) if _is_month(m)}, fold=False)
         if bad.any():
-            shown = sorted(set(months[bad].fillna("(blank)").astype(str)))[:5]
-            raise InputError(f"{self.source}: {int(g.loc[bad.to_numpy(), 'rows'].sum())} placed rows have a period "
-                             f"that is not a month (e.g. {shown}); fix the period column (YYYY-MM) to make a "
-                             "time series.")
+            raise self._odd_periods_error(g, bad, category)
         published = set(self.published) | {str(c) for c in covered}
         span = month_span(published | set(self.missing_periods))
         col = pd.Index(span).get_indexer(months.to_numpy())
@@ -236,6 +234,19 @@ class KindCube:
         frame = pd.DataFrame(values, columns=pd.Index(span, name="period"))
         frame.loc[:, [m not in published for m in span]] = np.nan
         return frame if freq == "M" else _quarters(frame)
+
+    def _odd_periods_error(self, g: pd.DataFrame, bad: np.ndarray, category) -> InputError:
+        """Placed rows without a month cannot go in a series: say how many, which values, the first rows."""
+        n = int(g.loc[bad, "rows"].sum())
+        shown = sorted(set(g["period"].astype(object)[bad].fillna("(blank)").astype(str)))[:5]
+        listed = self.odd_periods if self.odd_periods is not None else pd.DataFrame({"row": []})
+        if len(listed):
+            listed = listed[self.keep(listed, category, None)]
+        rows = listed["row"].head(5).astype(int).tolist()
+        where = f"; {'row' if len(rows) == 1 else 'rows'} {', '.join(map(str, rows))}{' ...' if n > len(rows) else ''}"
+        return InputError(f"{self.source}: {n:,} placed {'row has' if n == 1 else 'rows have'} a period that is not "
+                          f"a month (e.g. {shown}{where if rows else ''}); fix the period column of those rows "
+                          "(YYYY-MM), or leave them out of the input, to make a time series.")
 
 
 def _isin(values: pd.Series, wanted: set, fold: bool = True) -> np.ndarray:

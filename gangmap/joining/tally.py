@@ -35,7 +35,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["Tally", "AgreementTally", "reason_kind", "KEYS", "LIST_ROWS", "LIST_TOTAL", "HINT_SAMPLE"]
+from .match import looks_like_month
+
+__all__ = ["Tally", "AgreementTally", "reason_kind", "KEYS", "ODD_ROWS", "LIST_ROWS", "LIST_TOTAL", "HINT_SAMPLE"]
 
 #: Rows listed (row numbers and values) for each unmatched value, for the outside rows and each rejected reason.
 LIST_ROWS = 1000
@@ -43,6 +45,8 @@ LIST_ROWS = 1000
 LIST_TOTAL = 100_000
 #: Points with coordinates kept to explain coordinates mostly outside every area (the first ones, in row order).
 HINT_SAMPLE = 20_000
+#: Placed rows listed whose period is not a month (a blank, a quarter): a series names the first of them.
+ODD_ROWS = 100
 #: Tallied group rows kept before they are added up again (bounds memory between compactions).
 _COMPACT = 2_000_000
 
@@ -223,6 +227,8 @@ class Tally:
     agreement: AgreementTally | None = None
     notes: list = field(default_factory=list)
     source_notes: list = field(default_factory=list)
+    odd_periods: list = field(default_factory=list)
+    odd_listed: int = 0
 
     # ------------------------------------------------------------------ adding rows
     def add(self, data: pd.DataFrame, rejected: pd.DataFrame, rows_read: int, placement, *,
@@ -242,6 +248,8 @@ class Tally:
         else:
             self.cells.add(placement.pos[matched], {k: v[matched] for k, v in keys.items()}, count[matched])
             self._add_unplaced(data, placement, ~matched, count)
+        if "period" in data:
+            self._add_odd_periods(data, matched)
         self._add_rejected(rejected)
         if placement.by == "point":
             self._add_hint(data, placement.status == "outside")
@@ -268,6 +276,22 @@ class Tally:
                                                     self.used_total["unplaced"])
         if len(kept):
             self.listed.append(kept[_LISTED_COLS])
+
+    def _add_odd_periods(self, data: pd.DataFrame, matched: np.ndarray) -> None:
+        """List the first placed rows whose period is not a month, so that a series can name them."""
+        room = ODD_ROWS - self.odd_listed
+        if room <= 0:
+            return
+        codes, uniques = _codes(data["period"])
+        month = looks_like_month(pd.Series(uniques, dtype=object)).to_numpy(dtype=bool)
+        odd = ~np.append(month, False)[np.where(codes < 0, len(uniques), codes)] & np.asarray(matched, dtype=bool)
+        idx = np.flatnonzero(odd)[:room]
+        if len(idx):
+            category = data["category"].to_numpy()[idx].astype(object) if "category" in data else None
+            self.odd_periods.append(pd.DataFrame({"row": data["row"].to_numpy()[idx].astype("int64") + self.rows_read,
+                                                  "period": data["period"].to_numpy()[idx].astype(object),
+                                                  "category": category}))
+            self.odd_listed += len(idx)
 
     def _add_rejected(self, rejected: pd.DataFrame) -> None:
         if rejected is None or rejected.empty:
@@ -311,6 +335,11 @@ class Tally:
                     (self.listed if name == "unplaced" else self.rejected).append(kept)
         for kind, n in other.reasons.items():
             self.reasons[kind] = self.reasons.get(kind, 0) + n
+        for frame in other.odd_periods:
+            part = frame.head(max(ODD_ROWS - self.odd_listed, 0))
+            if len(part):
+                self.odd_periods.append(part.assign(row=part["row"] + shift))
+                self.odd_listed += len(part)
         self.finite += other.finite
         self.finite_outside += other.finite_outside
         for block in other.sample:
@@ -361,6 +390,12 @@ class Tally:
         out = pd.DataFrame({"reason": list(self.reasons), "rows": list(self.reasons.values())})
         out["first_rows"] = out["reason"].map(first).fillna("")
         return out.sort_values(["rows", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+    def odd_period_rows(self) -> pd.DataFrame:
+        """The listed placed rows whose period is not a month: ``row``, ``period``, ``category`` (row order)."""
+        if not self.odd_periods:
+            return _empty(["row", "period", "category"]).astype({"row": "int64"})
+        return pd.concat(self.odd_periods, ignore_index=True)
 
     @property
     def rejected_count(self) -> int:
