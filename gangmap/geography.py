@@ -51,6 +51,7 @@ __all__ = [
     "detect_geography",
     "custom",
     "entity_of",
+    "normalise_codes",
 ]
 
 #: CRS used for every computation inside gangmap: British National Grid, metres.
@@ -270,3 +271,21 @@ def entity_of(code: str) -> str | None:
     if not GSS_RE.match(text):
         return None
     return GSS_ENTITIES.get(text[:3], "other")
+
+
+def normalise_codes(values):
+    """Area codes as gangmap compares them: text, trimmed, upper case; missing stays missing.
+
+    The one rule for matching codes, used by the join (code keys, LSOA
+    bridges, schools' ward codes) and by :meth:`gangmap.table.AreaTable.merge`,
+    so that ``" e05000001"`` finds ``E05000001`` wherever codes meet.
+
+    Examples
+    --------
+    >>> normalise_codes([" e05000001", "E05000002 ", None]).tolist()
+    ['E05000001', 'E05000002', <NA>]
+    """
+    import pandas as pd
+
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="object")
+    return series.astype("string").str.strip().str.upper()

@@ -10,16 +10,18 @@ import ast
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import gangmap
-from gangmap.errors import InputError
+from gangmap.errors import InputError, SchemaError
 from gangmap.geography import GEOGRAPHIES, get_geography
 from gangmap.io import Intake
 from gangmap.joining import Tally, build_cube
 from gangmap.joining.cube import KindCube
 from gangmap.joining.place import assign
+from gangmap.table import from_frame
 
 REPO = Path(__file__).resolve().parents[1]
 CODES = ["E05100001", "E05100002", "E05100003", "E05100004", "E05100005", "E05100006"]
@@ -67,6 +69,46 @@ def test_rows_without_a_month_are_named_across_merged_chunks(square_wards):
     cube = KindCube.from_tally(merged, table, kind="reports", source="<planted>", key="ward_code")
     with pytest.raises(InputError, match=r"2 placed rows have .*\['\(blank\)', '2018 March'\]; rows 2, 4\)"):
         cube.series()
+
+
+# --------------------------------------------------------------------------- 2. AreaTable.merge drops nothing
+
+
+def _table():
+    return from_frame(pd.DataFrame({"ward_code": ["E05000001", "E05000002", "E05000003"], "reports": [3, 12, 0]}),
+                      counts=["reports"])
+
+
+def test_merge_matches_codes_as_the_join_does():
+    extra = pd.DataFrame({"ward_code": [" e05000003", "E05000001 "], "schools": [4, 1]})
+    m = _table().merge(extra, context=["schools"])
+    assert m["schools"].tolist()[0] == 1 and m["schools"].tolist()[2] == 4 and np.isnan(m["schools"].tolist()[1])
+
+
+def test_merge_refuses_rows_that_match_no_area_and_names_them():
+    extra = pd.DataFrame({"ward_code": ["E05000001", "E05999999", None, "E05000002"], "x": [1, 2, 3, 4]})
+    with pytest.raises(SchemaError) as ei:
+        _table().merge(extra)
+    msg = str(ei.value)
+    assert "2 rows of the other table match no ward" in msg
+    assert "row 2 ('E05999999')" in msg and "row 3 (blank)" in msg
+    assert "unmatched='drop'" in msg
+
+
+def test_merge_drop_is_explicit_and_recorded():
+    extra = pd.DataFrame({"ward_code": ["E05000001", "E05999999"], "x": [1, 2]})
+    m = _table().merge(extra, context=["x"], unmatched="drop")
+    assert m["x"].tolist()[0] == 1 and np.isnan(m["x"].tolist()[1:]).all()
+    note = m.schema.notes["x"]["merge"]
+    assert "1 row of the other table matched no ward and was left out" in note and "E05999999" in note
+    with pytest.raises(SchemaError, match="unmatched must be 'raise' or 'drop'"):
+        _table().merge(extra, unmatched="ignore")
+
+
+def test_merge_codes_equal_once_normalised_are_duplicates():
+    extra = pd.DataFrame({"ward_code": ["E05000001", "e05000001"], "x": [1, 2]})
+    with pytest.raises(SchemaError, match="one row per ward"):
+        _table().merge(extra)
 
 
 # --------------------------------------------------------------------------- 6. one home for each constant

@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from ..errors import ConfigError, InputError, where
-from ..geography import WORK_CRS
+from ..geography import WORK_CRS, normalise_codes
 from ..table import AreaTable
 from .areas import as_areas
 from .geo import code_column, largest_remainder, overlap_pairs, read_geo, squash, to_work
@@ -152,7 +152,7 @@ class BridgeReport:
 def _lsoa_layer(lsoas_gdf, source, lsoa_code) -> gpd.GeoDataFrame:
     lsoas = to_work(lsoas_gdf, "LSOA boundaries", source)
     col = code_column(lsoas.columns, lsoa_code, LSOA_PATTERN, LSOA_ALIASES, "LSOA code", source)
-    out = gpd.GeoDataFrame({"lsoa_code": lsoas[col].astype("string").str.strip().str.upper()},
+    out = gpd.GeoDataFrame({"lsoa_code": normalise_codes(lsoas[col])},
                            geometry=lsoas.geometry.values, crs=WORK_CRS).reset_index(drop=True)
     dup = out["lsoa_code"].duplicated()
     if dup.any():
@@ -302,7 +302,7 @@ def _population_points(population, layer: gpd.GeoDataFrame, population_column: s
     out = gpd.GeoDataFrame({"pop": pop.to_numpy(dtype="float64")}, geometry=geoms, crs=WORK_CRS)
     try:
         col = code_column(pts.columns, None, LSOA_PATTERN, LSOA_ALIASES, "LSOA code")
-        out["lsoa_code"] = pts[col].astype("string").str.strip().str.upper().to_numpy()
+        out["lsoa_code"] = normalise_codes(pts[col]).to_numpy()
     except InputError:
         hit_pt, hit_lsoa = layer.sindex.query(out.geometry.values, predicate="within")
         codes = pd.Series(pd.NA, index=range(len(out)), dtype="string")
@@ -340,8 +340,8 @@ def _lookup_rows(lookup, source, lsoa_code, table: AreaTable) -> pd.DataFrame:
     lcol = code_column(lookup.columns, lsoa_code, LSOA_PATTERN, LSOA_ALIASES, "LSOA code", source)
     acol = code_column(lookup.columns, None, geo.ons_code, [geo.code, f"{geo.label} code"],
                        f"{geo.label} code", source)
-    rows = pd.DataFrame({"lsoa_code": lookup[lcol].astype("string").str.strip().str.upper(),
-                         "code": lookup[acol].astype("string").str.strip().str.upper()})
+    rows = pd.DataFrame({"lsoa_code": normalise_codes(lookup[lcol]),
+                         "code": normalise_codes(lookup[acol])})
     wcols = [c for c in lookup.columns if str(c).lower() in ("weight", "weights", "share", "proportion")]
     if wcols:
         rows["weight"] = pd.to_numeric(lookup[wcols[0]], errors="coerce")
@@ -368,7 +368,7 @@ def _from_lookup(lsoas, lsoa_source, table: AreaTable, lookup, lsoa_code, tolera
         raise ConfigError(f"lookup must be a CSV path or a DataFrame, not {type(lookup).__name__}.")
     geo = table.geography
     rows = _lookup_rows(lookup, source, lsoa_code, table)
-    valid = set(table.codes.astype(str).str.upper())
+    valid = set(normalise_codes(table.codes))
     unknown = sorted(set(rows["code"]) - valid)
     notes = [f"{len(unknown)} {geo.label} code(s) of the lookup are not in the boundaries: the lookup is "
              f"probably for another vintage; LSOAs mapped only to them are unassigned"] if unknown else []
@@ -462,7 +462,7 @@ def apply_bridge(counts_by_lsoa, lookup: pd.DataFrame, *, columns=None, lsoa_cod
     cols = [c for c in counts.columns if c != "lsoa_code"]
     by_lsoa = counts.groupby("lsoa_code")[cols].sum()
     lk = lookup[["lsoa_code", target, "weight"]].copy()
-    lk["lsoa_code"] = lk["lsoa_code"].astype("string").str.upper()
+    lk["lsoa_code"] = normalise_codes(lk["lsoa_code"])
     known = by_lsoa.index.isin(set(lk["lsoa_code"]))
     unmatched = by_lsoa[~known]
     merged = lk.merge(by_lsoa[known], left_on="lsoa_code", right_index=True, how="inner")
@@ -515,7 +515,7 @@ def _counts_frame(obj, columns, lsoa_code) -> pd.DataFrame:
             cols = ["count"]
     else:
         raise InputError(f"counts_by_lsoa must be a Series, DataFrame or CSV path, not {type(obj).__name__}.")
-    df["lsoa_code"] = df["lsoa_code"].astype("string").str.strip().str.upper()
+    df["lsoa_code"] = normalise_codes(df["lsoa_code"])
     for c in cols:
         num = pd.to_numeric(df[c], errors="coerce")
         if num.isna().any() or (num < 0).any():

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..geography import Geography
+from ..geography import Geography, normalise_codes
 
 __all__ = ["normalise_name", "normalise_names", "match_codes", "match_names", "filter_rows", "check_filter",
            "closest", "looks_like_month"]
@@ -56,12 +56,12 @@ def closest(value: str, candidates: list[str], *, n: int = 3, cutoff: float = 0.
 def match_codes(values: pd.Series, codes: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Positions in ``codes`` of each value (-1 where none) and, for those, the closest codes.
 
-    Codes are compared trimmed and upper-cased.
+    Codes are compared trimmed and upper-cased (:func:`~gangmap.geography.normalise_codes`).
     """
-    key = codes.astype("string").str.strip().str.upper()
+    key = normalise_codes(codes)
     lookup = pd.Series(np.arange(len(key)), index=key.to_numpy())
     lookup = lookup[~lookup.index.duplicated()]
-    given = values.astype("string").str.strip().str.upper()
+    given = normalise_codes(values)
     pos = given.map(lookup).fillna(-1).astype("int64").to_numpy().copy()
     why = pd.Series("", index=values.index, dtype="object")
     missing = given[pos < 0].dropna().unique()

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..geography import normalise_codes
 from ..io import Intake, as_intake
 from ..table import AreaTable
 from .areas import as_areas
@@ -87,9 +88,9 @@ def make_bridge(lsoa, areas: AreaTable) -> Bridge:
         note = f"LSOAs placed on {geo.plural} by representative point: " + rep.summary().splitlines()[0]
     col = target_column(lookup)
     best = lookup.sort_values("weight", ascending=False, kind="stable").drop_duplicates("lsoa_code")
-    where = pd.Series(np.arange(len(areas)), index=areas.codes.astype(str).str.upper().to_numpy())
-    pos = best[col].astype(str).str.upper().map(where)
-    best_pos = pd.Series(pos.to_numpy(), index=best["lsoa_code"].astype(str).str.upper().to_numpy()).dropna()
+    where = pd.Series(np.arange(len(areas)), index=normalise_codes(areas.codes).to_numpy())
+    pos = normalise_codes(best[col]).map(where)
+    best_pos = pd.Series(pos.to_numpy(), index=normalise_codes(best["lsoa_code"]).to_numpy()).dropna()
     return Bridge(lookup, best_pos.astype("int64"), note, rep)
 
 
@@ -148,7 +149,7 @@ def _distinct(values: pd.Series, clean) -> tuple[np.ndarray, pd.Series]:
 
 
 def _by_lsoa(intake: Intake, areas: AreaTable, bridge: Bridge | None) -> Placement:
-    codes, uniques = _distinct(intake.data["lsoa_code"], lambda u: u.str.strip().str.upper())
+    codes, uniques = _distinct(intake.data["lsoa_code"], normalise_codes)
     table = np.array([*uniques.to_numpy(dtype=object), pd.NA], dtype=object)
     value = pd.Series(table[np.where(codes < 0, len(uniques), codes)], index=intake.data.index, dtype="string")
     if areas.geography.level == "lsoa":
