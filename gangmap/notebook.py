@@ -29,6 +29,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -90,6 +91,33 @@ class NotebookInputs:
         self.skipped.append(note)
         _show_note(note)
         return True
+
+    def skip_if(self, condition: bool, section: str, why: str) -> bool:
+        """True (and a visible note) when ``condition`` holds: ``section`` cannot run on these inputs, ``why``."""
+        if condition:
+            note = f"Skipped: {section} needs {why}."
+            self.skipped.append(note)
+            _show_note(note)
+        return bool(condition)
+
+    def measure(self, table: Any, wanted: str, *fallbacks: str) -> str:
+        """``wanted`` if ``table`` has it, else the first of ``fallbacks`` it has, said in a visible note.
+
+        A measure such as ``need_index`` needs referrals and a population; with
+        only areas and reports the notebook carries on with a measure the
+        inputs allow, and says so, rather than stopping.
+        """
+        if wanted in table:
+            return wanted
+        for alt in fallbacks:
+            if alt in table:
+                note = (f"Skipped: {wanted} cannot be worked out from the inputs given (it needs an input that "
+                        f"was not set); this notebook uses {alt} instead. Set the missing inputs to use {wanted}.")
+                self.skipped.append(note)
+                _show_note(note)
+                return alt
+        raise ConfigError(f"{wanted!r} is not in the table and neither is any of {list(fallbacks)}; the table has "
+                          f"{[c for c in getattr(table, 'columns', []) if c != 'geometry']}. Choose one of those.")
 
     def __repr__(self) -> str:
         given = ", ".join(f"{k}={v.name}" for k, v in self.paths.items() if v is not None)

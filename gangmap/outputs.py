@@ -105,7 +105,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         os.replace(tmp_path, target)
     except OSError as exc:
         tmp_path.unlink(missing_ok=True)
-        if exc.errno in _DISK_ERRORS or isinstance(exc, OutputError):
+        if exc.errno in _DISK_ERRORS:
             raise output_error(exc, target) from None
         raise  # not the disk's fault (a broken download, say): the caller's error, as it was
     except BaseException:
@@ -264,7 +264,7 @@ class OutputFolder:
                 shutil.rmtree(self._tmp, ignore_errors=True)
         finally:
             self._release()
-        if kind is not None and issubclass(kind, OSError) and not isinstance(exc, OutputError):
+        if isinstance(exc, OSError) and exc.errno in _DISK_ERRORS:  # the disk's fault; a missing input stays itself
             raise output_error(exc, self.target) from None
 
     def _commit(self) -> None:
@@ -278,6 +278,8 @@ class OutputFolder:
                 os.replace(self.target, old)
             os.replace(self._tmp, self.target)
         except OSError as exc:
+            if old is not None and old.exists() and not self.target.exists():
+                os.replace(old, self.target)  # the previous pack goes back: the reader sees it or the new one
             shutil.rmtree(self._tmp, ignore_errors=True)
             raise output_error(exc, self.target) from None
         if old is not None:

@@ -139,6 +139,13 @@ def test_county_series_and_rates():
     assert r.loc["A", "2018-01"] == 2.0 and r.loc["B"].isna().all() and np.isnan(r.loc["A", "2018-02"])
     with pytest.raises(InputError, match="no population for areas C"):
         measures.series_rates(s.rename(index={"B": "C"}), {"A": 1.0})
+    with pytest.raises(InputError, match=r"population 'population' holds values that are not numbers, for areas "
+                                         r"B \('lots'\)"):
+        measures.series_rates(s, pd.Series({"A": "500", "B": "lots"}, name="population"))
+    with pytest.raises(InputError, match=r"population holds values that are not numbers, for areas A \('x'\)"):
+        measures.series_rates(s, {"A": "x", "B": 1000})
+    text = measures.series_rates(s, pd.Series({"A": "500", "B": None}))    # numbers as text are numbers
+    assert text.loc["A", "2018-01"] == 2.0 and text.loc["B"].isna().all()
 
 
 def test_trend_directions_and_gaps():

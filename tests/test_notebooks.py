@@ -269,6 +269,26 @@ def test_notebook_01_on_northamptonshire_without_population(shared_data, tmp_pat
     _assert_nothing_written(before, after, "notebook 01 on ../shared/data")
 
 
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["02_campaign_targeting.ipynb", "03_pilot_hub_expansion.ipynb"])
+def test_notebooks_02_and_03_on_northamptonshire_with_only_wards_and_police(name, shared_data, tmp_path):
+    """Issue 13: with only AREAS and REPORTS set (one month of police.uk), every section that needs another
+    input, or more than one period, is skipped with a visible note; nothing fails."""
+    out_dir = tmp_path / "output"
+    before = _snapshot()
+    nb = _run(name, tmp_path, USE_DEMO=False,
+              AREAS=str(shared_data / "boundaries" / "northamptonshire_wards_2013.geojson"),
+              REPORTS=str(shared_data / "police" / "2018-03-northamptonshire-street.csv"),
+              ALLOW_UNMATCHED=True, OUTPUT_DIR=str(out_dir))
+    after = _snapshot()
+    errors = [o for o in _outputs(nb) if o.get("output_type") == "error"]
+    assert not errors, f"{name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    text = _text(nb)
+    assert "Skipped" in text and "146 wards" in text
+    assert _iframes(nb), f"{name}: no map drawn from the wards and police data"
+    _assert_nothing_written(before, after, f"{name} on ../shared/data")
+
+
 def test_readme_papermill_command_runs_from_the_repository_root(tmp_path):
     """The README's command, as typed from the repository root (paths resolve against notebooks/)."""
     exe = Path(sys.executable).with_name("papermill")

@@ -144,3 +144,36 @@ def test_killed_run_leaves_previous_pack_or_nothing(tmp_path):
     with OutputFolder(out) as f:  # the next run clears the leftovers of the killed one
         f.write_text("c.html", "x")
     assert not list(tmp_path.glob(".pack.*"))
+
+
+def test_an_input_that_cannot_be_read_is_not_called_a_full_disk(tmp_path):
+    """Only the disk's own errors become OutputError; a missing input inside the run stays what it is."""
+    with pytest.raises(FileNotFoundError):
+        with OutputFolder(tmp_path / "pack") as out:
+            write_text(out.path("a.html"), "x")
+            (tmp_path / "missing.csv").read_text()
+    assert not (tmp_path / "pack").exists()
+
+
+def test_a_failed_swap_puts_the_previous_pack_back(tmp_path, monkeypatch):
+    """If the new pack cannot be renamed in, the previous one is renamed back: never no pack and a message
+    saying nothing was left half-written."""
+    with OutputFolder(tmp_path / "pack") as out:
+        write_text(out.path("old.html"), "old")
+    real = os.replace
+    calls = []
+
+    def second_fails(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 3:  # the manifest, the old pack aside, then the new pack in: that one fails
+            raise OSError(errno.EIO, "I/O error")
+        return real(src, dst)
+
+    with pytest.raises(OutputError, match="cannot write"):
+        with OutputFolder(tmp_path / "pack") as out:
+            write_text(out.path("new.html"), "new")
+            monkeypatch.setattr(os, "replace", second_fails)
+    monkeypatch.setattr(os, "replace", real)
+    assert (tmp_path / "pack" / "old.html").read_text() == "old"
+    assert not (tmp_path / "pack" / "new.html").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -264,6 +264,11 @@ def test_recommend_population_budget():
         planning.recommend(t, [], "reports", population_budget=10, population="pop")
     with pytest.raises(GangmapError, match="k=0"):
         planning.recommend(t, [], "reports", k=0)
+    for budget in ("lots", True, float("nan"), 0, -5):      # not a number, or not above 0: the check says so
+        with pytest.raises(InputError, match=r"population_budget=.* must be a number of people above 0"):
+            planning.recommend(t, [], "reports", population_budget=budget)
+    with pytest.raises(GangmapError, match=r"jump='far' must be 1 or more"):
+        planning.recommend(t, [], "reports", jump="far")
     everything = planning.recommend(t, list("ABCDE"), "reports")
     assert everything.codes == [] and "stays at 100%" in everything.message
 

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from gangmap import planning
+from gangmap.errors import InputError
 
 
 def _schools(xy, prefix=300000):
@@ -172,3 +173,17 @@ def test_demo_capacity_binds_and_matches_an_independent_optimum(demo_paths):
     assert plan.need_after > plan.need_served  # capacity binds: more in reach than served
     assert plan.assignment.groupby("hub_urn").size().max() <= 20
     assert plan.gap.absolute == 0  # p=1 with the pilot full: greedy is optimal
+
+
+def test_bad_demand_and_quantile_are_named_never_summed():
+    s = _schools([(0, 0), (100, 0), (5000, 0)])
+    urns = s["URN"].tolist()
+    twice = pd.Series([3, 4, 5, 1], index=[urns[0], urns[1], urns[2], urns[1]])
+    with pytest.raises(InputError, match=rf"URN\(s\) {urns[1]} more than once.*sum the rows.*remove the duplicates"):
+        planning.plan_hubs(s, twice, p=1, radius_m=500)
+    need = pd.Series([3, 4, 5], index=urns)
+    for q in (75, -0.1, "high", None):
+        with pytest.raises(InputError, match=r"high_need_quantile=.* must be between 0 and 1"):
+            planning.plan_hubs(s, need, p=1, radius_m=500, high_need_quantile=q)
+    plan = planning.plan_hubs(s, need, p=0, radius_m=500, high_need_quantile=1)  # the edges are quantiles too
+    assert plan.high_need_threshold == 5 and plan.uncovered_high_need.empty

@@ -15,6 +15,7 @@ from scipy import stats
 
 import gangmap
 from gangmap import demo, measures, planning
+from gangmap.planning.publishing import coarse_share
 from gangmap.planning.uncertainty import column_draws, robustness
 from gangmap.table import AreaTable, from_frame
 
@@ -107,3 +108,31 @@ def test_demo_rank_intervals_name_robust_choices_and_coin_flips(demo_paths):
     assert "coin-flips" in rec.message
     safe = rec.safe()
     assert {"rank", "rank_lo", "rank_hi", "chosen_share"} <= set(safe.derived)   # hidden with their counts
+
+
+def test_a_published_label_is_the_label_of_its_shown_share_and_of_the_unrounded_share():
+    # every share 200 (or 4,000) resamples can give: the shown share (to 10%) has the label of the exact one
+    for draws in (200, 4000):
+        exact = np.arange(draws + 1) / draws
+        shown = coarse_share(exact)
+        assert [robustness(s) for s in shown] == [robustness(s) for s in exact]
+        assert (shown <= exact).all() and (exact - shown < 0.1).all()     # a 10% band, as before
+    assert coarse_share([0.86, 0.66, 0.7, 0.9]).tolist() == [0.8, 0.6, 0.7, 0.9]
+
+
+@pytest.mark.parametrize("counts, seed, band, label, head",
+                         [([50, 40, 10], 1, (0.85, 0.9), "likely", "likely"),
+                          ([70, 65, 10], 3, (0.65, 0.7), "coin-flip", "coin-flips")])
+def test_published_robustness_never_claims_more_than_the_definition(counts, seed, band, label, head):
+    # counts on the rounding grid (multiples of 5, 8 or more) publish unchanged, so the published recipe
+    # resamples the same counts with the same seed as the analyst: its unrounded share is the analyst's
+    rec = planning.recommend(_table(counts), [], "reports", k=1, draws=200, seed=seed)
+    exact = rec.areas["chosen_share"].iloc[0]
+    assert band[0] <= exact < band[1]                  # planted: rounds to the nearest 10% across a threshold
+    assert rec.areas["robustness"].iloc[0] == robustness(exact) == label
+    safe = rec.safe()
+    assert safe.frame["reports"].tolist() == [counts[0]]
+    shown = safe.frame["chosen_share"].iloc[0]
+    assert shown == pytest.approx(band[0] - 0.05)      # rounded down: 89% shows as 80%, 68.5% as 60%
+    assert safe.frame["robustness"].iloc[0] == label == robustness(shown)
+    assert f"{head}: W0 ({100 * shown:.0f}%)" in rec.published_message(safe)

@@ -16,7 +16,7 @@ Modules, by concern:
   areas' grid, label points;
 * :mod:`~gangmap.maps.overlays`: campaign and hub layers from the planner;
 * :mod:`~gangmap.maps.document`: the HTML page (:func:`make_map`,
-  :func:`choropleth`, :class:`MapDocument`) and its notebook display;
+  :func:`choropleth`, :func:`area_layers`, :class:`MapDocument`) and its notebook display;
 * :mod:`~gangmap.maps.static`: PNG images from the same layers;
 * :mod:`~gangmap.maps.preview`: the static SVG preview a notebook shows
   until (or unless) the interactive map runs;
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from . import classify, packing, topology
 from .classify import CLASS_CODES, NO_DATA, NO_DATA_LABEL, SUPPRESSED, Classes
-from .document import MapDocument, choropleth, json_for_html, make_map
+from .document import MapDocument, area_layers, choropleth, json_for_html, make_map
 from .explorer import explorer
 from .geometry import ATTRIBUTION_ONS, attribution_for, encode, encode_geometries
 from .layers import (
@@ -57,7 +57,7 @@ from .topology import Encoded
 __all__ = [
     "classify", "packing", "topology",
     "CLASS_CODES", "SUPPRESSED", "NO_DATA", "NO_DATA_LABEL", "Classes",
-    "MapDocument", "make_map", "choropleth", "json_for_html",
+    "MapDocument", "make_map", "choropleth", "area_layers", "json_for_html",
     "explorer",
     "ATTRIBUTION_ONS", "attribution_for", "encode", "encode_geometries", "Encoded",
     "Layer", "AreaLayer", "OutlineLayer", "DistrictOutlines", "PointsLayer", "Legend", "LegendItem",

@@ -43,7 +43,7 @@ from ..errors import GangmapError
 from . import packing
 from .classify import CLASS_CODES, NO_DATA_COLOR, SUPPRESSED_COLOR
 from .geometry import attribution_for, encode, label_points
-from .layers import Layer, area_layer, district_outlines
+from .layers import AreaLayer, Layer, area_layer, district_outlines
 from .naming import area_columns, geography_of, geography_words, layer_title
 from .topology import Encoded
 
@@ -329,6 +329,25 @@ def make_map(safe: SafeTable, layers, *, title: str, subtitle: str = "", tiles: 
                        provenance=provenance)
 
 
+def area_layers(safe: SafeTable, columns: str | list[str], *, missing: str = "raise", names: dict | None = None,
+                **options) -> list[AreaLayer]:
+    """One switchable :class:`AreaLayer` per column (the first visible), each column once, titled for a reader.
+
+    With ``missing="skip"`` columns the SafeTable does not publish are left
+    out; a column asked for twice (a notebook's chosen measure may be
+    ``reports`` itself) is one layer. ``options`` go to :func:`area_layer`.
+    """
+    if missing not in ("raise", "skip"):
+        raise GangmapError(f"missing must be 'raise' or 'skip', not {missing!r}.")
+    wanted = list(dict.fromkeys([columns] if isinstance(columns, str) else columns))
+    if missing == "skip":
+        wanted = [c for c in wanted if c in safe.columns]
+    if not wanted:
+        raise GangmapError("a map needs at least one column to show (none of those asked for is published).")
+    return [area_layer(safe, c, name=layer_title(c, safe, names), names=names, visible=(i == 0), **options)
+            for i, c in enumerate(wanted)]
+
+
 def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = None,
                subtitle: str = "", scheme: str = "quantiles", k: int = 5, bins=None,
                palette: str | None = None, names: dict | None = None, also=(),
@@ -352,17 +371,9 @@ def choropleth(safe: SafeTable, column: str | list[str], *, title: str | None = 
     periods, see :func:`gangmap.maps.time_map`.
     """
     require_safe(safe, "a map")
-    columns = [column] if isinstance(column, str) else list(column)
-    if missing not in ("raise", "skip"):
-        raise GangmapError(f"missing must be 'raise' or 'skip', not {missing!r}.")
-    if missing == "skip":
-        columns = [c for c in dict.fromkeys(columns) if c in safe.columns]
-    if not columns:
-        raise GangmapError("choropleth needs at least one column to map (none of those asked for is published).")
     enc = encode(safe)
-    layers: list[Layer] = [area_layer(safe, c, name=layer_title(c, safe, names), scheme=scheme, k=k, bins=bins,
-                                      palette=palette, also=also, names=names, visible=(i == 0))
-                           for i, c in enumerate(columns)]
+    layers: list[Layer] = list(area_layers(safe, column, missing=missing, scheme=scheme, k=k, bins=bins,
+                                           palette=palette, also=also, names=names))
     if area_columns(safe)[2] is not None:
         layers.append(district_outlines(safe))
     geo = geography_of(safe)

@@ -36,8 +36,11 @@ class PermutationFloorWarning(UserWarning):
     """The smallest attainable permutation p-value still decides significance (see hotspots)."""
 
 
-def some(items: Sequence, limit: int = 10) -> str:
-    """``"a, b, c"``, or the first ``limit`` and how many more."""
+def some(items: Iterable, limit: int = 10) -> str:
+    """``"a, b, c"``, or the first ``limit`` and how many more: a readable list for error messages.
+
+    The one home of this helper: :mod:`gangmap.planning` imports it too.
+    """
     items = [str(i) for i in items]
     if len(items) <= limit:
         return ", ".join(items)

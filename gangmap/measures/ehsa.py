@@ -37,6 +37,21 @@ This follows ArcGIS Pro's Emerging Hot Spot Analysis:
    consecutive before the others). Areas without neighbours are
    ``"island"``; the rest ``"no pattern detected"``.
 
+**Untested periods.** An area is *tested* in a period when it has data there
+and a neighbour with data (and the period has enough areas with data for a
+Gi*). A period in which it was not tested is not "not hot": we do not know.
+So the definitions above are applied to the area's *tested* periods only,
+in time order, as if the untested ones were not in the cube: "final" is its
+last tested period, "90% of periods" is 90% of its tested periods, a run of
+hot periods is not broken by an untested one, and Mann-Kendall uses the
+z-scores of tested periods only. If an area's last tested period is not the
+cube's final period, its category describes the series up to that period
+(the layer's note lists these areas with their last tested period under
+``last_tested_before_final``), never "historical" for want of data. An area
+tested in fewer than two periods has no history to classify: ``"no pattern
+detected"`` (a single hot period is not a "new" hot spot when nothing is
+known of the periods before it).
+
 Differences from ArcGIS, on purpose: the space-time neighbourhood is the
 period itself (ArcGIS may also include earlier periods), and p-values come
 from permutations rather than the normal approximation. A period in which
@@ -87,11 +102,16 @@ def _family(flags: np.ndarray, other: np.ndarray, trend_z: float, trend_p: float
     return "oscillating" if other.any() else "sporadic"
 
 
-def classify_ehsa(hot: Any, cold: Any, trend_z: float, trend_p: float, *, alpha: float = 0.05) -> str:
+def classify_ehsa(hot: Any, cold: Any, trend_z: float, trend_p: float, *, alpha: float = 0.05,
+                  tested: Any = None) -> str:
     """Esri's emerging hotspot category of one area (see the module notes).
 
     ``hot`` and ``cold`` are the per-period significance flags in time order;
-    ``trend_z``/``trend_p`` the Mann-Kendall test of its Gi* z-scores.
+    ``trend_z``/``trend_p`` the Mann-Kendall test of its Gi* z-scores (of
+    the tested periods). ``tested`` marks the periods in which the area was
+    tested (default: all); the others are left out before classifying, so
+    the last tested period acts as the final one. Fewer than two tested
+    periods: ``"no pattern detected"``.
 
     Examples
     --------
@@ -101,10 +121,18 @@ def classify_ehsa(hot: Any, cold: Any, trend_z: float, trend_p: float, *, alpha:
     'historical hot spot'
     >>> classify_ehsa([0, 1, 0, 1, 0, 1], [1, 0, 0, 0, 0, 0], 0.5, 0.6)
     'oscillating hot spot'
+    >>> classify_ehsa([1, 1, 1, 1, 1, 1, 1, 1, 1, 0], [0] * 10, 0.3, 0.7, tested=[1] * 9 + [0])
+    'persistent hot spot'
     """
     h = np.asarray(hot, dtype=bool)
     c = np.asarray(cold, dtype=bool)
-    if len(h) == 0:
+    if tested is not None:
+        m = np.asarray(tested, dtype=bool)
+        if not (m.shape == h.shape == c.shape):
+            raise InputError(f"measures.classify_ehsa: hot, cold and tested need one flag per period each; got "
+                             f"{h.size}, {c.size} and {m.size}.")
+        h, c = h[m], c[m]
+    if len(h) < 2:
         return "no pattern detected"
     if h[-1]:
         return f"{_family(h, c, trend_z, trend_p, alpha, rising=True)} hot spot"
@@ -121,16 +149,20 @@ def classify_ehsa(hot: Any, cold: Any, trend_z: float, trend_p: float, *, alpha:
 class SpaceTimeCube:
     """Gi* per area and period, the trend of each area's z-scores, and its category.
 
-    ``z``, ``p``, ``hot`` and ``cold`` are frames (rows: area codes in table
-    order, columns: the periods analysed); ``trend`` has ``mk_s``, ``mk_z``,
-    ``mk_p`` and ``tau`` per area; ``categories`` one of :data:`EHSA_LABELS`
-    (None for areas left out). ``dropped`` lists periods with no data at all.
+    ``z``, ``p``, ``hot``, ``cold`` and ``tested`` are frames (rows: area
+    codes in table order, columns: the periods analysed); ``tested`` is True
+    where the area's significance was tested (``hot``/``cold`` are False
+    elsewhere, meaning *unknown*, not "not hot"); ``trend`` has ``mk_s``,
+    ``mk_z``, ``mk_p`` and ``tau`` per area (over its tested periods);
+    ``categories`` one of :data:`EHSA_LABELS` (None for areas left out).
+    ``dropped`` lists periods with no data at all.
     """
 
     z: pd.DataFrame
     p: pd.DataFrame
     hot: pd.DataFrame
     cold: pd.DataFrame
+    tested: pd.DataFrame
     trend: pd.DataFrame
     categories: pd.Series
     dropped: tuple
@@ -194,7 +226,7 @@ def space_time_cube(table: Any, series: pd.DataFrame, *, w: Any = None, permutat
     isl = st.island_mask(s)
     n, T = len(s.frame), frame.shape[1]
     Z, P = np.full((n, T), np.nan), np.full((n, T), np.nan)
-    H, C = np.zeros((n, T), bool), np.zeros((n, T), bool)
+    H, C, X = np.zeros((n, T), bool), np.zeros((n, T), bool), np.zeros((n, T), bool)
     opts = dict(permutations=permutations, seed=seed, alpha=alpha, fdr=fdr, n_jobs=n_jobs,
                 max_permutations=max_permutations)
     unresolved, refined = [], 0
@@ -205,32 +237,46 @@ def space_time_cube(table: Any, series: pd.DataFrame, *, w: Any = None, permutat
         keep, r = out
         Z[keep, t], P[keep, t] = r.z, r.p
         H[keep, t], C[keep, t] = r.significant & r.upper, r.significant & ~r.upper
+        X[keep, t] = ~isl[keep]
         refined += len(r.refined)
         if r.floor_binding:
             unresolved.append(col)
-    return _cube(s, st, frame, Z, P, H, C, isl, trend_alpha, dict(
-        opts, dropped=list(map(str, empty)), refined_at_floor=refined, floor_binding_periods=unresolved,
-        weights=st.weights.kind, islands=list(st.islands), reported_as_island=list(st.reported_islands)))
+    return _cube(s, st, frame, (Z, P, H, C, X), isl, trend_alpha, dict(
+        opts, test_islands=bool(test_islands), dropped=list(map(str, empty)), refined_at_floor=refined,
+        floor_binding_periods=unresolved, weights=st.weights.kind, islands=list(st.islands),
+        reported_as_island=list(st.reported_islands)))
 
 
-def _cube(s: Subject, st, frame, Z, P, H, C, isl, trend_alpha, notes) -> SpaceTimeCube:
+#: How untested periods are treated, recorded in every ``_ehsa`` layer's note.
+UNTESTED_RULE = ("categories use only the periods in which the area was tested (it had data and a neighbour "
+                 "with data); its last tested period acts as the final one; Mann-Kendall uses the tested "
+                 "z-scores only; fewer than two tested periods: no pattern detected")
+
+
+def _cube(s: Subject, st, frame, arrays, isl, trend_alpha, notes) -> SpaceTimeCube:
+    Z, P, H, C, X = arrays
     codes = [str(c) for c in s.ids]
+    periods = [str(c) for c in frame.columns]
     analysed = set(st.analysed)
     rows: list[dict] = []
     cats: list[str | None] = []
+    early: dict[str, str] = {}
     for i in range(len(codes)):
-        mk = mann_kendall(Z[i])
+        mk = mann_kendall(np.where(X[i], Z[i], np.nan))  # untested periods are skipped, never read as 0
         rows.append({"mk_s": mk.s, "mk_z": mk.z, "mk_p": mk.p, "tau": mk.tau})
         if st.skip[i]:
             cats.append(None)
         elif isl[i] or i not in analysed:
             cats.append("island")
         else:
-            cats.append(classify_ehsa(H[i], C[i], mk.z, mk.p, alpha=trend_alpha))
+            cats.append(classify_ehsa(H[i], C[i], mk.z, mk.p, alpha=trend_alpha, tested=X[i]))
+            if X[i].sum() >= 2 and not X[i, -1]:
+                early[codes[i]] = periods[int(np.nonzero(X[i])[0].max())]
     df = lambda a: pd.DataFrame(a, index=codes, columns=list(frame.columns))  # noqa: E731
-    return SpaceTimeCube(df(Z), df(P), df(H), df(C), pd.DataFrame(rows, index=codes),
+    return SpaceTimeCube(df(Z), df(P), df(H), df(C), df(X), pd.DataFrame(rows, index=codes),
                          pd.Series(cats, index=codes, dtype="object"), tuple(notes["dropped"]),
-                         dict(notes, trend_alpha=trend_alpha))
+                         dict(notes, trend_alpha=trend_alpha, untested_periods=UNTESTED_RULE,
+                              last_tested_before_final=early))
 
 
 def emerging_hotspots(table: Any, count: str, series: pd.DataFrame, *, w: Any = None, permutations: int = 999,
@@ -265,9 +311,12 @@ def emerging_hotspots(table: Any, count: str, series: pd.DataFrame, *, w: Any = 
     AreaTable or DataFrame
         With ``f"{count}_ehsa"`` (one of :data:`EHSA_LABELS`),
         ``f"{count}_ehsa_trend_z"`` and ``_trend_p`` (Mann-Kendall on the Gi*
-        z-scores), ``f"{count}_ehsa_hot"`` and ``_cold`` (number of periods
-        the area was a significant hot/cold spot). Use
-        :func:`space_time_cube` for the per-period values.
+        z-scores of its tested periods), ``f"{count}_ehsa_hot"`` and ``_cold``
+        (number of periods the area was a significant hot/cold spot). The
+        note records how untested periods are treated (``untested_periods``)
+        and the areas classified on an earlier last period
+        (``last_tested_before_final``). Use :func:`space_time_cube` for the
+        per-period values and the ``tested`` mask.
     """
     s = subject(table, "emerging_hotspots")
     if s.table is not None:

@@ -141,12 +141,16 @@ class Measure:
         return [self.layer(base) + out for out in self.outputs]
 
 
+def _max_permutations(o: Options) -> dict:
+    """``max_permutations`` when given (recorded in the recipe), else the measure's default."""
+    return {"max_permutations": o.get("max_permutations")} if o.get("max_permutations") else {}
+
+
 def _hotspot(fn):
     def compute(t, base, o: Options):
         return fn(t, base, w=o.w, permutations=o.get("permutations", 999), seed=o.seed, alpha=o.get("alpha", 0.05),
                   fdr=o.get("fdr", False), alternative=o.get("alternative", "two-sided"),
-                  test_islands=o.get("test_islands", False), exclude=o.exclude,
-                  **({"max_permutations": o.get("max_permutations")} if o.get("max_permutations") else {}))
+                  test_islands=o.get("test_islands", False), exclude=o.exclude, **_max_permutations(o))
     return compute
 
 
@@ -186,7 +190,8 @@ MEASURES = (
             lambda t, b, o: emerging_hotspots(
                 t, b, _series_or_raise(o, b, f"{b}_ehsa"), w=o.w, permutations=o.get("permutations", 999),
                 seed=o.seed, alpha=o.get("alpha", 0.05), fdr=o.get("fdr", True),
-                trend_alpha=o.get("trend_alpha", 0.05), exclude=o.exclude), True, EHSA_LABELS),
+                trend_alpha=o.get("trend_alpha", 0.05), test_islands=o.get("test_islands", False),
+                exclude=o.exclude, **_max_permutations(o)), True, EHSA_LABELS),
     Measure("need_index", None, ("rate",), "none", ("",), "Need index (0–100)",
             lambda t, b, o: need_index(t, o.get("components") or DEFAULT_INDEX_WEIGHTS,
                                        method=o.get("method", "minmax"), name=o.get("name") or "need_index",

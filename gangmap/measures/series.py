@@ -38,13 +38,14 @@ from scipy import stats
 
 from ..errors import InputError
 from ..figures import literal_text
-from .checks import some, subject
+from .checks import check_per, some, subject
 
-__all__ = ["check_series", "period_numbers", "to_quarters", "series_rates", "county_series", "mann_kendall",
+__all__ = ["MONTH_RE", "check_series", "period_numbers", "to_quarters", "series_rates", "county_series", "mann_kendall",
            "sens_slope", "poisson_trend", "trend", "county_trend", "trend_chart", "MannKendall", "PoissonTrend",
            "CountyTrend", "TREND_LABELS", "area_trend", "published_totals"]
 
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+#: A month as written everywhere in gangmap: ``YYYY-MM`` (month 01-12).
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 #: Labels of :func:`trend`'s ``direction`` column.
 TREND_LABELS: tuple[str, ...] = ("rising", "falling", "no clear trend", "too few periods")
@@ -55,10 +56,7 @@ def period_numbers(columns) -> tuple[np.ndarray, str]:
     """Integer positions of ``"YYYY-MM"`` (months) or ``"YYYY-Qn"`` (quarters) labels, and the frequency."""
     cols = [str(c) for c in columns]
     if all(MONTH_RE.match(c) for c in cols):
-        nums = [int(c[:4]) * 12 + int(c[5:7]) - 1 for c in cols]
-        if any(not 1 <= int(c[5:7]) <= 12 for c in cols):
-            raise InputError(f"series: month labels must be YYYY-MM with a month 01-12 (got {some(cols)}).")
-        return np.array(nums, dtype=float), "M"
+        return np.array([int(c[:4]) * 12 + int(c[5:7]) - 1 for c in cols], dtype=float), "M"
     if all(QUARTER_RE.match(c) for c in cols):
         return np.array([int(c[:4]) * 4 + int(c[-1]) - 1 for c in cols], dtype=float), "Q"
     bad = [c for c in cols if not (MONTH_RE.match(c) or QUARTER_RE.match(c))]
@@ -66,27 +64,33 @@ def period_numbers(columns) -> tuple[np.ndarray, str]:
                      "Make the series with AreaCube.series(...).")
 
 
-def check_series(series: Any, *, counts: bool = True, func: str = "series") -> pd.DataFrame:
-    """A validated float copy of a series frame (see the module notes); InputError names the problem."""
+def check_series(series: Any, *, counts: bool = True, func: str = "series", what: str | None = None) -> pd.DataFrame:
+    """A validated float copy of a series frame (see the module notes); InputError names the problem.
+
+    The one check of series frames (the campaign evaluation uses it too):
+    errors start with ``what``, by default ``measures.{func}``.
+    """
+    where = what or f"measures.{func}"
     if not isinstance(series, pd.DataFrame):
-        raise InputError(f"measures.{func}: expected a series frame (rows: areas, columns: periods 'YYYY-MM'), "
-                         f"got {type(series).__name__}.")
+        raise InputError(f"{where}: expected a series frame (rows: areas, columns: periods 'YYYY-MM'), "
+                         f"got {type(series).__name__}. Make one with AreaCube.series(...).")
     if series.shape[1] == 0:
-        raise InputError(f"measures.{func}: the series frame has no periods.")
+        raise InputError(f"{where}: the series frame has no periods.")
     nums, _ = period_numbers(series.columns)
     if np.any(np.diff(nums) <= 0):
-        raise InputError(f"measures.{func}: periods must be unique and ascending; got {some(series.columns)}. "
+        raise InputError(f"{where}: periods must be unique and ascending; got {some(series.columns)}. "
                          "Sort them: series.sort_index(axis=1).")
     if series.index.has_duplicates:
         dup = sorted(set(map(str, series.index[series.index.duplicated()])))
-        raise InputError(f"measures.{func}: area codes {some(dup)} appear more than once in the series index.")
+        raise InputError(f"{where}: area codes {some(dup)} appear more than once in the series index; give one "
+                         "row per area.")
     try:
         out = series.apply(pd.to_numeric, errors="raise").astype(float)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"measures.{func}: the series holds values that are not numbers.") from exc
+        raise InputError(f"{where}: the series holds values that are not numbers.") from exc
     if counts and (out < 0).to_numpy().any():
         bad = out.index[(out < 0).any(axis=1)].tolist()
-        raise InputError(f"measures.{func}: negative counts for areas {some(bad)}; counts are 0 or more "
+        raise InputError(f"{where}: negative counts for areas {some(bad)}; counts are 0 or more "
                          "(NaN for no data).")
     return out
 
@@ -130,14 +134,28 @@ def series_rates(series: pd.DataFrame, population: Any, *, per: float = 1000) ->
     (no rate), as do periods with no data.
     """
     s = check_series(series, counts=False, func="series_rates")
-    pop = pd.Series(population, dtype=float) if not isinstance(population, pd.Series) else population.astype(float)
+    per = check_per(per, "series_rates")
+    pop = _population(population)
     missing = [c for c in s.index if c not in pop.index]
     if missing:
         raise InputError(f"measures.series_rates: no population for areas {some(missing)}; give one per area "
                          "code of the series.")
     p = pop.reindex(s.index)
     p = p.where(p > 0)
-    return s.div(p, axis=0) * float(per)
+    return s.div(p, axis=0) * per
+
+
+def _population(population: Any) -> pd.Series:
+    """The population by area code as floats; InputError names the values that are not numbers."""
+    raw = population if isinstance(population, pd.Series) else pd.Series(population, dtype=object)
+    pop = pd.to_numeric(raw, errors="coerce").astype(float)
+    bad = raw.notna() & pop.isna()
+    if bad.any():
+        name = f"population {raw.name!r}" if raw.name is not None else "population"
+        first = [f"{code} ({value!r})" for code, value in raw[bad].items()]
+        raise InputError(f"measures.series_rates: {name} holds values that are not numbers, for areas "
+                         f"{some(first, 5)}. Give the number of people per area code (blank for unknown).")
+    return pop
 
 
 def county_series(series: pd.DataFrame) -> pd.Series:

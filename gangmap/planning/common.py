@@ -3,7 +3,10 @@
 Why a module of its own: targets, hubs and evaluation each check tables,
 parse months and publish tables in the same way, and the house rules forbid
 importing another module's private names. Nothing here is re-exported by
-:mod:`gangmap.planning`; it is the subpackage's plumbing.
+:mod:`gangmap.planning`; it is the subpackage's plumbing. What planning
+shares with the measures (``some`` for messages, ``MONTH_RE``, the check of
+series frames) has its one home upstream, in :mod:`gangmap.measures`, and
+is imported from there.
 
 Lineage
 -------
@@ -21,9 +24,8 @@ the planning recipes live in :mod:`.publishing`, :mod:`.ranking`,
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,18 +33,27 @@ import pandas as pd
 
 from ..errors import ConfigError, GangmapError, InputError, SchemaError
 from ..geography import Geography
+from ..measures.checks import some
+from ..measures.series import MONTH_RE
 from ..table import AreaTable, as_table, from_frame
 
-#: A month as written everywhere in gangmap: ``YYYY-MM``.
-MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+__all__ = ["MONTH_RE", "some", "number_or_nan", "article", "pct", "area_table", "read_area_table", "need_values",
+           "as_codes", "sources_of", "identifier_columns", "result_table", "month", "months", "publish"]
 
 
-def some(items: Iterable, limit: int = 10) -> str:
-    """``"a, b, c ... and 7 more"``: a readable list for error messages."""
-    items = [str(i) for i in items]
-    if len(items) <= limit:
-        return ", ".join(items)
-    return ", ".join(items[:limit]) + f" ... and {len(items) - limit} more"
+def number_or_nan(value: Any) -> float:
+    """``value`` as a float; NaN for anything that is not a number (text, None, True/False).
+
+    Argument checks compare the result (``not number_or_nan(x) > 0``), so a
+    bad value fails the check and gets the check's own message instead of a
+    bare ``ValueError`` from ``float("lots")``.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 def article(word: str) -> str:
@@ -78,6 +89,22 @@ def area_table(obj: Any, func: str) -> AreaTable:
         return as_table(obj)
     except SchemaError as exc:
         raise InputError(f"planning.{func}: {exc}") from None
+
+
+def read_area_table(areas: Any, func: str) -> AreaTable:
+    """The areas a planning function places things on: a table as it is, anything else read as boundaries.
+
+    An AreaTable, or a frame with a known geography's code column, is taken
+    as the area table; a path (or boundaries with ONS column names) is read
+    with :func:`gangmap.io.read_areas`. Errors name ``planning.{func}``.
+    """
+    from ..geography import detect_geography
+
+    if isinstance(areas, AreaTable) or (isinstance(areas, pd.DataFrame) and detect_geography(areas.columns)):
+        return area_table(areas, func)
+    from ..io import read_areas
+
+    return area_table(read_areas(areas), func)
 
 
 def need_values(table: AreaTable, measure: str, func: str) -> np.ndarray:
@@ -162,14 +189,6 @@ def months(start: str, end: str) -> list[str]:
     return [str(p) for p in pd.period_range(start, end, freq="M")]
 
 
-def _accepts_tables(make_safe: Any) -> bool:
-    """Whether this make_safe takes an AreaTable and a ``context=`` argument (the table-model API)."""
-    try:
-        return "context" in inspect.signature(make_safe).parameters
-    except (TypeError, ValueError):  # pragma: no cover - builtins only
-        return False
-
-
 def publish(table: AreaTable | pd.DataFrame, *, policy: Any = "nhs", keep: Sequence[str] = (),
             counts: Sequence[str] = (), derived: Mapping[str, Sequence[str]] | None = None,
             context: Sequence[str] = (), period: str | None = None, what: str = "table", **options: Any):
@@ -183,10 +202,8 @@ def publish(table: AreaTable | pd.DataFrame, *, policy: Any = "nhs", keep: Seque
     """
     from ..disclosure import make_safe
 
-    ids: list[str] = []
     if isinstance(table, AreaTable):
         frame = table.to_frame()
-        ids = [c for c in table.geography.identifiers if c in frame.columns]
         counts = [c for c in table.counts if c in frame.columns]
         derived = {c: list(s) for c, s in table.derived.items() if c in frame.columns}
         context = [c for c in table.context if c in frame.columns]
@@ -205,9 +222,6 @@ def publish(table: AreaTable | pd.DataFrame, *, policy: Any = "nhs", keep: Seque
     options.setdefault("hierarchy", ())
     if period is not None:
         options.setdefault("period", period)
-    if _accepts_tables(make_safe):
-        if isinstance(table, AreaTable):
-            return make_safe(table, policy=policy, keep=[*context, *keep], **options)
-        return make_safe(frame, counts, policy=policy, derived=derived, context=context, keep=keep, **options)
-    keep = [c for c in [*ids, *context, *keep] if c not in counts and c not in derived]
-    return make_safe(frame, counts, policy=policy, derived=derived, keep=keep, **options)
+    if isinstance(table, AreaTable):
+        return make_safe(table, policy=policy, keep=[*context, *keep], **options)
+    return make_safe(frame, counts, policy=policy, derived=derived, context=context, keep=keep, **options)

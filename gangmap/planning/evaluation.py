@@ -23,6 +23,14 @@ and the launch month. Its headline is a robust estimate:
   only, with a pretend launch inside them (three dates by default). A
   placebo whose interval excludes 1, or (when the estimate shows a change)
   one at least as far from 1 as the estimate, makes the evidence weak.
+* **No estimate, no verdict.** A group with no counts before or from the
+  launch, or a model that does not converge, is refused with an
+  :class:`InputError` that names the group and months; a placebo, pre-trend
+  or event-study period that cannot be fitted is left blank and says why.
+* **Months with no data** (NaN) are left out, never read as 0: the model
+  uses the area-months with data; in the monthly table a group's month is
+  blank when any of its areas has no data, and the totals leave such months
+  out for both groups (a note names them).
 * **Verdict.** Plain words: a clear change, no clear change, or weak
   evidence (with the reasons). A reporting campaign usually *raises*
   reports, so a rise is not harm growing (see :data:`CAVEAT`).
@@ -36,6 +44,7 @@ the headline.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, GangmapError, InputError
+from ..figures import literal_text
 from ..geography import WARD, Geography, custom
 from ..table import AreaTable, from_frame
 from . import fepoisson
@@ -106,15 +116,19 @@ class CampaignEffect:
         before the launch, with an area-clustered interval.
     pretrend : Estimate or None
         Ratio per year of the pre-launch trend of targeted vs other areas
-        (None with fewer than 4 months before the launch).
+        (None with fewer than 4 months before the launch, or when it cannot be
+        fitted; a weakness then says why).
     placebos : DataFrame
         ``launch``, ``rate_ratio``, ``ratio_lo``, ``ratio_hi``, ``p_value``,
         ``as_large`` (at least as far from 1 as the estimate) and
-        ``significant`` (its interval excludes 1).
+        ``significant`` (its interval excludes 1); NaN for a placebo that
+        could not be fitted (a weakness says why).
     events : DataFrame
-        Event study: ``quarter`` (0 = the launch quarter), ``first``,
-        ``last``, ``rate_ratio``, ``ratio_lo``, ``ratio_hi`` (the reference
-        quarter -1 has ratio 1).
+        Event study: ``quarter`` (the step since the launch, each
+        ``bin_months`` months long, quarters by default: 0 = the step that
+        starts at the launch), ``first``, ``last``, ``rate_ratio``,
+        ``ratio_lo``, ``ratio_hi`` (the reference step -1 has ratio 1; NaN
+        for a step that could not be fitted, with a note).
     evidence : str
         ``"clear"``, ``"no clear change"`` or ``"weak"``.
     weaknesses : list of str
@@ -125,11 +139,18 @@ class CampaignEffect:
     areas : dict
         ``{"targeted": n, "other": n}`` areas that contribute.
     totals : dict
-        Counts of targeted/other areas before/after the launch.
+        Counts of targeted/other areas before/after the launch: the sums of
+        :attr:`monthly` over the months in which both groups have data (a
+        month blank for either group is left out of all four; a note names
+        it). The model itself uses every area-month with data.
     monthly : AreaTable
-        ``period``, ``window``, ``targeted``, ``other`` (**counts** per month).
+        ``period``, ``window``, ``targeted``, ``other`` (**counts** per month;
+        NaN = no data: a group's month is blank when any of its areas has no
+        data that month, so a gap never shows as a fall).
     did : DiD or None
         The simple 2x2 difference in differences (equal windows), for continuity.
+    bin_months : int
+        Months per step of the event study.
     """
 
     estimate: Estimate
@@ -151,6 +172,7 @@ class CampaignEffect:
     did: Any = None
     caveat: str = CAVEAT
     notes: list = field(default_factory=list)
+    bin_months: int = 3
 
     def _repr_html_(self) -> str:  # notebooks
         from ..reprs import card
@@ -158,7 +180,7 @@ class CampaignEffect:
         facts = [("launch", self.launch), ("period", self.period), ("method", self.method),
                  ("verdict", self.verdict), ("evidence", self.evidence)]
         return card("Campaign effect", facts, " ".join([self.message, *self.weaknesses, *self.notes]),
-                    [("Placebo launches", self.placebos), ("Months since launch", self.events)])
+                    [("Placebo launches", self.placebos), (event_caption(self.bin_months), self.events)])
 
     @property
     def period(self) -> str:
@@ -195,11 +217,16 @@ class CampaignEffect:
         text = (f"After the launch ({self.launch}) reports in targeted {geo.plural} changed by a factor of about {rr} "
                 f"({100 * self.level:g}% CI {lo} to {hi}) relative to other {geo.plural}.")
         reasons = []
-        if self.pretrend is not None and self.pretrend.p_value < PRETREND_ALPHA:
+        if self.pretrend is None:
+            reasons.append(f"the pre-launch trends of targeted and other {geo.plural} could not be compared")
+        elif self.pretrend.p_value < PRETREND_ALPHA:
             reasons.append(f"targeted {geo.plural} were already trending differently before the launch")
         reasons += [f"a placebo launch in {r['launch']}, when nothing happened, also shows a change"
                     for _, r in self.placebos.iterrows() if r["significant"] or (r["as_large"] and
                                                                                 self.estimate.excludes_one)]
+        fitted = self.placebos["rate_ratio"].notna()
+        reasons += [f"the placebo launch in {p} could not be fitted" for p in self.placebos.loc[~fitted, "launch"]
+                    if fitted.any()] + (["no placebo launch could be fitted"] if not fitted.any() else [])
         verdict = {"weak": "The evidence is weak: " + "; ".join(reasons or ["see the caveats"]) + ".",
                    "clear": "This is evidence of a change: no pre-launch difference and no placebo as large.",
                    "no clear change": "The interval includes 1: no clear change."}[self.evidence]
@@ -221,6 +248,12 @@ class CampaignEffect:
 
     def __str__(self) -> str:
         return self.message
+
+
+def event_caption(bin_months: int) -> str:
+    """The caption of the event-study table: its rows are steps of ``bin_months`` months, not months."""
+    step = {1: "month", 3: "quarter", 12: "year"}.get(bin_months, f"{bin_months}-month period")
+    return f"Event study by {step} (relative to the launch)"
 
 
 #: A model estimate is published only when every group total it pools is at least this large.
@@ -267,40 +300,108 @@ def _launch_index(cols: list[str], launch: str) -> int:
     return pre
 
 
-def _fit(Y, X, what: str) -> fepoisson.Fit:
+def _span(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
+
+
+def _empty_cells(Y, g, sides: list[tuple[str, np.ndarray]], cols: list[str], geo: Geography) -> list[str]:
+    """The groups and months of a comparison with no count at all (a rate ratio there is 0 or infinite).
+
+    ``sides`` are ``(words, month mask)``; each entry of the answer reads e.g.
+    ``"targeted wards from the launch (2018-01 to 2018-12)"``.
+    """
+    out = []
+    for group, rows in (("targeted", g), ("other", ~g)):
+        for words, mask in sides:
+            if not np.nansum(Y[np.ix_(rows, mask)]) > 0:
+                out.append(f"{group} {geo.plural}{' ' + words if words else ''} "
+                           f"({_span([cols[t] for t in np.flatnonzero(mask)])})")
+    return out
+
+
+def _try_fit(Y, X) -> tuple[fepoisson.Fit | None, str]:
+    """The fit, or None and why not: it failed, did not converge or gave no finite estimate."""
     try:
-        return fepoisson.fit(Y, X)
+        fit = fepoisson.fit(Y, X)
     except InputError as exc:
-        raise InputError(f"planning.evaluate ({what}): {exc}") from None
+        return None, str(exc).rstrip(".")
+    if not fit.converged or not (np.isfinite(fit.coef).all() and np.isfinite(fit.se).all()):
+        return None, ("the model did not converge to a finite rate ratio (usually a group with no counts in some of "
+                      "the months compared)")
+    return fit, ""
 
 
-def _events(Y, g, L, cols, level, bin_months) -> pd.DataFrame:
+def _fit(Y, X, what: str) -> fepoisson.Fit:
+    fit, why = _try_fit(Y, X)
+    if fit is None:
+        raise InputError(f"planning.evaluate ({what}): {why}. Look at the monthly counts of each group in the series "
+                         "frame, and check the target codes and the launch month.")
+    return fit
+
+
+def _check_cells(Y, g, L, cols, geo) -> None:
+    """Refuse an estimate that cannot exist: a group with no count before, or from, the launch."""
+    t = np.arange(len(cols))
+    empty = _empty_cells(Y, g, [("before the launch", t < L), ("from the launch", t >= L)], cols, geo)
+    if empty:
+        raise InputError(f"planning.evaluate: no counts in {' or '.join(empty)}. The rate ratio compares targeted "
+                         f"and other {geo.plural} before and from the launch, so each of the four needs some counts; "
+                         f"without them it is 0 or infinite, not an estimate. Check the target {geo.label} codes and "
+                         f"the launch month ({cols[L]}), and whether the source published data for these "
+                         f"{geo.plural} then.")
+
+
+def _event_fit(Y, g, q, steps, empty, level, notes) -> dict:
+    """The estimate of each step of the event study that can be fitted (steps with an empty group are left out)."""
+    if empty[-1]:
+        notes.append(f"event study not fitted: no counts in {' or '.join(empty[-1])}, the reference period")
+        return {}
+    for b in steps:
+        if empty[b]:
+            notes.append(f"event study: no counts in {' or '.join(empty[b])}, so that period is left blank")
+    bins = [b for b in steps if b != -1 and not empty[b]]
+    if not bins:
+        return {}
+    Yb = np.where(np.isin(q, [b for b in steps if empty[b]])[None, :], np.nan, Y)
+    X = np.stack([g[:, None] * (q == b)[None, :] for b in bins], axis=2).astype(float)
+    fit, why = _try_fit(Yb, X)
+    if fit is None:
+        notes.append(f"event study not fitted: {why}")
+        return {}
+    return {b: Estimate.of(fit, i, level) for i, b in enumerate(bins)}
+
+
+def _events(Y, g, L, cols, level, bin_months, geo, notes) -> pd.DataFrame:
     T = Y.shape[1]
     q = np.floor((np.arange(T) - L) / bin_months).astype(int)
-    bins = [b for b in sorted(set(q)) if b != -1]
-    X = np.stack([g[:, None] * (q == b)[None, :] for b in bins], axis=2).astype(float)
-    fit = _fit(Y, X, "event study")
+    steps = sorted(set(q))
+    empty = {b: _empty_cells(Y, g, [("", q == b)], cols, geo) for b in steps}
+    fitted = _event_fit(Y, g, q, steps, empty, level, notes)
     rows = []
-    for b in sorted(set(q)):
+    for b in steps:
         span = [cols[t] for t in range(T) if q[t] == b]
-        if b == -1:
-            rows.append({"quarter": b, "first": span[0], "last": span[-1], "rate_ratio": 1.0, "ratio_lo": 1.0,
-                         "ratio_hi": 1.0})
-            continue
-        est = Estimate.of(fit, bins.index(b), level)
+        est = Estimate(1.0, 1.0, 1.0, np.nan) if b == -1 else fitted.get(b, Estimate(np.nan, np.nan, np.nan, np.nan))
         rows.append({"quarter": b, "first": span[0], "last": span[-1], "rate_ratio": est.ratio, "ratio_lo": est.lo,
                      "ratio_hi": est.hi})
     return pd.DataFrame(rows)
 
 
-def _pretrend(Y, g, L, level) -> Estimate | None:
+def _pretrend(Y, g, L, level) -> Estimate | str:
+    """The pre-trend estimate, or the weakness that says why there is none."""
     if L < 4:
-        return None
+        return "there are too few months before the launch to test for a difference in trends"
     t = (np.arange(L) - L) / 12.0
-    return Estimate.of(_fit(Y[:, :L], (g[:, None] * t[None, :])[:, :, None], "pre-trend"), 0, level)
+    fit, why = _try_fit(Y[:, :L], (g[:, None] * t[None, :])[:, :, None])
+    if fit is None:
+        return f"the pre-launch trends could not be compared: {why}"
+    return Estimate.of(fit, 0, level)
 
 
-def default_placebos(cols: list[str], L: int, min_side: int = 3) -> list[str]:
+#: A default placebo launch has at least this many months of data either side of it.
+PLACEBO_SIDE = 3
+
+
+def default_placebos(cols: list[str], L: int, min_side: int = PLACEBO_SIDE) -> list[str]:
     """Three pretend launch months inside the pre-launch months, each with ``min_side`` months either side."""
     valid = np.arange(min_side, L - min_side + 1)
     if not len(valid):
@@ -309,28 +410,59 @@ def default_placebos(cols: list[str], L: int, min_side: int = 3) -> list[str]:
     return [cols[i] for i in picks]
 
 
-def _placebos(Y, g, L, cols, launches, estimate: Estimate, level) -> pd.DataFrame:
-    rows = []
+def _placebo(Y, g, L, i, cols, geo, level) -> tuple[Estimate | None, str]:
+    """One placebo launch at month ``i`` on the months before the real launch, or None and why not."""
+    t = np.arange(L)
+    empty = _empty_cells(Y[:, :L], g, [("before it", t < i), ("from it", t >= i)], cols, geo)
+    if empty:
+        return None, f"no counts in {' or '.join(empty)}"
+    D = g[:, None] * (t >= i)[None, :]
+    fit, why = _try_fit(Y[:, :L], D[:, :, None].astype(float))
+    return (Estimate.of(fit, 0, level), "") if fit is not None else (None, why)
+
+
+def _placebos(Y, g, L, cols, launches, estimate: Estimate, level, geo) -> tuple[pd.DataFrame, list[str]]:
+    """The placebo table (NaN where a placebo could not be fitted) and the weaknesses that say why."""
+    rows, problems = [], []
     for p in launches:
         i = cols.index(p) if p in cols else -1
         if not 0 < i < L:
             raise ConfigError(f"planning.evaluate: placebo launch {p!r} must be a month after {cols[0]} and before "
                               f"the launch {cols[L]}.")
-        D = g[:, None] * (np.arange(L) >= i)[None, :]
-        est = Estimate.of(_fit(Y[:, :L], D[:, :, None].astype(float), f"placebo {p}"), 0, level)
+        est, why = _placebo(Y, g, L, i, cols, geo, level)
+        if est is None:
+            problems.append(f"the placebo launch in {p} could not be fitted: {why}")
+            est = Estimate(np.nan, np.nan, np.nan, np.nan)
         rows.append({"launch": p, "rate_ratio": est.ratio, "ratio_lo": est.lo, "ratio_hi": est.hi,
                      "p_value": est.p_value,
-                     "as_large": abs(math.log(est.ratio)) >= abs(math.log(estimate.ratio)),
+                     "as_large": bool(abs(math.log(est.ratio)) >= abs(math.log(estimate.ratio))) if
+                     np.isfinite(est.ratio) else False,
                      "significant": est.excludes_one})
     return pd.DataFrame(rows, columns=["launch", "rate_ratio", "ratio_lo", "ratio_hi", "p_value", "as_large",
-                                       "significant"])
+                                       "significant"]), problems
 
 
-def _weaknesses(est, pre, plac, n_t, n_o, geo, level) -> list[str]:
-    out = []
-    if pre is None:
-        out.append("there are too few months before the launch to test for a difference in trends")
-    elif pre.p_value < PRETREND_ALPHA:
+def _no_placebo(plac: pd.DataFrame, asked: bool, L: int) -> str | None:
+    """Why no placebo launch was fitted, or None when one was: without one the verdict cannot be clear."""
+    if len(plac) and plac["rate_ratio"].notna().any():
+        return None
+    if len(plac):
+        return "no placebo launch could be fitted, so nothing checks that a change this size arises without a launch"
+    if asked:
+        return "no placebo launch was fitted (placebos=[]), so nothing checks that a change this size arises without " \
+               "a launch"
+    return (f"no placebo launch could be fitted: one needs {PLACEBO_SIDE} months of data either side and there are "
+            f"{L} months before the launch")
+
+
+def _weaknesses(est, pre, plac, n_t, n_o, geo, level, problems: list[str]) -> list[str]:
+    """Why the evidence is weak.
+
+    ``pre`` is the pre-trend estimate or why there is none; ``problems`` are
+    the placebo checks that could not run.
+    """
+    out = [pre] if isinstance(pre, str) else []
+    if isinstance(pre, Estimate) and pre.p_value < PRETREND_ALPHA:
         out.append(f"before the launch, targeted {geo.plural} were already trending differently (a ratio of "
                    f"{pre.ratio:.2f} per year, p = {pre.p_value:.3g})")
     for _, r in plac.iterrows():
@@ -340,44 +472,77 @@ def _weaknesses(est, pre, plac, n_t, n_o, geo, level) -> list[str]:
         elif r["significant"]:
             out.append(f"a placebo launch in {r['launch']} gives a 'significant' {r['rate_ratio']:.2f} "
                        f"({100 * level:g}% CI {r['ratio_lo']:.2f} to {r['ratio_hi']:.2f}) where nothing happened")
+    out += problems
     if min(n_t, n_o) < MIN_AREAS:
         out.append(f"only {n_t} targeted and {n_o} other {geo.plural} have counts, too few for a reliable "
                    "clustered interval")
     return out
 
 
-def _verdict(est: Estimate, weak: list[str], geo: Geography, level: float) -> tuple[str, str]:
+def _verdict(est: Estimate, weak: list[str], geo: Geography, level: float, placebos: int) -> tuple[str, str]:
     change = (f"reports in targeted {geo.plural} were {est.ratio:.2f} times what the change in other "
               f"{geo.plural} predicts ({100 * level:g}% CI {est.lo:.2f} to {est.hi:.2f})")
     if weak:
         return "weak", (f"The evidence is weak: {'; '.join(weak)}. After the launch {change}, but this should not be "
                         "read as the campaign's effect.")
     if est.excludes_one:
+        tested = "the placebo launch shows" if placebos == 1 else f"none of the {placebos} placebo launches shows"
         return "clear", (f"Evidence of a change: after the launch {change}; targeted and other {geo.plural} trended "
-                         "alike before it and no placebo launch shows a change as large.")
+                         f"alike before it and {tested} a change as large.")
     return "no clear change", (f"No clear change: after the launch {change}; the interval includes 1, so the data "
                                "are consistent with no difference.")
 
 
+def _group_month(vals: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The total of the areas ``rows`` per month: NaN (no data) when any of them has no data that month.
+
+    A month in which some areas published nothing is not a month of fewer
+    reports: summing what is there would draw a gap as a fall (the rule of
+    :func:`gangmap.measures.county_series`). An area with no data in any month
+    is outside the series and does not blank every month.
+    """
+    sub = vals[rows]
+    sub = sub[np.isfinite(sub).any(axis=1)]
+    if not len(sub):
+        return np.full(vals.shape[1], np.nan)
+    return np.where(np.isfinite(sub).all(axis=0), np.nansum(sub, axis=0), np.nan)
+
+
 def _monthly(S: pd.DataFrame, g: np.ndarray, launch: str, windows: dict | None = None) -> AreaTable:
+    """The counts of targeted and other areas per month (NaN where one of the group's areas has no data)."""
     cols = list(S.columns)
-    vals = S.to_numpy()
-    nodata = ~np.isfinite(vals).any(axis=0)
-    t = np.where(nodata, np.nan, np.nansum(np.where(g[:, None], vals, 0.0), axis=0))
-    o = np.where(nodata, np.nan, np.nansum(np.where(~g[:, None], vals, 0.0), axis=0))
+    vals = S.to_numpy(dtype=float)
     if windows is None:
         window = ["before" if m < launch else "after" for m in cols]
     else:
         window = ["before" if m in windows["before"] else "after" if m in windows["after"] else "between"
                   for m in cols]
-    frame = pd.DataFrame({"period": cols, "window": window, "targeted": t, "other": o})
+    frame = pd.DataFrame({"period": cols, "window": window, "targeted": _group_month(vals, g),
+                          "other": _group_month(vals, ~g)})
     return from_frame(frame, counts=["targeted", "other"], geography=MONTH)
 
 
-def _totals(S: pd.DataFrame, g: np.ndarray, L: int) -> dict:
-    v = np.nan_to_num(S.to_numpy())
-    return {"targeted_before": v[g, :L].sum(), "targeted_after": v[g, L:].sum(),
-            "other_before": v[~g, :L].sum(), "other_after": v[~g, L:].sum()}
+def _totals(monthly: AreaTable) -> dict:
+    """The four totals: sums of the monthly table over the months in which BOTH groups have data.
+
+    A month that is blank for either group is left out of all four, so the
+    ratio compares the same months in targeted and other areas.
+    """
+    f = monthly.frame
+    both = f[["targeted", "other"]].notna().all(axis=1)
+    return {f"{grp}_{win}": float(f.loc[both & (f["window"] == win), grp].sum())
+            for grp in ("targeted", "other") for win in ("before", "after")}
+
+
+def _gap_note(monthly: AreaTable, geo: Geography, model: bool) -> list[str]:
+    """A note naming the months of the windows that the totals leave out (none when there are none)."""
+    f = monthly.frame
+    gaps = f.loc[f["window"].isin(["before", "after"]) & f[["targeted", "other"]].isna().any(axis=1), "period"]
+    if gaps.empty:
+        return []
+    return [f"{len(gaps)} month(s) with no data for some {geo.plural} ({some(gaps.tolist())}) are blank in the monthly "
+            "table and left out of the totals of both groups, before and after"
+            + (f" (the model uses the {geo.plural} that have data in them)" if model else "")]
 
 
 def _method(geo: Geography, n_t: int, n_o: int, cols: list[str], disp: float) -> str:
@@ -396,6 +561,23 @@ def _codes_and_launch(targets: Any, launch: str | None, where: str) -> tuple[fro
     if not launch:
         raise ConfigError(f"{where}: no launch month; pass launch='YYYY-MM' or set launch in the campaign file.")
     return codes, month(launch, "launch", where)
+
+
+def _check_level(level: Any, where: str) -> float:
+    """``level`` as a float strictly between 0 and 1, or a :class:`ConfigError` that says how to give it."""
+    ok = isinstance(level, numbers.Real) and not isinstance(level, bool) and 0 < float(level) < 1
+    if not ok:
+        raise ConfigError(f"{where}: level={level!r} must be a number between 0 and 1 (the confidence level of the "
+                          "intervals), e.g. level=0.95 for 95% intervals.")
+    return float(level)
+
+
+def _check_bin_months(bin_months: Any, where: str) -> int:
+    """``bin_months`` as a positive int, or a :class:`ConfigError` that says how to give it."""
+    if not isinstance(bin_months, numbers.Integral) or isinstance(bin_months, bool) or bin_months < 1:
+        raise ConfigError(f"{where}: bin_months={bin_months!r} must be a whole number of months, 1 or more (the "
+                          "length of each step of the event study), e.g. bin_months=3 for quarters.")
+    return int(bin_months)
 
 
 def _geography(targets: Any, geography: Any) -> Geography:
@@ -442,10 +624,9 @@ def evaluate(series: Any, targets: Any, launch: str | None = None, *, kind: str 
     ('clear', True)
     """
     codes, launch = _codes_and_launch(targets, launch, "planning.evaluate")
-    if not (0 < float(level) < 1):
-        raise GangmapError(f"planning.evaluate: level={level!r} must be between 0 and 1, e.g. 0.95.")
+    level, bin_months = _check_level(level, "planning.evaluate"), _check_bin_months(bin_months, "planning.evaluate")
     S = _series_input(series, kind, category)
-    return _evaluate(S, codes, launch, placebos, float(level), int(bin_months), _geography(targets, geography), [])
+    return _evaluate(S, codes, launch, placebos, level, bin_months, _geography(targets, geography), [])
 
 
 def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_result=None) -> CampaignEffect:
@@ -456,6 +637,7 @@ def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_res
         notes.append(f"{len(missing)} target {geo.label}(s) have no series and are left out: {some(missing)}")
     L = _launch_index(cols, launch)
     Y = S.to_numpy()
+    _check_cells(Y, g, L, cols, geo)
     D = (g[:, None] * (np.arange(len(cols)) >= L)[None, :]).astype(float)
     fit = _fit(Y, D[:, :, None], "estimate")
     est = Estimate.of(fit, 0, level)
@@ -464,22 +646,34 @@ def _evaluate(S, codes, launch, placebos, level, bin_months, geo, notes, did_res
     pre = _pretrend(Y, g, L, level)
     launches = default_placebos(cols, L) if placebos is None else [month(p, "placebo", "planning.evaluate")
                                                                     for p in placebos]
-    plac = _placebos(Y, g, L, cols, launches, est, level)
-    weak = _weaknesses(est, pre, plac, n_t, n_o, geo, level)
-    evidence, verdict = _verdict(est, weak, geo, level)
+    plac, problems = _placebos(Y, g, L, cols, launches, est, level, geo)
+    problems += [w for w in [_no_placebo(plac, placebos is not None, L)] if w]
+    weak = _weaknesses(est, pre, plac, n_t, n_o, geo, level, problems)
+    monthly = _monthly(S, g, launch)
+    notes += _gap_note(monthly, geo, model=True)
+    evidence, verdict = _verdict(est, weak, geo, level, int(plac["rate_ratio"].notna().sum()))
+    return CampaignEffect(
+        estimate=est, pretrend=pre if isinstance(pre, Estimate) else None, placebos=plac,
+        events=_events(Y, g, L, cols, level, bin_months, geo, notes), evidence=evidence, weaknesses=weak,
+        verdict=verdict, message=_message(launch, est, pre, plac, placebos is not None, geo, level) + " " + verdict,
+        method=_method(geo, n_t, n_o, cols, fit.dispersion), launch=launch, level=level, dispersion=fit.dispersion,
+        areas={"targeted": n_t, "other": n_o}, totals=_totals(monthly), monthly=monthly,
+        geography=geo, did=did_result, notes=notes, bin_months=bin_months)
+
+
+def _message(launch, est, pre, plac, asked, geo, level) -> str:
+    """The figures of the evaluation in words (the verdict follows)."""
     headline = (f"After the launch ({launch}) reports in targeted {geo.plural} changed by a factor of "
                 f"{est.text(level)} relative to other {geo.plural}.")
-    pre_text = (f" Pre-launch trend difference: {pre.ratio:.2f} per year (p = {pre.p_value:.3g})." if pre is not None
-                else " Pre-launch trend: not tested (fewer than 4 months).")
-    plac_text = (" Placebo launches: " + "; ".join(f"{r['launch']}: {r['rate_ratio']:.2f} ({r['ratio_lo']:.2f} to "
-                                                  f"{r['ratio_hi']:.2f})" for _, r in plac.iterrows()) + "."
-                 if len(plac) else " No placebo launch fits in the months before the launch.")
-    return CampaignEffect(
-        estimate=est, pretrend=pre, placebos=plac, events=_events(Y, g, L, cols, level, bin_months),
-        evidence=evidence, weaknesses=weak, verdict=verdict, message=headline + pre_text + plac_text + " " + verdict,
-        method=_method(geo, n_t, n_o, cols, fit.dispersion), launch=launch, level=level, dispersion=fit.dispersion,
-        areas={"targeted": n_t, "other": n_o}, totals=_totals(S, g, L), monthly=_monthly(S, g, launch),
-        geography=geo, did=did_result, notes=notes)
+    if isinstance(pre, Estimate):
+        pre_text = f" Pre-launch trend difference: {pre.ratio:.2f} per year (p = {pre.p_value:.3g})."
+    else:
+        pre_text = " Pre-launch trend: not tested (see below)."
+    shown = [f"{r['launch']}: {r['rate_ratio']:.2f} ({r['ratio_lo']:.2f} to {r['ratio_hi']:.2f})"
+             if np.isfinite(r["rate_ratio"]) else f"{r['launch']}: not fitted" for _, r in plac.iterrows()]
+    plac_text = (" Placebo launches: " + "; ".join(shown) + "." if shown else " No placebo launch was asked for."
+                 if asked else " No placebo launch fits in the months before the launch.")
+    return headline + pre_text + plac_text
 
 
 def evaluate_reports(reports: Any, targets: Any, *, launch: str | None = None, areas: Any = None,
@@ -492,12 +686,14 @@ def evaluate_reports(reports: Any, targets: Any, *, launch: str | None = None, a
     in differences of :func:`did` as ``.did``, for continuity.
     """
     codes, launch = _codes_and_launch(targets, launch, "planning.evaluate_reports")
+    level = _check_level(level, "planning.evaluate_reports")
+    bin_months = _check_bin_months(bin_months, "planning.evaluate_reports")
     notes: list[str] = []
     S, geo, source = series_from_reports(reports, areas=areas if areas is not None else wards, category=category,
                                          notes=notes)
     geo = geo or _geography(targets, None)
     simple = _did_from_series(S, codes, launch, None, None, level, source, list(notes), geo)
-    return _evaluate(check_series(S), codes, launch, placebos, float(level), int(bin_months), geo, notes, simple)
+    return _evaluate(check_series(S), codes, launch, placebos, level, bin_months, geo, notes, simple)
 
 
 # =========================================================================== the simple 2x2
@@ -522,7 +718,8 @@ class DiD:
         First and last month of each window.
     monthly : AreaTable
         ``period``, ``window`` (``before``/``after``/``between``),
-        ``targeted`` and ``other`` (**counts** per month).
+        ``targeted`` and ``other`` (**counts** per month; NaN where any of
+        the group's areas has no data that month).
     caveat, message : str
     notes : list of str
     """
@@ -623,11 +820,11 @@ def _did_from_series(S, codes, launch, before, after, level, source, notes, geo)
 
     b_m, a_m = _did_windows(list(S.columns), launch, before, after, source, notes)
     g = S.index.isin(list(codes))
-
-    def sub(rows, ms) -> float:
-        return float(np.nansum(S.loc[rows, [m for m in ms if m in S.columns]].to_numpy()))
-
-    a_, b_, c_, d_ = sub(g, b_m), sub(g, a_m), sub(~g, b_m), sub(~g, a_m)
+    span = months(min(b_m[0], a_m[0]), max(b_m[-1], a_m[-1]))
+    monthly = _monthly(S.reindex(columns=span), g, launch, {"before": set(b_m), "after": set(a_m)})
+    totals = _totals(monthly)
+    notes += _gap_note(monthly, geo, model=False)
+    a_, b_, c_, d_ = (totals[k] for k in ("targeted_before", "targeted_after", "other_before", "other_after"))
     zeros = [nm for nm, x in (("targeted before", a_), ("targeted after", b_), ("other before", c_),
                               ("other after", d_)) if x <= 0]
     if zeros:
@@ -643,8 +840,6 @@ def _did_from_series(S, codes, launch, before, after, level, source, notes, geo)
     table = from_frame(frame, counts=["before", "after"], derived={"after_before": ["before", "after"]},
                        context=["areas"], geography=GROUP)
     table = table.with_schema(notes={"after_before": {RECIPE: published_after_before}})
-    span = months(min(b_m[0], a_m[0]), max(b_m[-1], a_m[-1]))
-    monthly = _monthly(S.reindex(columns=span), g, launch, {"before": set(b_m), "after": set(a_m)})
     conclusion = (f"the interval excludes 1: targeted {geo.plural} changed differently from the others"
                   if lo > 1 or hi < 1 else "the interval includes 1: no clear difference")
     message = (f"Reports in targeted {geo.plural} changed by {100 * (b_ / a_ - 1):+.0f}% after the launch ({launch}), "
@@ -663,7 +858,9 @@ def did(reports: Any, targets: Any, *, launch: str | None = None, wards: Any = N
     ``rate ratio = (T_after / T_before) / (O_after / O_before)`` where T and
     O are the reports in targeted and other areas in the windows before and
     after the launch, with the Poisson interval of the log ratio
-    (``1/a + 1/b + 1/c + 1/d``), which assumes independent counts. By
+    (``1/a + 1/b + 1/c + 1/d``), which assumes independent counts. A month
+    in which any area has no data is left out of all four totals (a note
+    names it), so the two groups are compared over the same months. By
     default the windows are the ``n`` months just before and from the launch,
     ``n`` as many as the data allow on both sides; ``before``/``after`` can be
     given as ``(first, last)`` months.
@@ -691,12 +888,11 @@ def did(reports: Any, targets: Any, *, launch: str | None = None, wards: Any = N
     (1.5, 1.03, 2.18)
     """
     codes, launch = _codes_and_launch(targets, launch, "planning.did")
-    if not (0 < float(level) < 1):
-        raise GangmapError(f"planning.did: level={level!r} must be between 0 and 1, e.g. 0.95.")
+    level = _check_level(level, "planning.did")
     notes: list[str] = []
     S, geo, source = series_from_reports(reports, areas=areas if areas is not None else wards, category=category,
                                          notes=notes)
-    return _did_from_series(S, codes, launch, before, after, float(level), source, notes,
+    return _did_from_series(S, codes, launch, before, after, level, source, notes,
                             geo or _geography(targets, None))
 
 
@@ -751,6 +947,7 @@ def _headline(result, safe) -> str:
     return text + (f", evidence: {result.evidence}" if isinstance(result, CampaignEffect) else "")
 
 
+@literal_text
 def did_chart(did: Any, safe: Any = None, *, figsize: tuple = (6.5, 3.4)):
     """Monthly reports, targeted vs other areas, indexed to the pre-launch mean (= 100).
 

@@ -35,7 +35,7 @@ import pandas as pd
 from ..errors import GangmapError, InputError
 from ..geography import WARD, WORK_CRS, Geography, custom
 from ..table import AreaTable, from_frame
-from .common import area_table, need_values, publish, some, sources_of
+from .common import area_table, need_values, number_or_nan, publish, some, sources_of
 from .covering import Instance, assign, greedy, order_by_gain, solve
 from .hub_tables import hub_message, hub_table, published_areas, school_demand
 from .publishing import RECIPE
@@ -187,6 +187,12 @@ class _Demand:
 def _demand_series(demand: pd.Series, urns: pd.Series) -> _Demand:
     s = pd.to_numeric(demand, errors="coerce")
     s.index = s.index.astype(str)
+    if s.index.has_duplicates:  # never summed here: two rows may be one school counted twice, or two sources
+        dup = sorted(set(s.index[s.index.duplicated()]))
+        raise InputError(f"planning.plan_hubs: the demand Series gives school URN(s) {some(dup)} more than once. "
+                         "Give one need per school: sum the rows of a school if they are parts of its need "
+                         "(demand.groupby(level=0).sum()) or remove the duplicates if they repeat it "
+                         "(demand[~demand.index.duplicated()]).")
     vals = s.to_numpy(dtype=float)
     is_count = bool(np.all(np.isfinite(vals)) and np.all(vals % 1 == 0))
     return _Demand(urns.map(s).to_numpy(dtype=float), is_count, str(demand.name or "need"))
@@ -527,7 +533,7 @@ def read_hubs(path_or_df, *, hub: str = "hub", urn: str = "URN") -> dict[str, li
     return {str(k): v.tolist() for k, v in urns[ok].groupby(names[ok], sort=False)}
 
 
-def _check_plan_args(p, radius_m, capacity) -> float:
+def _check_plan_args(p, radius_m, capacity, high_need_quantile) -> float:
     if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or p < 0:
         raise GangmapError(f"planning.plan_hubs: p={p!r} must be the number of NEW hubs (0 or more).")
     try:
@@ -540,6 +546,9 @@ def _check_plan_args(p, radius_m, capacity) -> float:
     if capacity is not None and (not isinstance(capacity, (int, np.integer)) or capacity < 1):
         raise GangmapError(f"planning.plan_hubs: capacity={capacity!r} must be a whole number of schools "
                            "(1 or more) or None.")
+    if not 0 <= number_or_nan(high_need_quantile) <= 1:
+        raise InputError(f"planning.plan_hubs: high_need_quantile={high_need_quantile!r} must be between 0 and 1 "
+                         "(0.75: the schools above the 75th percentile of need are 'high need').")
     return radius
 
 
@@ -682,6 +691,8 @@ def plan_hubs(schools: Any, demand: Any, *, existing_urns: Any = (), p: int, rad
     area : AreaTable, GeoDataFrame, GeoSeries or geometry, optional
         The county, to clip the catchment circles to.
     high_need_quantile : float, default 0.75
+        Between 0 and 1: schools not covered whose need is above this
+        quantile of the schools' need are listed as ``uncovered_high_need``.
 
     Examples
     --------
@@ -695,7 +706,7 @@ def plan_hubs(schools: Any, demand: Any, *, existing_urns: Any = (), p: int, rad
     ...           radius_m=1500, capacity=1).need_served    # one school per hub: 1 + 5
     6.0
     """
-    radius = _check_plan_args(p, radius_m, capacity)
+    radius = _check_plan_args(p, radius_m, capacity, high_need_quantile)
     notes: list[str] = []
     st = _setup(schools, existing_urns, candidates, p, notes)
     dem = demand_of(demand, st.sch["urn"], notes)

@@ -36,7 +36,7 @@ __all__ = ["RECIPE", "SHARE_STEP", "Computed", "recipe", "with_recipes", "measur
 
 #: The schema-note key the disclosure policy reads for a derived column's recipe.
 RECIPE = "recipe"
-#: Resampling shares are published rounded to this step (10%).
+#: Resampling shares are published rounded down to this step (10%): see :func:`coarse_share`.
 SHARE_STEP = 0.1
 #: The column that gives the position of a row in a published ranked planning table.
 LIST_ORDER = "order"
@@ -137,13 +137,27 @@ def whole(values: Any) -> pd.arrays.IntegerArray:
 
 
 def coarse_share(values: Any, step: float = SHARE_STEP) -> np.ndarray:
-    """Shares (0-1) rounded to ``step`` (10%): a resampled share is published no finer than that.
+    """Shares (0-1) rounded *down* to ``step`` (10%): a resampled share is published no finer than that.
 
-    A share of 200 resamples moves by 0.5% per resample; rounded to 10% it
-    says robust, likely or a coin-flip and no more.
+    A share of 200 resamples moves by 0.5% per resample; to 10% it says
+    robust, likely or a coin-flip and no more. Down, not to the nearest:
+    the labels (:func:`gangmap.planning.uncertainty.robustness`) are cut at
+    90% and 70%, multiples of the step, so the label of the shown share is
+    the label of the unrounded share. Rounded to the nearest step, 86% would
+    show as 90% and read as robust, although robust means at least 90%; a
+    label taken from the unrounded share instead would contradict the shown
+    90% and tell which half of the band the share is in. Rounded down, the
+    shown 80% stands for 80% to under 90%: a band as wide as before, and a
+    label that follows from the number and the definition alike.
+
+    Examples
+    --------
+    >>> coarse_share([0.86, 0.66, 0.7, 0.9, 0.995, 1.0]).tolist()
+    [0.8, 0.6, 0.7, 0.9, 0.9, 1.0]
     """
     a = np.asarray(values, dtype=float)
-    return np.round(a / step) * step
+    bands = np.floor(np.round(a / step, 9))   # 0.7 / 0.1 is 6.999...: a share on a band edge is in that band
+    return np.round(bands * step, 12)
 
 
 def ordinal_rank(values: np.ndarray, codes: Sequence[str], *, ascending: bool = False) -> np.ndarray:

@@ -15,7 +15,10 @@ every figure in them is worked out again from the published table alone.
   re-run on those published values; an area whose count is hidden has no
   published need and is never a candidate, so it is never listed;
 * **rank intervals and shares** come from resampling the *published* counts
-  (Poisson, the same seed), and the shares are rounded to 10%;
+  (Poisson, the same seed), and the shares are rounded down to 10%, so a
+  share's label (robust at 90% or more, coin-flip under 70%) is the same
+  read from the shown share or the unrounded one
+  (:func:`.publishing.coarse_share`);
 * the list is cut from the published table with
   :meth:`gangmap.disclosure.SafeTable.ranked`: only rows whose figure is
   shown, ordered by published values (ties by area code), no totals.
@@ -99,8 +102,10 @@ _REC_WHY = {
     "step": "The step at which the rule, re-run on the published need, takes the area.",
     "rank_lo": "Lower end of the 95% interval of the rank over resamples of the published counts.",
     "rank_hi": "Upper end of the 95% interval of the rank over resamples of the published counts.",
-    "chosen_share": "Share of resamples of the published counts in which the rule takes the area, to 10%.",
-    "robustness": "robust / likely / coin-flip, from the published share.",
+    "chosen_share": "Share of resamples of the published counts in which the rule takes the area, rounded down to "
+                    "10%.",
+    "robustness": "robust (90% or more) / likely / coin-flip (under 70%), from the published share (rounded "
+                  "down, so the same as from the unrounded share).",
     "touches": "The targeted or listed areas it borders (public boundaries), from the published choice.",
     "reason": "Why the rule, re-run on the published need, takes it.",
 }
@@ -279,7 +284,7 @@ _SENS_WHY = {
     "stable": "In the top k at the base weights and in every scenario, on published values.",
     "rank_lo": "Lower end of the 95% rank interval over resamples of the published counts.",
     "rank_hi": "Upper end of the 95% rank interval over resamples of the published counts.",
-    "top_k_share": "Share of resamples of the published counts with the area in the top k, to 10%.",
+    "top_k_share": "Share of resamples of the published counts with the area in the top k, rounded down to 10%.",
     "robust": "stable, and in the top k in at least 90% of the resamples (published share).",
 }
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GangmapError, InputError
+from ..errors import InputError
 from ..table import AreaTable
 from .common import some
 
@@ -111,7 +111,9 @@ def neighbours(table: AreaTable, w: Any, func: str) -> dict[str, set]:
         if not table.has_geometry:
             raise InputError(f"planning.{func}: contiguous=True needs {geo.label} boundaries: pass the joined table "
                              "(with geometry) or spatial weights w=measures.weights(table).")
-        w = _queen(table)
+        from ..measures import weights
+
+        w = weights(table, "queen")
     w = getattr(w, "w", w)  # measures.Weights wraps the libpysal W
     raw = w if isinstance(w, dict) else w.neighbors
     nb = {str(k): {str(x) for x in v} for k, v in raw.items()}
@@ -121,12 +123,3 @@ def neighbours(table: AreaTable, w: Any, func: str) -> dict[str, set]:
                          "build them from this table: measures.weights(table).")
     return nb
 
-
-def _queen(table: AreaTable):
-    """Queen contiguity from :func:`gangmap.measures.weights` (the one home of the weights)."""
-    from ..measures import weights
-
-    try:
-        return weights(table, "queen")
-    except (TypeError, GangmapError):  # the frame-based signature (before measures took AreaTables)
-        return weights(table.frame, "queen", ids=table.geography.code)

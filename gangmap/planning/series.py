@@ -20,36 +20,30 @@ import pandas as pd
 
 from ..errors import InputError
 from ..geography import Geography
+from ..measures.series import MONTH_RE
+from ..measures.series import check_series as check_measures_series
 from ..table import AreaTable
-from .common import MONTH_RE, area_table, article, months, some
+from .common import article, months, read_area_table, some
 
 
 def check_series(series: Any, *, what: str = "planning.evaluate") -> pd.DataFrame:
-    """A clean series frame: string codes, every month from first to last (missing months as NaN).
+    """A series frame of months for the evaluation: text codes, every month from first to last (gaps as NaN).
 
-    Raises :class:`InputError` for a frame that is not a series frame (bad
-    month columns, duplicate codes, negative or non-numeric counts).
+    The checks are :func:`gangmap.measures.series.check_series` (the one
+    check of series frames: duplicate codes, non-numeric or negative counts);
+    on top, the evaluation takes months only (not quarters), in any column
+    order, and a month missing from the columns is no data. Raises
+    :class:`InputError`, starting with ``what``.
     """
-    if not isinstance(series, pd.DataFrame):
-        raise InputError(f"{what}: expected a series frame (index: area codes, columns: months 'YYYY-MM'), got "
-                         f"{type(series).__name__}. Make one with cube.series('reports') or "
-                         "planning.series_from_reports(...).")
-    cols = [str(c) for c in series.columns]
-    bad = [c for c in cols if not MONTH_RE.match(c)]
-    if bad or not cols:
-        raise InputError(f"{what}: the series frame's columns must be months 'YYYY-MM'; found {some(bad or cols)}.")
-    codes = pd.Index(series.index.astype(str))
-    if codes.duplicated().any():
-        raise InputError(f"{what}: area code(s) {some(codes[codes.duplicated()].unique())} appear more than once in "
-                         "the series frame; give one row per area.")
-    try:
-        values = series.apply(pd.to_numeric, errors="raise").to_numpy(dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"{what}: the series frame holds values that are not counts.") from None
-    if (np.nan_to_num(values, nan=0.0) < 0).any():
-        raise InputError(f"{what}: the series frame holds negative counts.")
-    frame = pd.DataFrame(values, index=codes, columns=cols)
-    return frame.reindex(columns=months(min(cols), max(cols)))
+    if isinstance(series, pd.DataFrame):
+        cols = [str(c) for c in series.columns]
+        bad = [c for c in cols if not MONTH_RE.match(c)]
+        if bad:
+            raise InputError(f"{what}: the series frame's columns must be months 'YYYY-MM'; found {some(bad)}.")
+        series = series.set_axis(cols, axis=1).set_axis(pd.Index(series.index.astype(str)), axis=0)
+        series = series.sort_index(axis=1)
+    frame = check_measures_series(series, what=what)
+    return frame.reindex(columns=months(frame.columns[0], frame.columns[-1]))
 
 
 def _filter_category(it, category, notes: list) -> pd.Series:
@@ -96,17 +90,6 @@ def _placed(it, table: AreaTable, category, notes: list) -> pd.DataFrame:
     return data[~lost.to_numpy()].assign(code=code[~lost].astype(str).to_numpy())
 
 
-def _read_areas(areas: Any) -> AreaTable:
-    from ..geography import detect_geography
-
-    if isinstance(areas, AreaTable) or (isinstance(areas, pd.DataFrame) and detect_geography(areas.columns)):
-        return area_table(areas, "evaluate")
-    from .. import io  # a path, or boundaries with ONS column names: read them as areas
-
-    reader = getattr(io, "read_areas", None) or io.read_wards
-    return area_table(reader(areas), "evaluate")
-
-
 def series_from_reports(reports: Any, *, areas: Any = None, category: Any = None,
                         notes: list | None = None) -> tuple[pd.DataFrame, Geography | None, str]:
     """Monthly report counts per area from a reports input: ``(series frame, geography, source)``.
@@ -126,7 +109,7 @@ def series_from_reports(reports: Any, *, areas: Any = None, category: Any = None
         raise InputError(f"{it.source}: the reports have no period/month column, so before and after the launch "
                          "cannot be told apart. Add a period column (YYYY-MM).")
     if areas is not None:
-        table = _read_areas(areas)
+        table = read_area_table(areas, "evaluate")
         data, order, geo = _placed(it, table, category, notes), table.codes.astype(str).tolist(), table.geography
     else:
         if not it.key.endswith("_code") or it.key not in it.data:

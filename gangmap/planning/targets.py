@@ -44,8 +44,10 @@ from .common import (
     identifier_columns,
     month,
     need_values,
+    number_or_nan,
     pct,
     publish,
+    read_area_table,
     result_table,
     some,
     sources_of,
@@ -275,17 +277,6 @@ def _by_code(values: list[str], key: str, a: _Areas, problems: list, matched: li
                             f"{', '.join(close) or 'none'}; are the boundaries the right vintage?)")
 
 
-def _areas_for_targets(areas: Any) -> AreaTable:
-    from ..geography import detect_geography
-
-    if isinstance(areas, AreaTable) or (isinstance(areas, pd.DataFrame) and detect_geography(areas.columns)):
-        return area_table(areas, "read_targets")
-    from .. import io  # a path, or boundaries with ONS column names: read them as areas
-
-    reader = getattr(io, "read_areas", None) or io.read_wards
-    return area_table(reader(areas), "read_targets")
-
-
 def read_targets(config: Any, areas: Any) -> Targets:
     """Read the current campaign target areas and resolve them to area codes.
 
@@ -338,7 +329,7 @@ def read_targets(config: Any, areas: Any) -> Targets:
     gangmap.errors.ConfigError: <dict>: [campaign] ward_names: 'Castel' is not a ward name (closest: Castle). Fix...
     """
     data, source = _load_config(config)
-    table = _areas_for_targets(areas)
+    table = read_area_table(areas, "read_targets")
     geo = table.geography
     camp = _campaign_table(data, source, geo)
     a = _Areas.of(table)
@@ -525,8 +516,9 @@ class Recommendation:
         ``coverage_after`` are of the published need, ``rank`` is among the
         shown candidates, and ``rank_lo``/``rank_hi``/``chosen_share``/
         ``robustness`` come from resampling the *published* counts (shares
-        to 10%). The list is cut with :meth:`SafeTable.ranked`: ``order`` is
-        the position in it, and it carries no totals. It can differ from
+        rounded down to 10%, so a label never contradicts its share). The
+        list is cut with :meth:`SafeTable.ranked`: ``order`` is the position
+        in it, and it carries no totals. It can differ from
         :attr:`codes` (the choice on the raw counts) at the margins; say so
         with :meth:`published_message`. Pass ``pattern=`` (the full area
         SafeTable) so this table hides the same cells as the others.
@@ -568,16 +560,17 @@ def _labelled(names: list, labels: list, shares: list, what: str) -> str:
         hit = [f"{n} ({100 * s:.0f}%)" for n, lab, s in zip(names, labels, shares) if lab == label]
         if hit:
             parts.append(f"{head}: {', '.join(hit)}")
-    return f"; {what} in resamples of the published counts (to 10%): " + "; ".join(parts) if parts else ""
+    return f"; {what} in resamples of the published counts (rounded down to 10%): " + "; ".join(parts) if parts else ""
 
 
 def _check_recommend(table: AreaTable, k, population_budget, jump) -> int | None:
     geo = table.geography
     if k is not None and (not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1):
         raise GangmapError(f"planning.recommend: k={k!r} must be a whole number of {geo.plural}, 1 or more.")
-    if population_budget is not None and not (float(population_budget) > 0):
-        raise GangmapError(f"planning.recommend: population_budget={population_budget!r} must be above 0.")
-    if jump is None or not float(jump) >= 1:
+    if population_budget is not None and not (number_or_nan(population_budget) > 0):
+        raise InputError(f"planning.recommend: population_budget={population_budget!r} must be a number of people "
+                         "above 0, e.g. population_budget=50000.")
+    if not number_or_nan(jump) >= 1:
         raise GangmapError(f"planning.recommend: jump={jump!r} must be 1 or more (math.inf: never jump).")
     return 5 if k is None and population_budget is None else k
 
@@ -792,7 +785,7 @@ class Sensitivity:
         rounded counts, scaled over the shown areas); ranks, the weight
         scenarios, ``in_top_k`` and ``stable`` are worked out again on it;
         ``rank_lo``/``rank_hi``/``top_k_share``/``robust`` come from resampling
-        the *published* counts (shares to 10%). Areas whose counts are hidden
+        the *published* counts (shares rounded down to 10%). Areas whose counts are hidden
         have no published need and are left out; the rows are cut with
         :meth:`SafeTable.ranked` (``order``: position in the list, no totals).
         The booleans are derived, so hidden with their counts.
