@@ -205,10 +205,13 @@ class KindCube:
                            rejected_rows=self.rejected.reset_index(drop=True),
                            filtered=int(self.groups.loc[~g_keep, "rows"].sum()
                                         + self.unplaced.loc[~u_keep, "rows"].sum()),
+                           filtered_total=float(self.groups.loc[~g_keep, "count"].sum()
+                                                + self.unplaced.loc[~u_keep, "count"].sum()),
                            notes=self.notes + notes, agreement=self.agreement,
                            unmatched_count=int(um["rows"].sum()), outside_count=int(out["rows"].sum()),
                            rejected_count=self.rejected_count,
                            not_placed_sum=float(um["count"].sum() + out["count"].sum()),
+                           outside_sum=float(out["count"].sum()),
                            unmatched_summary=_unmatched_summary(um, listed_um), rejected_summary=self.reasons.copy(),
                            missing_periods=self.missing_periods)
         if self.hint and rep.outside > matched_rows:

@@ -207,7 +207,8 @@ def _population(intake: Intake, areas: AreaTable, schools, bridge) -> Population
         if dup.any():
             codes = areas.codes.to_numpy()[placement.pos[dup]]
             extra = pd.DataFrame({"row": intake.data["row"].to_numpy()[dup],
-                                  "reason": [f"second population row for {geo.label} {c}" for c in codes]})
+                                  "reason": [f"second population row for {geo.label} {c}" for c in codes],
+                                  "count": pd.to_numeric(intake.data["count"]).to_numpy(dtype="float64")[dup]})
             rejected = pd.concat([rejected, extra], ignore_index=True).sort_values("row", kind="stable")
             keep = ~dup
             intake = Intake(intake.kind, intake.key, intake.source, intake.rows_read,

@@ -11,7 +11,11 @@ the chunk is placed:
   closest, period, category), so a filtered report still knows how many it
   leaves out;
 * rejected rows counted by *reason* (the reason with its quoted values and the
-  file/row prefix taken out: ``no usable coordinates (Longitude=…, Latitude=…)``);
+  file/row prefix taken out: ``no usable coordinates (Longitude=…, Latitude=…)``),
+  with the total of their counts where the reader could read one (a row
+  rejected for a blank code still says how many reports it held: the reader
+  gives it in the rejected rows' ``count`` column, NaN where the count itself
+  is what could not be read), and how many had no count to read;
 * a bounded listing of rows, in row order: the first :data:`LIST_ROWS` rows of
   each unmatched value, of the outside rows and of each rejected reason, and at
   most :data:`LIST_TOTAL` rows in all for each of the three. The counts are
@@ -31,13 +35,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .match import looks_like_month
 
-__all__ = ["Tally", "AgreementTally", "reason_kind", "KEYS", "ODD_ROWS", "LIST_ROWS", "LIST_TOTAL", "HINT_SAMPLE"]
+__all__ = ["Tally", "AgreementTally", "reason_kind", "rejected_counts", "KEYS", "ODD_ROWS", "LIST_ROWS", "LIST_TOTAL",
+           "HINT_SAMPLE"]
 
 #: Rows listed (row numbers and values) for each unmatched value, for the outside rows and each rejected reason.
 LIST_ROWS = 1000
@@ -67,6 +73,18 @@ def reason_kind(reasons: pd.Series) -> pd.Series:
     """
     s = reasons.astype("object").astype(str)
     return s.str.replace(_PREFIX, "", regex=True).str.replace(_QUOTED, "…", regex=True)
+
+
+def rejected_counts(rejected: pd.DataFrame) -> np.ndarray:
+    """The count each rejected row held (float; NaN where it could not be read, or the reader gave none).
+
+    Readers give it in the rejected rows' ``count`` column; without that
+    column every rejected row is one whose count is unknown, and is reported
+    as such (never as 0).
+    """
+    if "count" not in rejected:
+        return np.full(len(rejected), np.nan)
+    return pd.to_numeric(rejected["count"], errors="coerce").to_numpy(dtype="float64")
 
 
 def _empty(columns) -> pd.DataFrame:
@@ -181,8 +199,8 @@ class AgreementTally:
     n_areas: int
     both: int = 0
     same: int = 0
-    point: np.ndarray | None = None
-    lsoa: np.ndarray | None = None
+    point: Any = None  # np.ndarray of n_areas totals once made
+    lsoa: Any = None
 
     def __post_init__(self) -> None:
         self.point = np.zeros(self.n_areas) if self.point is None else self.point
@@ -218,6 +236,8 @@ class Tally:
     listed: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
     reasons: dict = field(default_factory=dict)
+    reason_totals: dict = field(default_factory=dict)
+    reason_uncounted: dict = field(default_factory=dict)
     used: dict = field(default_factory=lambda: {"unplaced": {}, "rejected": {}})
     used_total: dict = field(default_factory=lambda: {"unplaced": 0, "rejected": 0})
     finite: int = 0
@@ -297,14 +317,18 @@ class Tally:
         if rejected is None or rejected.empty:
             return
         rej = pd.DataFrame({"row": rejected["row"].to_numpy().astype("int64") + self.rows_read,
-                            "reason": rejected["reason"].to_numpy(dtype=object)})
+                            "reason": rejected["reason"].to_numpy(dtype=object),
+                            "count": rejected_counts(rejected)})
         rej["kind"] = reason_kind(rej["reason"]).to_numpy()
-        for kind, n in rej["kind"].value_counts(sort=False).items():
+        g = rej.groupby("kind", sort=False)["count"]
+        for kind, n, total, known in zip(g.size().index, g.size(), g.sum(min_count=0), g.count()):
             self.reasons[kind] = self.reasons.get(kind, 0) + int(n)
+            self.reason_totals[kind] = self.reason_totals.get(kind, 0.0) + float(total)
+            self.reason_uncounted[kind] = self.reason_uncounted.get(kind, 0) + int(n) - int(known)
         kept, self.used_total["rejected"] = _capped(rej, ["kind"], self.used["rejected"],
                                                     self.used_total["rejected"])
         if len(kept):
-            self.rejected.append(kept[["row", "reason", "kind"]])
+            self.rejected.append(kept[["row", "reason", "count", "kind"]])
 
     def _add_hint(self, data: pd.DataFrame, outside: np.ndarray) -> None:
         x, y = data["x"].to_numpy(dtype="float64"), data["y"].to_numpy(dtype="float64")
@@ -333,8 +357,10 @@ class Tally:
                                                       self.used_total[name])
                 if len(kept):
                     (self.listed if name == "unplaced" else self.rejected).append(kept)
-        for kind, n in other.reasons.items():
-            self.reasons[kind] = self.reasons.get(kind, 0) + n
+        for mine, theirs in ((self.reasons, other.reasons), (self.reason_totals, other.reason_totals),
+                             (self.reason_uncounted, other.reason_uncounted)):
+            for kind, n in theirs.items():
+                mine[kind] = mine.get(kind, 0) + n
         for frame in other.odd_periods:
             part = frame.head(max(ODD_ROWS - self.odd_listed, 0))
             if len(part):
@@ -377,17 +403,22 @@ class Tally:
         return frame.astype({"row": "int64", "count": "float64"}).reset_index(drop=True)
 
     def rejected_rows(self) -> pd.DataFrame:
-        """The listed rejected rows (``row``, ``reason``), in row order."""
+        """The listed rejected rows (``row``, ``reason``, ``count``: NaN where unreadable), in row order."""
         if not self.rejected:
-            return pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype="object")})
+            return _empty(["row", "reason", "count"]).astype({"row": "int64", "count": "float64"})
         frame = pd.concat(self.rejected, ignore_index=True)
-        return frame[["row", "reason"]].astype({"row": "int64"}).reset_index(drop=True)
+        return frame[["row", "reason", "count"]].astype({"row": "int64", "count": "float64"}).reset_index(drop=True)
 
     def rejected_reasons(self) -> pd.DataFrame:
-        """Rejected rows per reason: ``reason``, ``rows``, ``first_rows`` (of the listing)."""
+        """Rejected rows per reason: ``reason``, ``rows``, ``total`` (of the counts read), ``no_count`` (rows
+        whose count could not be read), ``first_rows`` (of the listing)."""
         listed = pd.concat(self.rejected, ignore_index=True) if self.rejected else _empty(["row", "kind"])
         first = listed.groupby("kind", sort=False)["row"].apply(lambda r: ", ".join(map(str, r.head(5))))
-        out = pd.DataFrame({"reason": list(self.reasons), "rows": list(self.reasons.values())})
+        kinds = list(self.reasons)
+        out = pd.DataFrame({"reason": kinds, "rows": [self.reasons[k] for k in kinds],
+                            "total": [float(self.reason_totals.get(k, 0.0)) for k in kinds],
+                            "no_count": [int(self.reason_uncounted.get(k, 0)) for k in kinds]})
+        out = out.astype({"rows": "int64", "total": "float64", "no_count": "int64"})
         out["first_rows"] = out["reason"].map(first).fillna("")
         return out.sort_values(["rows", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
