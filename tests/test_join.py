@@ -203,8 +203,8 @@ def test_name_matching_is_lenient(square_wards, given):
 
 
 def test_normalise_name():
-    assert normalise_name("  St. Crispin & Kingsthorpe ") == "st crispin and kingsthorpe"
-    assert normalise_name("st crispin AND kingsthorpe") == "st crispin and kingsthorpe"
+    assert normalise_name("  St. Crispin & Kingsthorpe ") == "saint crispin and kingsthorpe"
+    assert normalise_name("st crispin AND kingsthorpe") == "saint crispin and kingsthorpe"
     assert normalise_name("Brixworth-with-Spratton") == "brixworth with spratton"
 
 
