@@ -47,6 +47,7 @@ True
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -57,11 +58,20 @@ import pandas as pd
 from .errors import SchemaError
 from .geography import WARD, Geography, detect_geography, get_geography, normalise_codes
 
-__all__ = ["Schema", "AreaTable", "from_frame", "as_table", "ROLES"]
+__all__ = ["Schema", "AreaTable", "from_frame", "as_table", "ROLES", "MONTH_RE", "quarter_of"]
+
+#: A month as the schema's periods and every series frame write it: ``YYYY-MM`` (month 01-12).
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def quarter_of(month: str) -> str:
+    """The calendar quarter (``YYYY-Qn``) of a month (``YYYY-MM``): ``quarter_of("2018-03") == "2018-Q1"``."""
+    year, m = str(month).split("-")[:2]
+    return f"{year}-Q{(int(m) - 1) // 3 + 1}"
+
 
 #: The roles a column can have (besides none: undeclared).
 ROLES = ("identifier", "geometry", "count", "derived", "context")
-
 
 
 def _freeze(mapping: Mapping | None) -> Mapping:

@@ -48,7 +48,7 @@ import pandas as pd
 from ..errors import InputError
 from ..geography import Geography
 from ..io import Intake
-from ..table import AreaTable
+from ..table import AreaTable, quarter_of
 from .agreement import path_agreement
 from .hints import outside_hint
 from .match import check_filter, looks_like_month
@@ -301,7 +301,7 @@ def _quarters(frame: pd.DataFrame) -> pd.DataFrame:
     first = pd.Period(frame.columns[0], "M").asfreq("Q").asfreq("M", "start")
     last = pd.Period(frame.columns[-1], "M").asfreq("Q").asfreq("M", "end")
     full = frame.reindex(columns=pd.period_range(first, last, freq="M").strftime("%Y-%m"))
-    quarter = [str(pd.Period(m, "M").asfreq("Q")).replace("Q", "-Q") for m in full.columns]
+    quarter = [quarter_of(m) for m in full.columns]
     out = full.T.groupby(quarter, sort=True).sum(min_count=3).T
     out.columns.name = "period"
     return out

@@ -26,6 +26,8 @@ import pandas as pd
 
 from ..errors import InputError
 from ..geography import Geography, normalise_codes
+from ..table import MONTH_RE
+from .report import AMBIGUOUS
 
 __all__ = ["NAME_WORDS", "normalise_name", "normalise_names", "match_codes", "match_names", "filter_rows",
            "check_filter", "closest", "looks_like_month"]
@@ -143,7 +145,7 @@ def _reasons(given: pd.Series, raw: pd.Series, cand, per_name, geo: Geography, h
             listed = ", ".join(f"{a} ({p})" for a, p in zip(which["label"], which["parent"].fillna("?")))
             fix = (f"the {geo.parent_label} given does not tell them apart" if has_district
                    else f"add a {geo.parent_label} column")
-            out[n] = f"ambiguous: {listed}; {fix}"
+            out[n] = f"{AMBIGUOUS} {listed}; {fix}"
         else:
             hits = closest(n, names)
             out[n] = ", ".join(cand.loc[cand["n"] == h, "label"].iloc[0] for h in hits)
@@ -191,5 +193,5 @@ def check_filter(column: str, wanted, available, *, strict: bool, source: str, n
 
 def looks_like_month(values: pd.Series) -> pd.Series:
     """True where a value is a ``YYYY-MM`` month."""
-    return values.astype("string").str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).astype(bool)
+    return values.astype("string").str.match(MONTH_RE.pattern).fillna(False).astype(bool)
 

@@ -26,14 +26,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
-from ..geography import normalise_codes
+from ..geography import GEOGRAPHIES, normalise_codes
 from ..io import Intake, as_intake
 from ..table import AreaTable
 from .areas import as_areas
 from .locate import point_index
 from .lsoa import BridgeReport, bridge_lsoas, target_column
 from .match import filter_rows, match_codes, match_names
-from .report import SourceReport
+from .report import LSOA_UNKNOWN, SCHOOL_OUTSIDE, URN_UNKNOWN, SourceReport
 
 __all__ = ["Placement", "Bridge", "make_bridge", "assign", "place", "place_by", "place_rows", "both_ways", "BY"]
 
@@ -64,7 +64,7 @@ class Placement:
     key: str = ""
 
     def __post_init__(self) -> None:
-        self.key = self.key or {"lsoa": "lsoa_code"}.get(self.by, self.by)
+        self.key = self.key or {"lsoa": GEOGRAPHIES["lsoa"].code}.get(self.by, self.by)
 
     def codes(self, areas: AreaTable) -> pd.Series:
         """The area code of each row (NA where not placed)."""
@@ -164,7 +164,7 @@ def _by_lsoa(intake: Intake, areas: AreaTable, bridge: Bridge | None) -> Placeme
                          f"CSV, and gangmap will bridge them to the {geo.plural}.")
     pos_u = uniques.map(bridge.best).fillna(-1).astype("int64").to_numpy()
     pos = np.append(pos_u, -1)[np.where(codes < 0, len(uniques), codes)]
-    why = np.where(pos >= 0, "", "LSOA not in the bridge")
+    why = np.where(pos >= 0, "", LSOA_UNKNOWN)
     return _unmatched(pos, value, why, "lsoa", [bridge.note])
 
 
@@ -185,7 +185,7 @@ def _by_urn(intake: Intake, areas: AreaTable, schools: Intake | None) -> Placeme
     value = intake.data["urn"].astype("string")
     row_pos = value.map(by_urn).fillna(-1).astype("int64").to_numpy()
     known = value.isin(set(by_urn.index)).to_numpy()
-    why = np.where(row_pos >= 0, "", np.where(known, f"school outside every {geo.label}", "URN not in schools file"))
+    why = np.where(row_pos >= 0, "", np.where(known, SCHOOL_OUTSIDE + geo.label, URN_UNKNOWN))
     return _unmatched(row_pos, value, why, "urn")
 
 

@@ -30,10 +30,16 @@ import pandas as pd
 from ..errors import InputError
 from ..geography import WARD, Geography
 
-__all__ = ["SourceReport", "JoinReport", "NotPlacedError", "REASON_PREFIXES"]
+__all__ = ["SourceReport", "JoinReport", "NotPlacedError", "REASON_PREFIXES", "AMBIGUOUS", "LSOA_UNKNOWN",
+           "URN_UNKNOWN", "SCHOOL_OUTSIDE"]
 
+#: Why an unmatched row matched no area, as its ``closest`` starts (the rest is detail: candidates, the fix).
+AMBIGUOUS = "ambiguous:"
+LSOA_UNKNOWN = "LSOA not in the bridge"
+URN_UNKNOWN = "URN not in schools file"
+SCHOOL_OUTSIDE = "school outside every "
 #: Unmatched hints that are reasons, not candidate names.
-REASON_PREFIXES = ("ambiguous:", "LSOA not", "URN not", "school ")
+REASON_PREFIXES = (AMBIGUOUS, LSOA_UNKNOWN, URN_UNKNOWN, SCHOOL_OUTSIDE)
 _SHOW = 15
 
 
@@ -54,8 +60,8 @@ def _rejected_frame() -> pd.DataFrame:
 
 
 #: Unmatched reasons (the start of ``closest``) and the words the accounting gives them.
-_UNMATCHED_WHY = (("ambiguous:", "name two {plural} share"), ("LSOA not", "LSOA not in the bridge"),
-                  ("URN not", "URN not in the schools file"), ("school ", "school outside every {label}"))
+_UNMATCHED_WHY = ((AMBIGUOUS, "name two {plural} share"), (LSOA_UNKNOWN, LSOA_UNKNOWN),
+                  (URN_UNKNOWN, URN_UNKNOWN), (SCHOOL_OUTSIDE, SCHOOL_OUTSIDE + "{label}"))
 
 
 def _plural(n: int, word: str = "row") -> str:
