@@ -51,6 +51,7 @@ __all__ = [
     "detect_geography",
     "custom",
     "entity_of",
+    "normalise_codes",
 ]
 
 #: CRS used for every computation inside gangmap: British National Grid, metres.
@@ -177,9 +178,20 @@ GEOGRAPHIES: Mapping[str, Geography] = MappingProxyType({
                       ons_code=r"^area_?(id|code)$", ons_name=r"^area_?name$"),
 })
 
-_ALIASES = {"wards": "ward", "lsoas": "lsoa", "msoas": "msoa", "output area": "oa", "output areas": "oa",
-            "oas": "oa", "neighbourhoods": "neighbourhood", "neighborhood": "neighbourhood",
-            "neighborhoods": "neighbourhood", "police neighbourhood": "neighbourhood", "areas": "area"}
+
+def _level_words(geographies: Mapping[str, Geography]) -> Mapping[str, str]:
+    """Every word a level goes by (its key, label, plural and aliases, each also with an 's') -> its key."""
+    words: dict[str, str] = {}
+    for key, geo in geographies.items():
+        for word in (key, geo.label, geo.plural, *geo.aliases):
+            word = word.strip().lower()
+            for form in (word, word if word.endswith("s") else word + "s"):
+                words.setdefault(form, key)
+    return MappingProxyType(words)
+
+
+#: Level names accepted by :func:`get_geography`, derived from :data:`GEOGRAPHIES` (one home for the words).
+_ALIASES = _level_words(GEOGRAPHIES)
 
 
 def get_geography(level: str | Geography = "ward", *, gss: bool | None = None) -> Geography:
@@ -259,3 +271,21 @@ def entity_of(code: str) -> str | None:
     if not GSS_RE.match(text):
         return None
     return GSS_ENTITIES.get(text[:3], "other")
+
+
+def normalise_codes(values):
+    """Area codes as gangmap compares them: text, trimmed, upper case; missing stays missing.
+
+    The one rule for matching codes, used by the join (code keys, LSOA
+    bridges, schools' ward codes) and by :meth:`gangmap.table.AreaTable.merge`,
+    so that ``" e05000001"`` finds ``E05000001`` wherever codes meet.
+
+    Examples
+    --------
+    >>> normalise_codes([" e05000001", "E05000002 ", None]).tolist()
+    ['E05000001', 'E05000002', <NA>]
+    """
+    import pandas as pd
+
+    series = values if isinstance(values, pd.Series) else pd.Series(list(values), dtype="object")
+    return series.astype("string").str.strip().str.upper()

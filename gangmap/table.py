@@ -47,6 +47,7 @@ True
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -55,13 +56,22 @@ from typing import Any
 import pandas as pd
 
 from .errors import SchemaError
-from .geography import WARD, Geography, detect_geography, get_geography
+from .geography import WARD, Geography, detect_geography, get_geography, normalise_codes
 
-__all__ = ["Schema", "AreaTable", "from_frame", "as_table", "ROLES"]
+__all__ = ["Schema", "AreaTable", "from_frame", "as_table", "ROLES", "MONTH_RE", "quarter_of"]
+
+#: A month as the schema's periods and every series frame write it: ``YYYY-MM`` (month 01-12).
+MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def quarter_of(month: str) -> str:
+    """The calendar quarter (``YYYY-Qn``) of a month (``YYYY-MM``): ``quarter_of("2018-03") == "2018-Q1"``."""
+    year, m = str(month).split("-")[:2]
+    return f"{year}-Q{(int(m) - 1) // 3 + 1}"
+
 
 #: The roles a column can have (besides none: undeclared).
 ROLES = ("identifier", "geometry", "count", "derived", "context")
-
 
 
 def _freeze(mapping: Mapping | None) -> Mapping:
@@ -392,34 +402,55 @@ class AreaTable:
 
     def merge(self, other: pd.DataFrame, on: str | None = None, *, counts: Iterable[str] | str = (),
               derived: Mapping[str, Iterable[str]] | None = None,
-              context: Iterable[str] | str = ()) -> AreaTable:
+              context: Iterable[str] | str = (), unmatched: str = "raise") -> AreaTable:
         """Add the columns of ``other`` by area code, keeping every area, its order and the roles.
 
-        ``other`` must have at most one row per area (else :class:`SchemaError`:
-        a merge must never add or drop areas). New columns are undeclared
-        unless given in ``counts``, ``derived`` or ``context``.
+        Codes are compared as the join compares them (trimmed, upper case:
+        :func:`~gangmap.geography.normalise_codes`). ``other`` must have at
+        most one row per area (else :class:`SchemaError`: a merge must never
+        add or drop areas). A row of ``other`` whose code matches no area is
+        never dropped silently: the merge raises :class:`SchemaError` listing
+        those rows, unless ``unmatched="drop"``, which leaves them out and
+        records how many and which in ``schema.notes[column]["merge"]`` of
+        every new column. New columns are undeclared unless given in
+        ``counts``, ``derived`` or ``context``.
         """
+        if unmatched not in ("raise", "drop"):
+            raise SchemaError(f"unmatched must be 'raise' or 'drop', not {unmatched!r}.")
         if isinstance(other, AreaTable):
             other = other.frame
         key = on or self.geography.code
         if key not in other.columns:
             raise SchemaError(f"merge needs the key column {key!r} in the other table; its columns are "
                               f"{_columns_text(other)}. Pass on='COLUMN'.")
-        dup = other[key].duplicated(keep=False)
+        theirs = normalise_codes(other[key]).reset_index(drop=True)
+        dup = theirs.duplicated(keep=False) & theirs.notna()
         if dup.any():
             raise SchemaError(f"the other table has {int(dup.sum())} rows sharing a {key!r} "
-                              f"(e.g. {other.loc[dup, key].iloc[0]!r}); give one row per "
-                              f"{self.geography.label} so no area is duplicated.")
+                              f"(e.g. {other[key].iloc[int(dup.to_numpy().argmax())]!r}, codes compared trimmed and "
+                              f"in upper case); give one row per {self.geography.label} so no area is duplicated.")
         clash = [c for c in other.columns if c != key and c in self._frame.columns]
         if clash:
             raise SchemaError(f"merge would overwrite column(s) {clash}; rename them in the other table first.")
-        extra = other.set_index(key)
-        keys = self._frame[self.geography.code if on is None else on]
+        ours = normalise_codes(self._frame[key])
+        hit = theirs.isin(set(ours.dropna())).to_numpy()
+        lost = _unmatched_rows(other[key], ~hit)
+        if lost and unmatched == "raise":
+            raise SchemaError(f"{_plural_rows(int((~hit).sum()))} of the other table match no {self.geography.label} "
+                              f"of this table: {lost}. Fix their {key!r} values, or pass unmatched='drop' to leave "
+                              "them out (recorded in schema.notes).")
+        extra = other.drop(columns=key).reset_index(drop=True)[hit]
+        extra.index = pd.Index(theirs[hit].to_numpy())
         frame = self._frame.copy()
         for col in extra.columns:
-            frame[col] = keys.map(extra[col]).to_numpy()
-        table = AreaTable(frame, self._schema)
-        return table.declare(counts=counts, derived=derived, context=context)
+            frame[col] = ours.map(extra[col]).to_numpy()
+        schema = self._schema
+        if lost:
+            text = (f"{_plural_rows(int((~hit).sum()))} of the other table matched no {self.geography.label} "
+                    f"and {'was' if (~hit).sum() == 1 else 'were'} left out (unmatched='drop'): {lost}")
+            schema = replace(schema, notes={**schema.notes, **{c: {**schema.notes.get(c, {}), "merge": text}
+                                                                for c in extra.columns}})
+        return AreaTable(frame, schema).declare(counts=counts, derived=derived, context=context)
 
     def rows(self, keep) -> AreaTable:
         """The table restricted to some areas: a boolean mask in row order, or a list of codes."""
@@ -463,6 +494,21 @@ class AreaTable:
 
 
 # ---------------------------------------------------------------------- building
+def _plural_rows(n: int) -> str:
+    return f"{n:,} row{'' if n == 1 else 's'}"
+
+
+def _unmatched_rows(keys: pd.Series, lost, limit: int = 10) -> str:
+    """``"row 2 ('E05999999'), row 3 (blank)"`` for the rows of ``keys`` flagged in ``lost`` (1-based, first few)."""
+    where = [i for i, flag in enumerate(lost) if flag]
+    shown = []
+    for i in where[:limit]:
+        value = keys.iloc[i]
+        blank = value is None or (not isinstance(value, str) and pd.isna(value)) or not str(value).strip()
+        shown.append(f"row {i + 1} ({'blank' if blank else repr(value)})")
+    return ", ".join(shown) + (f" and {len(where) - limit:,} more" if len(where) > limit else "")
+
+
 def _columns_text(frame: pd.DataFrame) -> str:
     cols = [str(c) for c in frame.columns]
     return ", ".join(cols) if len(cols) <= 30 else ", ".join(cols[:30]) + ", ..."

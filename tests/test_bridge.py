@@ -166,8 +166,11 @@ def test_lookup_table_bridge(lsoas, wards, codes):
 
 
 def test_lsoa_to_ward_errors(lsoas, wards):
+    # A column of LSOA codes is found by its values whatever its name; no such column is an error.
+    assert lsoa_to_ward(lsoas.rename(columns={"LSOA11CD": "id"}), wards)[1].assigned == 2
+    no_codes = lsoas.rename(columns={"LSOA11CD": "id"}).assign(id=lsoas["LSOA11NM"])
     with pytest.raises(InputError, match="no LSOA code column"):
-        lsoa_to_ward(lsoas.rename(columns={"LSOA11CD": "id"}), wards)
+        lsoa_to_ward(no_codes, wards)
     assert lsoa_to_ward(lsoas.rename(columns={"LSOA11CD": "id"}), wards, lsoa_code="id")[1].assigned == 2
     with pytest.raises(InputError, match="no CRS"):
         lsoa_to_ward(lsoas.set_crs(None, allow_override=True), wards)

@@ -75,7 +75,7 @@ def test_rejected_rows_fail_by_default(square_wards):
     with pytest.raises(NotPlacedError, match=r"rejected row 2: count is 'three'"):
         join(square_wards, reports=df)
     table, rep = join(square_wards, reports=df, allow_unmatched=True)
-    assert rep.not_placed == "1 row (total 0) not placed" and table["reports"].sum() == 2
+    assert rep.not_placed == "1 row (total 0) not placed, 1 with no readable count" and table["reports"].sum() == 2
 
 
 def test_population_with_two_rows_for_one_ward_fails_by_default(square_wards):

@@ -48,18 +48,16 @@ import pandas as pd
 from ..errors import InputError
 from ..geography import Geography
 from ..io import Intake
-from ..table import AreaTable
+from ..table import AreaTable, quarter_of
 from .agreement import path_agreement
 from .hints import outside_hint
 from .match import check_filter, looks_like_month
 from .place import Placement
 from .report import SourceReport
-from .tally import Tally
+from .tally import KEYS, Tally
 from .vintage import detect_vintage
 
 __all__ = ["KindCube", "month_span"]
-
-_KEYS = ("period", "category")
 
 
 def _wanted(values) -> list[str] | None:
@@ -98,6 +96,7 @@ class KindCube:
     hint: str | None = None
     agreement: object = None
     missing_periods: tuple[str, ...] = ()
+    odd_periods: pd.DataFrame | None = None
 
     @property
     def strict(self) -> bool:
@@ -122,7 +121,7 @@ class KindCube:
                    missing_periods=()) -> KindCube:
         """The cube of a finished :class:`~gangmap.joining.tally.Tally` (every chunk added, or merged)."""
         groups, unplaced = tally.matched_groups(), tally.unplaced_groups()
-        has = tuple(k for k in _KEYS if k in tally.has)
+        has = tuple(k for k in KEYS if k in tally.has)
         available = {k: sorted(_distinct(groups[k]) | _distinct(unplaced[k])) for k in has}
         published = tuple(sorted(p for p in available.get("period", []) if _is_month(p)))
         missing = tuple(sorted(set(missing_periods)))
@@ -142,7 +141,7 @@ class KindCube:
             notes.append(agreement.summary())
         return cls(kind, source, key, tally.rows_read, areas.geography, len(areas), groups, unplaced,
                    tally.listed_rows(), tally.rejected_rows(), tally.rejected_reasons(), has, available, published,
-                   notes, hint, agreement, missing)
+                   notes, hint, agreement, missing, tally.odd_period_rows())
 
     # ------------------------------------------------------------------ filters
     def validate(self, category=None, period=None) -> list[str]:
@@ -206,10 +205,13 @@ class KindCube:
                            rejected_rows=self.rejected.reset_index(drop=True),
                            filtered=int(self.groups.loc[~g_keep, "rows"].sum()
                                         + self.unplaced.loc[~u_keep, "rows"].sum()),
+                           filtered_total=float(self.groups.loc[~g_keep, "count"].sum()
+                                                + self.unplaced.loc[~u_keep, "count"].sum()),
                            notes=self.notes + notes, agreement=self.agreement,
                            unmatched_count=int(um["rows"].sum()), outside_count=int(out["rows"].sum()),
                            rejected_count=self.rejected_count,
                            not_placed_sum=float(um["count"].sum() + out["count"].sum()),
+                           outside_sum=float(out["count"].sum()),
                            unmatched_summary=_unmatched_summary(um, listed_um), rejected_summary=self.reasons.copy(),
                            missing_periods=self.missing_periods)
         if self.hint and rep.outside > matched_rows:
@@ -226,10 +228,7 @@ class KindCube:
         months = g["period"].astype(object)
         bad = months.isna().to_numpy() | ~_isin(months, {m for m in set(months.dropna()) if _is_month(m)}, fold=False)
         if bad.any():
-            shown = sorted(set(months[bad].fillna("(blank)").astype(str)))[:5]
-            raise InputError(f"{self.source}: {int(g.loc[bad.to_numpy(), 'rows'].sum())} placed rows have a period "
-                             f"that is not a month (e.g. {shown}); fix the period column (YYYY-MM) to make a "
-                             "time series.")
+            raise self._odd_periods_error(g, bad, category)
         published = set(self.published) | {str(c) for c in covered}
         span = month_span(published | set(self.missing_periods))
         col = pd.Index(span).get_indexer(months.to_numpy())
@@ -238,6 +237,19 @@ class KindCube:
         frame = pd.DataFrame(values, columns=pd.Index(span, name="period"))
         frame.loc[:, [m not in published for m in span]] = np.nan
         return frame if freq == "M" else _quarters(frame)
+
+    def _odd_periods_error(self, g: pd.DataFrame, bad: np.ndarray, category) -> InputError:
+        """Placed rows without a month cannot go in a series: say how many, which values, the first rows."""
+        n = int(g.loc[bad, "rows"].sum())
+        shown = sorted(set(g["period"].astype(object)[bad].fillna("(blank)").astype(str)))[:5]
+        listed = self.odd_periods if self.odd_periods is not None else pd.DataFrame({"row": []})
+        if len(listed):
+            listed = listed[self.keep(listed, category, None)]
+        rows = listed["row"].head(5).astype(int).tolist()
+        where = f"; {'row' if len(rows) == 1 else 'rows'} {', '.join(map(str, rows))}{' ...' if n > len(rows) else ''}"
+        return InputError(f"{self.source}: {n:,} placed {'row has' if n == 1 else 'rows have'} a period that is not "
+                          f"a month (e.g. {shown}{where if rows else ''}); fix the period column of those rows "
+                          "(YYYY-MM), or leave them out of the input, to make a time series.")
 
 
 def _isin(values: pd.Series, wanted: set, fold: bool = True) -> np.ndarray:
@@ -289,7 +301,7 @@ def _quarters(frame: pd.DataFrame) -> pd.DataFrame:
     first = pd.Period(frame.columns[0], "M").asfreq("Q").asfreq("M", "start")
     last = pd.Period(frame.columns[-1], "M").asfreq("Q").asfreq("M", "end")
     full = frame.reindex(columns=pd.period_range(first, last, freq="M").strftime("%Y-%m"))
-    quarter = [str(pd.Period(m, "M").asfreq("Q")).replace("Q", "-Q") for m in full.columns]
+    quarter = [quarter_of(m) for m in full.columns]
     out = full.T.groupby(quarter, sort=True).sum(min_count=3).T
     out.columns.name = "period"
     return out

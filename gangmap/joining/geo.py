@@ -18,14 +18,10 @@ import pandas as pd
 import shapely
 
 from ..errors import InputError, where
-from ..geography import WORK_CRS
+from ..geography import GSS_RE, WORK_CRS, Geography, normalise_codes
+from ..io.columns import code_column as io_code_column
 
-__all__ = ["read_geo", "to_work", "code_column", "overlap_pairs", "largest_remainder", "squash"]
-
-
-def squash(name) -> str:
-    """A column name without case, spaces, underscores or hyphens (``"LSOA code"`` -> ``"lsoacode"``)."""
-    return re.sub(r"[\s_\-]", "", str(name)).lower()
+__all__ = ["read_geo", "to_work", "code_column", "ons_example", "overlap_pairs", "largest_remainder"]
 
 
 def read_geo(obj, what: str) -> tuple[gpd.GeoDataFrame, str | None]:
@@ -59,27 +55,75 @@ def to_work(gdf, what: str, source: str | None = None) -> gpd.GeoDataFrame:
     return out
 
 
-def code_column(columns: Iterable, given: str | None, pattern: str, aliases: Iterable[str], what: str,
-                source: str | None = None) -> str:
-    """The column holding ``what``: ``given``, a known alias, or the newest ONS-style name matching ``pattern``."""
-    cols = list(columns)
+def code_column(columns: Iterable, given: str | None, geography: Geography, what: str,
+                source: str | None = None, frame: pd.DataFrame | None = None, *, skip: Iterable = (),
+                fix: str = "or pass its name") -> str:
+    """The column holding the codes of ``geography`` in a lookup, a layer or a table of counts.
+
+    ``given`` wins. Otherwise a name gangmap knows for those codes
+    (:func:`gangmap.io.columns.code_column`: ``lsoa_code``, ONS
+    ``LSOA21CD``/``WD23CD`` of any vintage, or a plainer ``LSOA code``,
+    ``lsoa``, ``ward``); a plainer name is checked, when ``frame`` is given and
+    the codes are GSS codes, against its values: a column called ``ward`` that
+    holds names is no ward code column.
+    Failing that, the one column of ``frame`` whose values are mostly codes of
+    the geography (``E05…`` for wards). Columns in ``skip`` (one found
+    already) are not candidates. Anything else is an
+    :class:`~gangmap.errors.InputError` naming the file, the columns found and
+    the fix (ending with ``fix``: how the caller can name the column).
+    """
+    shown = list(columns)
+    cols = [c for c in shown if c not in set(skip)]
     if given is not None:
-        if given not in cols:
+        if given not in shown:
             raise InputError(f"{where(source)}column {given!r} ({what}) not found; columns are: "
-                             f"{', '.join(map(str, cols))}.")
+                             f"{', '.join(map(str, shown))}.")
         return given
-    norm = {squash(c): c for c in cols}
-    for a in aliases:
-        if a in cols:
-            return a
-        if squash(a) in norm:
-            return norm[squash(a)]
-    hits = sorted((c for c in cols if re.match(pattern, str(c), re.I)),
-                  key=lambda c: re.sub(r"\D", "", str(c)), reverse=True)
-    if hits:
-        return hits[0]
-    raise InputError(f"{where(source)}no {what} column found; columns are: "
-                     f"{', '.join(str(c) for c in cols if c != 'geometry')}. Pass its name.")
+    named = io_code_column(cols, geography)
+    exact = named is not None and (named == geography.code or re.match(geography.ons_code, str(named), re.I))
+    if named is not None and (exact or frame is None or not geography.gss
+                              or _share_of_codes(frame[named], geography) > .5):
+        return named
+    by_values = [c for c in cols if frame is not None and geography.gss and c != named
+                 and _share_of_codes(frame[c], geography) > .5]
+    if len(by_values) == 1:
+        return by_values[0]
+    tail = f", {fix}." if fix else "."
+    raise InputError(_no_code_column(shown, named, by_values, geography, what, source, frame) + tail)
+
+
+def _share_of_codes(values: pd.Series, geography: Geography) -> float:
+    """The share of non-blank values that are GSS codes of ``geography`` (its entity prefixes)."""
+    if isinstance(values, pd.DataFrame):  # two columns of one name
+        return 0.0
+    v = normalise_codes(values.dropna().astype("string").head(1000))
+    v = v[v != ""]
+    if v.empty:
+        return 0.0
+    ok = v.str.match(GSS_RE.pattern)
+    if geography.prefixes:
+        ok &= v.str[:3].isin(geography.prefixes)
+    return float(ok.fillna(False).mean())
+
+
+def ons_example(geography: Geography) -> str:
+    """An ONS column name for the codes of ``geography`` (``WD23CD``, ``LSOA21CD``), or its canonical name."""
+    m = re.fullmatch(r"\^([a-z]+)\\d\{2\}cd\$", geography.ons_code)
+    return f"{m.group(1).upper()}{23 if geography.level == 'ward' else 21}CD" if m else geography.code
+
+
+def _no_code_column(cols, named, by_values, geography: Geography, what, source, frame) -> str:
+    shown = ", ".join(str(c) for c in cols if c != "geometry") or "(none)"
+    if named is not None:
+        sample = ", ".join(repr(str(v)) for v in frame[named].dropna().astype(str).unique()[:3])
+        why = (f"column {named!r} should hold {what}s ({'/'.join(geography.prefixes)}…) but holds e.g. "
+               f"{sample}")
+    elif by_values:
+        why = f"no {what} column found by name, and several hold {what}s ({', '.join(map(str, by_values))})"
+    else:
+        why = f"no {what} column found"
+    return (f"{where(source)}{why}; columns are: {shown}. Name the column of {what}s {geography.code!r} (or "
+            f"{ons_example(geography)}, as ONS files do)")
 
 
 def overlap_pairs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..io import Intake, as_intake
-from ..table import AreaTable, Schema
+from ..table import AreaTable, Schema, quarter_of
 from .areas import areas_source, as_areas, identifier_columns
 from .cube import KindCube, month_span
 from .place import Bridge, assign, make_bridge, place_rows
@@ -74,8 +74,7 @@ def period_buckets(periods, freq: str) -> dict[str, tuple[str, ...]]:
         return {p: (p,) for p in sorted(periods)}
     out: dict[str, list[str]] = {}
     for p in sorted(periods):
-        year, month = str(p).split("-")
-        out.setdefault(f"{year}-Q{(int(month) - 1) // 3 + 1}", []).append(p)
+        out.setdefault(quarter_of(p), []).append(p)
     return {k: tuple(v) for k, v in out.items() if len(v) == 3}
 
 
@@ -207,7 +206,8 @@ def _population(intake: Intake, areas: AreaTable, schools, bridge) -> Population
         if dup.any():
             codes = areas.codes.to_numpy()[placement.pos[dup]]
             extra = pd.DataFrame({"row": intake.data["row"].to_numpy()[dup],
-                                  "reason": [f"second population row for {geo.label} {c}" for c in codes]})
+                                  "reason": [f"second population row for {geo.label} {c}" for c in codes],
+                                  "count": pd.to_numeric(intake.data["count"]).to_numpy(dtype="float64")[dup]})
             rejected = pd.concat([rejected, extra], ignore_index=True).sort_values("row", kind="stable")
             keep = ~dup
             intake = Intake(intake.kind, intake.key, intake.source, intake.rows_read,
@@ -238,7 +238,7 @@ def build_cube(areas, reports=None, referrals=None, population=None, *, schools=
     bridge = make_bridge(lsoa, table) if lsoa is not None else None
     by = by if isinstance(by, dict) else {"reports": by}
     kinds, sources = {}, [s for s in (areas_source(table),) if s]
-    for kind, obj in (("reports", reports), ("referrals", referrals)):
+    for kind, obj in zip(_COUNT_KINDS, (reports, referrals)):
         if obj is not None:
             kinds[kind] = _count_kind(obj, kind, table, sch, bridge, by.get(kind), chunksize, engine)
             sources.append(kinds[kind].source)

@@ -32,18 +32,18 @@ import pandas as pd
 import shapely
 
 from ..errors import ConfigError, InputError, where
-from ..geography import WORK_CRS
+from ..geography import GEOGRAPHIES, WORK_CRS, normalise_codes
+from ..io.columns import find_column, norm_column
 from ..table import AreaTable
 from .areas import as_areas
-from .geo import code_column, largest_remainder, overlap_pairs, read_geo, squash, to_work
+from .geo import code_column, largest_remainder, overlap_pairs, read_geo, to_work
 from .locate import point_index
 
 __all__ = ["BridgeReport", "BridgeWarning", "BridgedCounts", "bridge_lsoas", "lsoa_to_ward", "apply_bridge",
-           "LSOA_PATTERN", "LSOA_ALIASES", "target_column"]
+           "target_column"]
 
-LSOA_PATTERN = r"^lsoa\d{2}cd$"
-LSOA_ALIASES = ["lsoa_code", "LSOA code", "lsoacode"]
-_COUNT_ALIASES = ("count", "counts", "reports", "n", "value", "referrals", "number")
+#: LSOA code columns are recognised as every input's are (gangmap.io.columns), from the LSOA geography.
+_LSOA = GEOGRAPHIES["lsoa"]
 
 
 class BridgeWarning(UserWarning):
@@ -151,8 +151,8 @@ class BridgeReport:
 
 def _lsoa_layer(lsoas_gdf, source, lsoa_code) -> gpd.GeoDataFrame:
     lsoas = to_work(lsoas_gdf, "LSOA boundaries", source)
-    col = code_column(lsoas.columns, lsoa_code, LSOA_PATTERN, LSOA_ALIASES, "LSOA code", source)
-    out = gpd.GeoDataFrame({"lsoa_code": lsoas[col].astype("string").str.strip().str.upper()},
+    col = code_column(lsoas.columns, lsoa_code, _LSOA, "LSOA code", source, lsoas)
+    out = gpd.GeoDataFrame({"lsoa_code": normalise_codes(lsoas[col])},
                            geometry=lsoas.geometry.values, crs=WORK_CRS).reset_index(drop=True)
     dup = out["lsoa_code"].duplicated()
     if dup.any():
@@ -289,7 +289,7 @@ def _population_points(population, layer: gpd.GeoDataFrame, population_column: s
             "method='area' (even spread) or method='centroid' instead.")
     pts = to_work(population, "population points", source)
     if population_column is None:
-        cand = [c for c in pts.columns if squash(c) in ("population", "pop", "count", "persons", "people", "value",
+        cand = [c for c in pts.columns if norm_column(c) in ("population", "pop", "count", "persons", "people", "value",
                                                         "n", "usualresidents")]
         population_column = cand[0] if cand else None
     if population_column is not None and population_column not in pts:
@@ -301,8 +301,8 @@ def _population_points(population, layer: gpd.GeoDataFrame, population_column: s
     geoms = np.where(shapely.get_type_id(geoms) >= 3, shapely.point_on_surface(geoms), geoms)
     out = gpd.GeoDataFrame({"pop": pop.to_numpy(dtype="float64")}, geometry=geoms, crs=WORK_CRS)
     try:
-        col = code_column(pts.columns, None, LSOA_PATTERN, LSOA_ALIASES, "LSOA code")
-        out["lsoa_code"] = pts[col].astype("string").str.strip().str.upper().to_numpy()
+        col = code_column(pts.columns, None, _LSOA, "LSOA code", None, pts)
+        out["lsoa_code"] = normalise_codes(pts[col]).to_numpy()
     except InputError:
         hit_pt, hit_lsoa = layer.sindex.query(out.geometry.values, predicate="within")
         codes = pd.Series(pd.NA, index=range(len(out)), dtype="string")
@@ -337,11 +337,11 @@ def _fit(rows: pd.DataFrame, pairs: pd.DataFrame, layer, lsoa_area, code: str) -
 
 def _lookup_rows(lookup, source, lsoa_code, table: AreaTable) -> pd.DataFrame:
     geo = table.geography
-    lcol = code_column(lookup.columns, lsoa_code, LSOA_PATTERN, LSOA_ALIASES, "LSOA code", source)
-    acol = code_column(lookup.columns, None, geo.ons_code, [geo.code, f"{geo.label} code"],
-                       f"{geo.label} code", source)
-    rows = pd.DataFrame({"lsoa_code": lookup[lcol].astype("string").str.strip().str.upper(),
-                         "code": lookup[acol].astype("string").str.strip().str.upper()})
+    lcol = code_column(lookup.columns, lsoa_code, _LSOA, "LSOA code", source, lookup,
+                       fix="or pass lsoa_code= to gangmap.joining.bridge_lsoas")
+    acol = code_column(lookup.columns, None, geo, f"{geo.label} code", source, lookup, skip=[lcol], fix="")
+    rows = pd.DataFrame({"lsoa_code": normalise_codes(lookup[lcol]),
+                         "code": normalise_codes(lookup[acol])})
     wcols = [c for c in lookup.columns if str(c).lower() in ("weight", "weights", "share", "proportion")]
     if wcols:
         rows["weight"] = pd.to_numeric(lookup[wcols[0]], errors="coerce")
@@ -368,7 +368,7 @@ def _from_lookup(lsoas, lsoa_source, table: AreaTable, lookup, lsoa_code, tolera
         raise ConfigError(f"lookup must be a CSV path or a DataFrame, not {type(lookup).__name__}.")
     geo = table.geography
     rows = _lookup_rows(lookup, source, lsoa_code, table)
-    valid = set(table.codes.astype(str).str.upper())
+    valid = set(normalise_codes(table.codes))
     unknown = sorted(set(rows["code"]) - valid)
     notes = [f"{len(unknown)} {geo.label} code(s) of the lookup are not in the boundaries: the lookup is "
              f"probably for another vintage; LSOAs mapped only to them are unassigned"] if unknown else []
@@ -462,7 +462,7 @@ def apply_bridge(counts_by_lsoa, lookup: pd.DataFrame, *, columns=None, lsoa_cod
     cols = [c for c in counts.columns if c != "lsoa_code"]
     by_lsoa = counts.groupby("lsoa_code")[cols].sum()
     lk = lookup[["lsoa_code", target, "weight"]].copy()
-    lk["lsoa_code"] = lk["lsoa_code"].astype("string").str.upper()
+    lk["lsoa_code"] = normalise_codes(lk["lsoa_code"])
     known = by_lsoa.index.isin(set(lk["lsoa_code"]))
     unmatched = by_lsoa[~known]
     merged = lk.merge(by_lsoa[known], left_on="lsoa_code", right_index=True, how="inner")
@@ -486,8 +486,7 @@ def apply_bridge(counts_by_lsoa, lookup: pd.DataFrame, *, columns=None, lsoa_cod
 
 def _count_columns(obj: pd.DataFrame, columns, source) -> list[str]:
     if columns is None:
-        norm = {squash(c): c for c in obj.columns}
-        hit = next((norm[a] for a in _COUNT_ALIASES if a in norm), None)
+        hit = find_column(obj.columns, "count")
         return [hit] if hit is not None else []
     cols = [columns] if isinstance(columns, str) else list(columns)
     missing = [c for c in cols if c not in obj.columns]
@@ -507,7 +506,7 @@ def _counts_frame(obj, columns, lsoa_code) -> pd.DataFrame:
         df = pd.DataFrame({"lsoa_code": obj.index.astype(str), name: obj.to_numpy()})
         cols = [name]
     elif isinstance(obj, pd.DataFrame):
-        lcol = code_column(obj.columns, lsoa_code, LSOA_PATTERN, LSOA_ALIASES, "LSOA code", source)
+        lcol = code_column(obj.columns, lsoa_code, _LSOA, "LSOA code", source, obj)
         cols = _count_columns(obj, columns, source)
         df = pd.DataFrame({"lsoa_code": obj[lcol].to_numpy(), **{c: obj[c].to_numpy() for c in cols}})
         if not cols:
@@ -515,7 +514,7 @@ def _counts_frame(obj, columns, lsoa_code) -> pd.DataFrame:
             cols = ["count"]
     else:
         raise InputError(f"counts_by_lsoa must be a Series, DataFrame or CSV path, not {type(obj).__name__}.")
-    df["lsoa_code"] = df["lsoa_code"].astype("string").str.strip().str.upper()
+    df["lsoa_code"] = normalise_codes(df["lsoa_code"])
     for c in cols:
         num = pd.to_numeric(df[c], errors="coerce")
         if num.isna().any() or (num < 0).any():

@@ -1,11 +1,15 @@
 """Matching rows to areas by code or by name, and choosing rows by category or period.
 
-Names are compared after :func:`normalise_name` (case, Unicode form, accents
-kept, apostrophes dropped, ``&`` read as "and", punctuation as spaces), so
-"St. Crispin & Kingsthorpe" matches "st crispin and kingsthorpe". A name held
-by two areas (two "Abbey" wards in different districts) is *ambiguous*: it is
-resolved by a district (parent) column when the rows have one, and otherwise
-left unmatched with both candidates named, never guessed.
+Names are compared after :func:`normalise_name`, which folds what differs
+between two spellings of one place name as analysts meet them: Unicode form
+(decomposed text, as macOS writes it, equals composed text), accents
+("Bryn-côch" is "Bryn-coch"), case, apostrophes, "&" and "and", "St", "St."
+and "Saint", punctuation and spaces. So "St. Crispin & Kingsthorpe" matches
+"Saint Crispin and Kingsthorpe". A name held by two areas (two "Abbey" wards
+in different districts, or "St Mary's" and "Saint Marys" that fold to one
+key) is *ambiguous*: it is resolved by a district (parent) column when the
+rows have one, and otherwise left unmatched with every candidate named,
+never guessed.
 
 Matching works on the distinct values of a column, not row by row, and the
 closest candidates (for the report) are looked up once per distinct value
@@ -21,31 +25,46 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..geography import Geography
+from ..geography import Geography, normalise_codes
+from ..table import MONTH_RE
+from .report import AMBIGUOUS
 
-__all__ = ["normalise_name", "normalise_names", "match_codes", "match_names", "filter_rows", "check_filter",
-           "closest", "looks_like_month"]
+__all__ = ["NAME_WORDS", "normalise_name", "normalise_names", "match_codes", "match_names", "filter_rows",
+           "check_filter", "closest", "looks_like_month"]
+
+
+#: Whole words read as one word when names are matched (after case and punctuation are folded).
+NAME_WORDS = {"st": "saint", "&": "and"}
 
 
 def normalise_name(name) -> str:
-    """Normalise an area name for matching: Unicode form, case, spaces, '&'/'and', punctuation.
+    """Normalise an area name for matching: Unicode form, accents, case, '&'/'and', 'St'/'Saint', punctuation.
 
     Examples
     --------
     >>> normalise_name("  St. Crispin & Kingsthorpe ")
-    'st crispin and kingsthorpe'
-    >>> normalise_name("Ystradgynlais") == normalise_name("YSTRADGYNLAIS")
+    'saint crispin and kingsthorpe'
+    >>> normalise_name("Bryn-côch") == normalise_name("BRYN COCH")
     True
     """
     return normalise_names(pd.Series([name])).iloc[0]
 
 
+def _fold(text: str) -> str:
+    """Compatibility-decomposed (NFKD) with the combining marks (accents) taken off."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def normalise_names(values: pd.Series) -> pd.Series:
-    """:func:`normalise_name` for a whole column at once (NA stays NA)."""
-    s = values.astype("string").map(lambda v: unicodedata.normalize("NFC", v), na_action="ignore")
-    s = s.astype("string").str.casefold().str.replace(r"['’`]", "", regex=True).str.replace("&", " and ")
-    s = s.str.replace(r"[^\w]+", " ", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
-    return s
+    """:func:`normalise_name` for a whole column at once (NA stays NA); each distinct value folded once."""
+    s = values.astype("string")
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series([_fold(str(v)) for v in uniques], dtype="string").str.casefold()
+    u = u.str.replace(r"['’`‘]", "", regex=True).str.replace("&", " & ", regex=False)
+    u = u.str.replace(r"[^\w&]+", " ", regex=True).str.strip()
+    u = u.map(lambda v: " ".join(NAME_WORDS.get(w, w) for w in v.split()), na_action="ignore").astype("string")
+    table = pd.array([*u.to_numpy(dtype=object), pd.NA], dtype="string")
+    return pd.Series(table[np.where(codes < 0, len(uniques), codes)], index=values.index, dtype="string")
 
 
 def closest(value: str, candidates: list[str], *, n: int = 3, cutoff: float = 0.6) -> list[str]:
@@ -56,12 +75,12 @@ def closest(value: str, candidates: list[str], *, n: int = 3, cutoff: float = 0.
 def match_codes(values: pd.Series, codes: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Positions in ``codes`` of each value (-1 where none) and, for those, the closest codes.
 
-    Codes are compared trimmed and upper-cased.
+    Codes are compared trimmed and upper-cased (:func:`~gangmap.geography.normalise_codes`).
     """
-    key = codes.astype("string").str.strip().str.upper()
+    key = normalise_codes(codes)
     lookup = pd.Series(np.arange(len(key)), index=key.to_numpy())
     lookup = lookup[~lookup.index.duplicated()]
-    given = values.astype("string").str.strip().str.upper()
+    given = normalise_codes(values)
     pos = given.map(lookup).fillna(-1).astype("int64").to_numpy().copy()
     why = pd.Series("", index=values.index, dtype="object")
     missing = given[pos < 0].dropna().unique()
@@ -124,9 +143,9 @@ def _reasons(given: pd.Series, raw: pd.Series, cand, per_name, geo: Geography, h
         if per_name.get(n, 0) > 1:
             which = cand[cand["n"] == n]
             listed = ", ".join(f"{a} ({p})" for a, p in zip(which["label"], which["parent"].fillna("?")))
-            fix = (f"the {geo.parent_label} given matches none of them" if has_district
+            fix = (f"the {geo.parent_label} given does not tell them apart" if has_district
                    else f"add a {geo.parent_label} column")
-            out[n] = f"ambiguous: {listed}; {fix}"
+            out[n] = f"{AMBIGUOUS} {listed}; {fix}"
         else:
             hits = closest(n, names)
             out[n] = ", ".join(cand.loc[cand["n"] == h, "label"].iloc[0] for h in hits)
@@ -174,5 +193,5 @@ def check_filter(column: str, wanted, available, *, strict: bool, source: str, n
 
 def looks_like_month(values: pd.Series) -> pd.Series:
     """True where a value is a ``YYYY-MM`` month."""
-    return values.astype("string").str.fullmatch(r"\d{4}-(0[1-9]|1[0-2])").fillna(False).astype(bool)
+    return values.astype("string").str.match(MONTH_RE.pattern).fillna(False).astype(bool)
 

@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, InputError
+from ..geography import GEOGRAPHIES, normalise_codes
 from ..io import Intake, as_intake
 from ..table import AreaTable
 from .areas import as_areas
 from .locate import point_index
 from .lsoa import BridgeReport, bridge_lsoas, target_column
 from .match import filter_rows, match_codes, match_names
-from .report import SourceReport
+from .report import LSOA_UNKNOWN, SCHOOL_OUTSIDE, URN_UNKNOWN, SourceReport
 
 __all__ = ["Placement", "Bridge", "make_bridge", "assign", "place", "place_by", "place_rows", "both_ways", "BY"]
 
@@ -63,7 +64,7 @@ class Placement:
     key: str = ""
 
     def __post_init__(self) -> None:
-        self.key = self.key or {"lsoa": "lsoa_code"}.get(self.by, self.by)
+        self.key = self.key or {"lsoa": GEOGRAPHIES["lsoa"].code}.get(self.by, self.by)
 
     def codes(self, areas: AreaTable) -> pd.Series:
         """The area code of each row (NA where not placed)."""
@@ -87,9 +88,9 @@ def make_bridge(lsoa, areas: AreaTable) -> Bridge:
         note = f"LSOAs placed on {geo.plural} by representative point: " + rep.summary().splitlines()[0]
     col = target_column(lookup)
     best = lookup.sort_values("weight", ascending=False, kind="stable").drop_duplicates("lsoa_code")
-    where = pd.Series(np.arange(len(areas)), index=areas.codes.astype(str).str.upper().to_numpy())
-    pos = best[col].astype(str).str.upper().map(where)
-    best_pos = pd.Series(pos.to_numpy(), index=best["lsoa_code"].astype(str).str.upper().to_numpy()).dropna()
+    where = pd.Series(np.arange(len(areas)), index=normalise_codes(areas.codes).to_numpy())
+    pos = normalise_codes(best[col]).map(where)
+    best_pos = pd.Series(pos.to_numpy(), index=normalise_codes(best["lsoa_code"]).to_numpy()).dropna()
     return Bridge(lookup, best_pos.astype("int64"), note, rep)
 
 
@@ -148,7 +149,7 @@ def _distinct(values: pd.Series, clean) -> tuple[np.ndarray, pd.Series]:
 
 
 def _by_lsoa(intake: Intake, areas: AreaTable, bridge: Bridge | None) -> Placement:
-    codes, uniques = _distinct(intake.data["lsoa_code"], lambda u: u.str.strip().str.upper())
+    codes, uniques = _distinct(intake.data["lsoa_code"], normalise_codes)
     table = np.array([*uniques.to_numpy(dtype=object), pd.NA], dtype=object)
     value = pd.Series(table[np.where(codes < 0, len(uniques), codes)], index=intake.data.index, dtype="string")
     if areas.geography.level == "lsoa":
@@ -163,7 +164,7 @@ def _by_lsoa(intake: Intake, areas: AreaTable, bridge: Bridge | None) -> Placeme
                          f"CSV, and gangmap will bridge them to the {geo.plural}.")
     pos_u = uniques.map(bridge.best).fillna(-1).astype("int64").to_numpy()
     pos = np.append(pos_u, -1)[np.where(codes < 0, len(uniques), codes)]
-    why = np.where(pos >= 0, "", "LSOA not in the bridge")
+    why = np.where(pos >= 0, "", LSOA_UNKNOWN)
     return _unmatched(pos, value, why, "lsoa", [bridge.note])
 
 
@@ -184,7 +185,7 @@ def _by_urn(intake: Intake, areas: AreaTable, schools: Intake | None) -> Placeme
     value = intake.data["urn"].astype("string")
     row_pos = value.map(by_urn).fillna(-1).astype("int64").to_numpy()
     known = value.isin(set(by_urn.index)).to_numpy()
-    why = np.where(row_pos >= 0, "", np.where(known, f"school outside every {geo.label}", "URN not in schools file"))
+    why = np.where(row_pos >= 0, "", np.where(known, SCHOOL_OUTSIDE + geo.label, URN_UNKNOWN))
     return _unmatched(row_pos, value, why, "urn")
 
 

@@ -3,12 +3,20 @@
 For each input, :class:`SourceReport` holds how many rows were matched to an
 area, unmatched (a code or name that fits no area, an ambiguous name, a URN
 or LSOA the bridge does not know), outside (coordinates outside every area),
-rejected (unreadable) and filtered (left out on purpose by a category or
-period filter): ``matched + unmatched + outside + rejected + filtered ==
-rows_read``. A row that is not placed is never a zero: a join with unmatched
-or rejected rows fails (:class:`NotPlacedError`) unless the caller allows it,
-and then :attr:`JoinReport.not_placed` is the one line ("12 rows (total 30)
-not placed") that every output built from the table carries in its footer.
+rejected (a value or code that could not be used) and filtered (left out on
+purpose by a category or period filter): ``matched + unmatched + outside +
+rejected + filtered == rows_read``. The counts the rows hold add up the same
+way: ``total + not_placed_total + filtered_total == total_read``, where
+``not_placed_total`` covers the unmatched, outside *and* rejected rows (a row
+rejected for a blank code still held its count), and the rows whose count
+itself could not be read are said as such (``rejected_no_count``), never
+taken as 0. :meth:`SourceReport.accounting` lists every reason with its rows
+and total.
+
+A row that is not placed is never a zero: a join with unmatched or rejected
+rows fails (:class:`NotPlacedError`) unless the caller allows it, and then
+:attr:`JoinReport.not_placed` is the one line ("12 rows (total 30) not
+placed") that every output built from the table carries in its footer.
 """
 
 from __future__ import annotations
@@ -22,10 +30,16 @@ import pandas as pd
 from ..errors import InputError
 from ..geography import WARD, Geography
 
-__all__ = ["SourceReport", "JoinReport", "NotPlacedError", "REASON_PREFIXES"]
+__all__ = ["SourceReport", "JoinReport", "NotPlacedError", "REASON_PREFIXES", "AMBIGUOUS", "LSOA_UNKNOWN",
+           "URN_UNKNOWN", "SCHOOL_OUTSIDE"]
 
+#: Why an unmatched row matched no area, as its ``closest`` starts (the rest is detail: candidates, the fix).
+AMBIGUOUS = "ambiguous:"
+LSOA_UNKNOWN = "LSOA not in the bridge"
+URN_UNKNOWN = "URN not in schools file"
+SCHOOL_OUTSIDE = "school outside every "
 #: Unmatched hints that are reasons, not candidate names.
-REASON_PREFIXES = ("ambiguous:", "LSOA not", "URN not", "school ")
+REASON_PREFIXES = (AMBIGUOUS, LSOA_UNKNOWN, URN_UNKNOWN, SCHOOL_OUTSIDE)
 _SHOW = 15
 
 
@@ -42,7 +56,12 @@ def _outside_frame() -> pd.DataFrame:
 
 
 def _rejected_frame() -> pd.DataFrame:
-    return _frame({"row": "int64", "reason": "object"})
+    return _frame({"row": "int64", "reason": "object", "count": "float64"})
+
+
+#: Unmatched reasons (the start of ``closest``) and the words the accounting gives them.
+_UNMATCHED_WHY = ((AMBIGUOUS, "name two {plural} share"), (LSOA_UNKNOWN, LSOA_UNKNOWN),
+                  (URN_UNKNOWN, URN_UNKNOWN), (SCHOOL_OUTSIDE, SCHOOL_OUTSIDE + "{label}"))
 
 
 def _plural(n: int, word: str = "row") -> str:
@@ -64,11 +83,12 @@ class SourceReport:
     ``unmatched_rows`` has ``row`` (1-based data row), ``value`` (the code,
     name, URN or LSOA given), ``closest`` (candidates, or the reason) and
     ``count``; ``outside_rows`` has ``row`` and ``count``; ``rejected_rows``
-    has ``row`` and ``reason``. ``hint`` says what is probably wrong when most
-    coordinates fall outside every area. ``agreement`` compares the LSOA path
-    with the point path when the rows could be placed both ways (they carry an
-    LSOA code and coordinates, and an LSOA bridge was given or the areas are
-    LSOAs).
+    has ``row``, ``reason`` and ``count`` (NaN where it could not be read).
+    ``hint`` says what is probably wrong when most coordinates fall outside
+    every area. ``agreement`` compares the LSOA path with the point path when
+    the rows could be placed both ways (they carry an LSOA code and
+    coordinates, and an LSOA bridge was given or the areas are LSOAs).
+    :meth:`accounting` gives every row and its count under one reason.
 
     The counts (``unmatched``, ``outside``, ``rejected``) are always
     complete. The row listings are bounded, so that a join of any size keeps
@@ -99,9 +119,11 @@ class SourceReport:
     outside_count: int | None = None
     rejected_count: int | None = None
     not_placed_sum: float | None = None
+    outside_sum: float | None = None
     unmatched_summary: pd.DataFrame | None = None
     rejected_summary: pd.DataFrame | None = None
     missing_periods: tuple[str, ...] = ()
+    filtered_total: float = 0.0
 
     @property
     def unmatched(self) -> int:
@@ -129,18 +151,52 @@ class SourceReport:
         return self.unmatched + self.outside + self.rejected
 
     @property
+    def rejected_total(self) -> float:
+        """Total count of the rejected rows, where their count could be read."""
+        if self.rejected_summary is not None and "total" in self.rejected_summary:
+            return float(self.rejected_summary["total"].sum())
+        rows = self.rejected_rows
+        return float(rows["count"].sum()) if "count" in rows else 0.0
+
+    @property
+    def rejected_no_count(self) -> int:
+        """Rejected rows whose count could not be read (a bad count, or the reader gave none)."""
+        if self.rejected_summary is not None and "no_count" in self.rejected_summary:
+            return int(self.rejected_summary["no_count"].sum())
+        rows = self.rejected_rows
+        listed = int(rows["count"].isna().sum()) if "count" in rows else len(rows)
+        return listed + self.rejected - len(rows)
+
+    @property
     def not_placed_total(self) -> float:
-        """Total count of the unmatched and outside rows (rejected rows have no readable count)."""
+        """Total count of the rows not placed: unmatched, outside and rejected (counts that could be read)."""
         if self.not_placed_sum is not None:
-            return self.not_placed_sum
-        return float(self.unmatched_rows["count"].sum() + self.outside_rows["count"].sum())
+            return self.not_placed_sum + self.rejected_total
+        return float(self.unmatched_rows["count"].sum() + self.outside_rows["count"].sum()) + self.rejected_total
+
+    @property
+    def outside_total(self) -> float:
+        """Total count of the rows whose coordinates fall outside every area."""
+        return float(self.outside_rows["count"].sum()) if self.outside_sum is None else self.outside_sum
+
+    @property
+    def total_read(self) -> float:
+        """Total count of every row read whose count could be read: placed, not placed or filtered."""
+        return self.total + self.not_placed_total + self.filtered_total
 
     @property
     def not_placed(self) -> str:
-        """``"N rows (total X) not placed"``, or ``""`` when every row kept is on an area."""
+        """``"N rows (total X) not placed"``, or ``""`` when every row kept is on an area.
+
+        When some of those rows had no count that could be read, the line says
+        how many (their count is unknown, not 0).
+        """
         if not self.not_placed_rows:
             return ""
-        return f"{_plural(self.not_placed_rows)} (total {self.not_placed_total:,.0f}) not placed"
+        text = f"{_plural(self.not_placed_rows)} (total {self.not_placed_total:,.0f}) not placed"
+        if self.rejected_no_count:
+            text += f", {self.rejected_no_count:,} with no readable count"
+        return text
 
     @property
     def blocking(self) -> bool:
@@ -160,16 +216,59 @@ class SourceReport:
                             "first_rows": g["row"].apply(lambda r: ", ".join(map(str, r.head(5))))})
         return out.reset_index().sort_values(["rows", "value"], ascending=[False, True], kind="stable")
 
-    def summary(self) -> str:
-        """A plain-text account of every row of this input."""
+    def accounting(self) -> pd.DataFrame:
+        """Every row read under one status and reason, with its rows and the total of its counts.
+
+        Columns ``status`` (``placed``, ``not placed``, ``filtered``),
+        ``reason``, ``rows``, ``total`` and ``no_count`` (rows whose count could
+        not be read: their count is unknown, not 0). ``rows`` adds up to
+        ``rows_read`` and ``total`` to :attr:`total_read`.
+        """
         geo = self.geography
+        out = [("placed", f"on a {geo.label}", self.matched, self.total, 0)]
+        um = self.unmatched_values()
+        if len(um):
+            why = [_unmatched_reason(str(c or ""), self.key, geo) for c in um["closest"]]
+            g = pd.DataFrame({"why": why, "rows": um["rows"], "total": um["total"]}).groupby("why", sort=False).sum()
+            out += [("not placed", w, int(r), float(t), 0) for w, r, t in zip(g.index, g["rows"], g["total"])]
+        if self.outside:
+            out.append(("not placed", f"coordinates outside every {geo.label}", self.outside, self.outside_total, 0))
+        rej = self._rejected_by_reason()
+        out += [("not placed", f"rejected: {r}", int(n), float(t), int(u))
+                for r, n, t, u in zip(rej["reason"], rej["rows"], rej["total"], rej["no_count"])]
+        if self.filtered:
+            out.append(("filtered", "left out by the category/period filter", self.filtered, self.filtered_total, 0))
+        return pd.DataFrame(out, columns=["status", "reason", "rows", "total", "no_count"])
+
+    def _rejected_by_reason(self) -> pd.DataFrame:
+        summary = self.rejected_summary
+        if summary is not None and {"total", "no_count"} <= set(summary.columns):
+            return summary
+        from .tally import reason_kind, rejected_counts
+
+        rows = self.rejected_rows
+        frame = pd.DataFrame({"reason": reason_kind(rows["reason"]).to_numpy(), "count": rejected_counts(rows)})
+        g = frame.groupby("reason", sort=False)["count"]
+        return pd.DataFrame({"reason": g.size().index, "rows": g.size().to_numpy(),
+                             "total": g.sum(min_count=0).to_numpy(), "no_count": (g.size() - g.count()).to_numpy()})
+
+    def summary(self) -> str:
+        """A plain-text account of every row of this input, and of the counts they hold."""
+        geo = self.geography
+        no_count = f"; {self.rejected_no_count:,} with no readable count" if self.rejected_no_count else ""
+        unmatched_total = self.not_placed_total - self.outside_total - self.rejected_total
         lines = [f"{self.kind} ({self.source}): {self.rows_read:,} rows read, by {self.key}",
                  f"  matched   {self.matched:>8,}   (total count {self.total:,.0f})",
-                 f"  unmatched {self.unmatched:>8,}",
-                 f"  outside   {self.outside:>8,}   (coordinates outside every {geo.label})",
-                 f"  rejected  {self.rejected:>8,}"]
+                 f"  unmatched {self.unmatched:>8,}   (total count {unmatched_total:,.0f})",
+                 f"  outside   {self.outside:>8,}   (total count {self.outside_total:,.0f}; "
+                 f"coordinates outside every {geo.label})",
+                 f"  rejected  {self.rejected:>8,}   (total count {self.rejected_total:,.0f}{no_count})"]
         if self.filtered:
-            lines.append(f"  filtered  {self.filtered:>8,}   (left out by category/period filter)")
+            lines.append(f"  filtered  {self.filtered:>8,}   (total count {self.filtered_total:,.0f}; "
+                         "left out by category/period filter)")
+        left_out = f" + filtered {self.filtered_total:,.0f}" if self.filtered else ""
+        lines.append(f"  counts read {self.total_read:,.0f} = placed {self.total:,.0f} + not placed "
+                     f"{self.not_placed_total:,.0f}{left_out}")
         if not self.balanced:  # pragma: no cover - guarded by tests
             lines.append("  WARNING: rows do not add up; please report this as a bug")
         if self.not_placed:
@@ -236,6 +335,14 @@ class SourceReport:
         return "".join(parts)
 
 
+def _unmatched_reason(closest: str, key: str, geo: Geography) -> str:
+    """The accounting's words for why an unmatched value matched no area."""
+    for prefix, words in _UNMATCHED_WHY:
+        if closest.startswith(prefix):
+            return words.format(plural=geo.plural, label=geo.label)
+    return f"{key} matches no {geo.label}"
+
+
 class NotPlacedError(InputError):
     """A join left rows on no area (unmatched, ambiguous, rejected) and that was not allowed.
 
@@ -249,7 +356,8 @@ class NotPlacedError(InputError):
 
 _COUNTS = ("rows_read", "matched", "unmatched", "outside", "rejected", "filtered", "unmatched_rows",
            "outside_rows", "rejected_rows", "balanced", "total", "hint", "agreement", "rejected_summary",
-           "missing_periods")
+           "missing_periods", "not_placed_total", "rejected_total", "rejected_no_count", "outside_total",
+           "filtered_total", "total_read", "accounting")
 
 
 @dataclass
@@ -327,6 +435,7 @@ class JoinReport:
             rows.append({"input": kind, "source": s.source, "by": s.key, "rows read": s.rows_read,
                          "matched": s.matched, "unmatched": s.unmatched, "outside": s.outside,
                          "rejected": s.rejected, "filtered": s.filtered, "total count": s.total,
+                         "not placed total": s.not_placed_total, "filtered total": s.filtered_total,
                          "balanced": s.balanced})
         return pd.DataFrame(rows)
 

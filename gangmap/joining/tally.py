@@ -11,7 +11,11 @@ the chunk is placed:
   closest, period, category), so a filtered report still knows how many it
   leaves out;
 * rejected rows counted by *reason* (the reason with its quoted values and the
-  file/row prefix taken out: ``no usable coordinates (Longitude=…, Latitude=…)``);
+  file/row prefix taken out: ``no usable coordinates (Longitude=…, Latitude=…)``),
+  with the total of their counts where the reader could read one (a row
+  rejected for a blank code still says how many reports it held: the reader
+  gives it in the rejected rows' ``count`` column, NaN where the count itself
+  is what could not be read), and how many had no count to read;
 * a bounded listing of rows, in row order: the first :data:`LIST_ROWS` rows of
   each unmatched value, of the outside rows and of each rejected reason, and at
   most :data:`LIST_TOTAL` rows in all for each of the three. The counts are
@@ -31,11 +35,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Tally", "AgreementTally", "reason_kind", "LIST_ROWS", "LIST_TOTAL", "HINT_SAMPLE"]
+from .match import looks_like_month
+
+__all__ = ["Tally", "AgreementTally", "reason_kind", "rejected_counts", "KEYS", "ODD_ROWS", "LIST_ROWS", "LIST_TOTAL",
+           "HINT_SAMPLE"]
 
 #: Rows listed (row numbers and values) for each unmatched value, for the outside rows and each rejected reason.
 LIST_ROWS = 1000
@@ -43,12 +51,15 @@ LIST_ROWS = 1000
 LIST_TOTAL = 100_000
 #: Points with coordinates kept to explain coordinates mostly outside every area (the first ones, in row order).
 HINT_SAMPLE = 20_000
+#: Placed rows listed whose period is not a month (a blank, a quarter): a series names the first of them.
+ODD_ROWS = 100
 #: Tallied group rows kept before they are added up again (bounds memory between compactions).
 _COMPACT = 2_000_000
 
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _PREFIX = re.compile(r"^.*? row \d+: ")
-_KEYS = ("period", "category")
+#: The columns rows are counted by besides their area (the cube's filters and series use the same).
+KEYS = ("period", "category")
 _GROUP_COLS = ["pos", "period", "category", "rows", "count"]
 _UNPLACED_COLS = ["status", "value", "closest", "period", "category", "rows", "count"]
 _LISTED_COLS = ["row", "status", "value", "closest", "count", "period", "category"]
@@ -62,6 +73,18 @@ def reason_kind(reasons: pd.Series) -> pd.Series:
     """
     s = reasons.astype("object").astype(str)
     return s.str.replace(_PREFIX, "", regex=True).str.replace(_QUOTED, "…", regex=True)
+
+
+def rejected_counts(rejected: pd.DataFrame) -> np.ndarray:
+    """The count each rejected row held (float; NaN where it could not be read, or the reader gave none).
+
+    Readers give it in the rejected rows' ``count`` column; without that
+    column every rejected row is one whose count is unknown, and is reported
+    as such (never as 0).
+    """
+    if "count" not in rejected:
+        return np.full(len(rejected), np.nan)
+    return pd.to_numeric(rejected["count"], errors="coerce").to_numpy(dtype="float64")
 
 
 def _empty(columns) -> pd.DataFrame:
@@ -85,7 +108,7 @@ class _Cells:
     adding them up again is one ``np.unique`` on an integer key.
     """
 
-    codes: dict = field(default_factory=lambda: {k: {} for k in _KEYS})
+    codes: dict = field(default_factory=lambda: {k: {} for k in KEYS})
     parts: list = field(default_factory=list)
     pending: int = 0
 
@@ -95,7 +118,7 @@ class _Cells:
 
     def add(self, pos: np.ndarray, keys: dict[str, pd.Series], count: np.ndarray) -> None:
         coded = []
-        for name in _KEYS:
+        for name in KEYS:
             if name in keys:
                 codes, uniques = _codes(keys[name])
                 glob = self._coded(name, [*uniques, None])
@@ -121,7 +144,7 @@ class _Cells:
                 np.bincount(inverse, weights=count, minlength=len(uniq)))
 
     def merge(self, other: _Cells) -> None:
-        remap = {name: np.append(self._coded(name, list(other.codes[name])), -1) for name in _KEYS}
+        remap = {name: np.append(self._coded(name, list(other.codes[name])), -1) for name in KEYS}
         for pos, p, c, rows, count in other.parts:
             self._push(pos, remap["period"][p], remap["category"][c], rows, count)
 
@@ -130,7 +153,7 @@ class _Cells:
         if not self.parts:
             return _empty(_GROUP_COLS)
         pos, p, c, rows, count = self._sum(*(np.concatenate(a) for a in zip(*self.parts)))
-        cols = {k: _categorical(list(self.codes[k]) or [None], code) for k, code in zip(_KEYS, (p, c))}
+        cols = {k: _categorical(list(self.codes[k]) or [None], code) for k, code in zip(KEYS, (p, c))}
         frame = pd.DataFrame({"pos": pos, **cols, "rows": rows, "count": count})
         return frame.sort_values(["pos", "period", "category"], na_position="last", kind="stable")
 
@@ -176,8 +199,8 @@ class AgreementTally:
     n_areas: int
     both: int = 0
     same: int = 0
-    point: np.ndarray | None = None
-    lsoa: np.ndarray | None = None
+    point: Any = None  # np.ndarray of n_areas totals once made
+    lsoa: Any = None
 
     def __post_init__(self) -> None:
         self.point = np.zeros(self.n_areas) if self.point is None else self.point
@@ -213,6 +236,8 @@ class Tally:
     listed: list = field(default_factory=list)
     rejected: list = field(default_factory=list)
     reasons: dict = field(default_factory=dict)
+    reason_totals: dict = field(default_factory=dict)
+    reason_uncounted: dict = field(default_factory=dict)
     used: dict = field(default_factory=lambda: {"unplaced": {}, "rejected": {}})
     used_total: dict = field(default_factory=lambda: {"unplaced": 0, "rejected": 0})
     finite: int = 0
@@ -222,6 +247,8 @@ class Tally:
     agreement: AgreementTally | None = None
     notes: list = field(default_factory=list)
     source_notes: list = field(default_factory=list)
+    odd_periods: list = field(default_factory=list)
+    odd_listed: int = 0
 
     # ------------------------------------------------------------------ adding rows
     def add(self, data: pd.DataFrame, rejected: pd.DataFrame, rows_read: int, placement, *,
@@ -232,8 +259,8 @@ class Tally:
         """
         self.by = self.by or placement.by
         self.key = self.key or placement.key
-        self.has |= {k for k in _KEYS if k in data}
-        keys = {k: data[k] for k in _KEYS if k in data}
+        self.has |= {k for k in KEYS if k in data}
+        keys = {k: data[k] for k in KEYS if k in data}
         count = pd.to_numeric(data["count"]).to_numpy(dtype="float64")
         matched = placement.status == "matched"
         if matched.all():
@@ -241,6 +268,8 @@ class Tally:
         else:
             self.cells.add(placement.pos[matched], {k: v[matched] for k, v in keys.items()}, count[matched])
             self._add_unplaced(data, placement, ~matched, count)
+        if "period" in data:
+            self._add_odd_periods(data, matched)
         self._add_rejected(rejected)
         if placement.by == "point":
             self._add_hint(data, placement.status == "outside")
@@ -256,8 +285,8 @@ class Tally:
                              "value": placement.value.to_numpy()[sel].astype(object),
                              "closest": placement.closest.to_numpy()[sel].astype(object),
                              "count": count[sel],
-                             **{k: data[k].to_numpy()[sel].astype(object) for k in _KEYS if k in data}})
-        for k in _KEYS:
+                             **{k: data[k].to_numpy()[sel].astype(object) for k in KEYS if k in data}})
+        for k in KEYS:
             if k not in rows:
                 rows[k] = None
         for c in ("value", "closest", "period", "category"):
@@ -268,18 +297,38 @@ class Tally:
         if len(kept):
             self.listed.append(kept[_LISTED_COLS])
 
+    def _add_odd_periods(self, data: pd.DataFrame, matched: np.ndarray) -> None:
+        """List the first placed rows whose period is not a month, so that a series can name them."""
+        room = ODD_ROWS - self.odd_listed
+        if room <= 0:
+            return
+        codes, uniques = _codes(data["period"])
+        month = looks_like_month(pd.Series(uniques, dtype=object)).to_numpy(dtype=bool)
+        odd = ~np.append(month, False)[np.where(codes < 0, len(uniques), codes)] & np.asarray(matched, dtype=bool)
+        idx = np.flatnonzero(odd)[:room]
+        if len(idx):
+            category = data["category"].to_numpy()[idx].astype(object) if "category" in data else None
+            self.odd_periods.append(pd.DataFrame({"row": data["row"].to_numpy()[idx].astype("int64") + self.rows_read,
+                                                  "period": data["period"].to_numpy()[idx].astype(object),
+                                                  "category": category}))
+            self.odd_listed += len(idx)
+
     def _add_rejected(self, rejected: pd.DataFrame) -> None:
         if rejected is None or rejected.empty:
             return
         rej = pd.DataFrame({"row": rejected["row"].to_numpy().astype("int64") + self.rows_read,
-                            "reason": rejected["reason"].to_numpy(dtype=object)})
+                            "reason": rejected["reason"].to_numpy(dtype=object),
+                            "count": rejected_counts(rejected)})
         rej["kind"] = reason_kind(rej["reason"]).to_numpy()
-        for kind, n in rej["kind"].value_counts(sort=False).items():
+        g = rej.groupby("kind", sort=False)["count"]
+        for kind, n, total, known in zip(g.size().index, g.size(), g.sum(min_count=0), g.count()):
             self.reasons[kind] = self.reasons.get(kind, 0) + int(n)
+            self.reason_totals[kind] = self.reason_totals.get(kind, 0.0) + float(total)
+            self.reason_uncounted[kind] = self.reason_uncounted.get(kind, 0) + int(n) - int(known)
         kept, self.used_total["rejected"] = _capped(rej, ["kind"], self.used["rejected"],
                                                     self.used_total["rejected"])
         if len(kept):
-            self.rejected.append(kept[["row", "reason", "kind"]])
+            self.rejected.append(kept[["row", "reason", "count", "kind"]])
 
     def _add_hint(self, data: pd.DataFrame, outside: np.ndarray) -> None:
         x, y = data["x"].to_numpy(dtype="float64"), data["y"].to_numpy(dtype="float64")
@@ -308,8 +357,15 @@ class Tally:
                                                       self.used_total[name])
                 if len(kept):
                     (self.listed if name == "unplaced" else self.rejected).append(kept)
-        for kind, n in other.reasons.items():
-            self.reasons[kind] = self.reasons.get(kind, 0) + n
+        for mine, theirs in ((self.reasons, other.reasons), (self.reason_totals, other.reason_totals),
+                             (self.reason_uncounted, other.reason_uncounted)):
+            for kind, n in theirs.items():
+                mine[kind] = mine.get(kind, 0) + n
+        for frame in other.odd_periods:
+            part = frame.head(max(ODD_ROWS - self.odd_listed, 0))
+            if len(part):
+                self.odd_periods.append(part.assign(row=part["row"] + shift))
+                self.odd_listed += len(part)
         self.finite += other.finite
         self.finite_outside += other.finite_outside
         for block in other.sample:
@@ -347,19 +403,30 @@ class Tally:
         return frame.astype({"row": "int64", "count": "float64"}).reset_index(drop=True)
 
     def rejected_rows(self) -> pd.DataFrame:
-        """The listed rejected rows (``row``, ``reason``), in row order."""
+        """The listed rejected rows (``row``, ``reason``, ``count``: NaN where unreadable), in row order."""
         if not self.rejected:
-            return pd.DataFrame({"row": pd.Series(dtype="int64"), "reason": pd.Series(dtype="object")})
+            return _empty(["row", "reason", "count"]).astype({"row": "int64", "count": "float64"})
         frame = pd.concat(self.rejected, ignore_index=True)
-        return frame[["row", "reason"]].astype({"row": "int64"}).reset_index(drop=True)
+        return frame[["row", "reason", "count"]].astype({"row": "int64", "count": "float64"}).reset_index(drop=True)
 
     def rejected_reasons(self) -> pd.DataFrame:
-        """Rejected rows per reason: ``reason``, ``rows``, ``first_rows`` (of the listing)."""
+        """Rejected rows per reason: ``reason``, ``rows``, ``total`` (of the counts read), ``no_count`` (rows
+        whose count could not be read), ``first_rows`` (of the listing)."""
         listed = pd.concat(self.rejected, ignore_index=True) if self.rejected else _empty(["row", "kind"])
         first = listed.groupby("kind", sort=False)["row"].apply(lambda r: ", ".join(map(str, r.head(5))))
-        out = pd.DataFrame({"reason": list(self.reasons), "rows": list(self.reasons.values())})
+        kinds = list(self.reasons)
+        out = pd.DataFrame({"reason": kinds, "rows": [self.reasons[k] for k in kinds],
+                            "total": [float(self.reason_totals.get(k, 0.0)) for k in kinds],
+                            "no_count": [int(self.reason_uncounted.get(k, 0)) for k in kinds]})
+        out = out.astype({"rows": "int64", "total": "float64", "no_count": "int64"})
         out["first_rows"] = out["reason"].map(first).fillna("")
         return out.sort_values(["rows", "reason"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+    def odd_period_rows(self) -> pd.DataFrame:
+        """The listed placed rows whose period is not a month: ``row``, ``period``, ``category`` (row order)."""
+        if not self.odd_periods:
+            return _empty(["row", "period", "category"]).astype({"row": "int64"})
+        return pd.concat(self.odd_periods, ignore_index=True)
 
     @property
     def rejected_count(self) -> int:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..geography import GSS_ENTITIES, GSS_RE
+from ..geography import GSS_ENTITIES, GSS_RE, normalise_codes
 from ..table import AreaTable
 
 __all__ = ["VintageGuess", "detect_vintage", "LAST_2011", "GSS_RE"]
@@ -120,12 +120,12 @@ def _known_codes(areas, code_column: str | None) -> tuple[set[str], str, str | N
         return set(), "ward", code_column
     if isinstance(areas, AreaTable):
         geo = areas.geography
-        return set(areas.codes.astype(str).str.upper()), geo.level, code_column
+        return set(normalise_codes(areas.codes)), geo.level, code_column
     cols = getattr(areas, "columns", None)
     if cols is not None:
         for level, col in (("ward", "ward_code"), ("lsoa", "lsoa_code"), ("msoa", "msoa_code"), ("oa", "oa_code")):
             if col in cols:
-                return set(areas[col].astype(str).str.upper()), level, code_column
+                return set(normalise_codes(areas[col])), level, code_column
         return set(), "ward", code_column
     return {str(c).upper() for c in areas}, "ward", code_column
 
