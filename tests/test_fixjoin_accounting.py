@@ -122,13 +122,6 @@ E0510002,9,Drugs,2018-03
 """
 
 
-def _reader_carries_rejected_counts() -> bool:
-    """Whether gangmap.io gives each rejected row the count it held (needed for the totals to add up)."""
-    return "count" in read_reports(pd.DataFrame({"ward_code": [""], "count": [3]})).rejected
-
-
-@pytest.mark.xfail(condition=not _reader_carries_rejected_counts(), strict=True,
-                   reason="gangmap.io does not yet give rejected rows their count (Intake.rejected['count'])")
 def test_messy_file_every_row_and_count_accounted_for(square_wards, tmp_path):
     path = tmp_path / "messy.csv"
     path.write_text(MESSY, encoding="utf-8")
@@ -160,9 +153,7 @@ def test_messy_file_rows_accounted_for(square_wards, tmp_path):
     assert by.loc["left out by the category/period filter", ["rows", "total"]].tolist() == [1, 4]
     rejected = acc[acc["reason"].str.startswith("rejected: ")]
     assert rejected["rows"].sum() == sec.rejected == 5
-    # A rejected row's count is in the total (7 for the blank code, 11 for the quarter) when the reader
-    # gives it, or the row is said to have no readable count: never silently 0.
-    given = _reader_carries_rejected_counts()
-    assert (sec.rejected_total, sec.rejected_no_count) == ((7 + 11, 3) if given else (0, 5))
-    assert sec.not_placed == f"7 rows (total {14 + (18 if given else 0)}) not placed, " \
-                             f"{3 if given else 5} with no readable count"
+    # A rejected row's count is in the total (7 for the blank code, 11 for the quarter), or the row is
+    # said to have no readable count ('three', -1, 2.5): never silently 0.
+    assert (sec.rejected_total, sec.rejected_no_count) == (7 + 11, 3)
+    assert sec.not_placed == "7 rows (total 32) not placed, 3 with no readable count"

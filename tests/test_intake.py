@@ -60,7 +60,7 @@ def test_counts_by_ward_code_csv(tmp_path):
     assert r.data["ward_code"].tolist() == ["E05100001", "E05100002", "E05100003"]  # stripped, upper
     assert r.data["count"].tolist() == [3, 0, 12]
     assert list(r.data.columns) == ["row", "count", "ward_code"]
-    assert r.rejected.empty and list(r.rejected.columns) == ["row", "reason"]
+    assert r.rejected.empty and list(r.rejected.columns) == ["row", "reason", "count"]
     assert r.categories == [] and r.periods == []
 
 

@@ -142,7 +142,7 @@ def test_intake_fields_and_notes(tmp_path):
     path = write(tmp_path, "r.csv", "Title\nward_code,count\nE05100001,3\n")
     r = read_reports(path)
     assert (r.kind, r.key, r.source, r.rows_read) == ("reports", "ward_code", str(path), 1)
-    assert list(r.rejected.columns) == ["row", "reason"] and r.notes and r.missing_periods == ()
+    assert list(r.rejected.columns) == ["row", "reason", "count"] and r.notes and r.missing_periods == ()
     assert repr(r) == f"Intake('reports', key='ward_code', source='{path}', rows_read=1, kept=1, rejected=0)"
 
 
@@ -159,3 +159,14 @@ def test_public_api_is_curated():
     for name in ("read_areas", "read_wards", "read_reports", "read_police", "Intake", "load_table", "parse_period"):
         assert name in gio.__all__ and hasattr(gio, name)
     assert all(not n.startswith("_") for n in gio.__all__)
+
+
+def test_a_rejected_row_keeps_the_count_it_held(tmp_path):
+    """So a join can say how much was not placed: the blank code's 7, not 0; an unreadable count is NaN."""
+    path = write(tmp_path, "r.csv", "ward_code,count\n,7\nE05100001,three\nE05100002,-1\nE05100003,2.5\nE05100004,4\n")
+    rej = read_reports(path).rejected.set_index("row")["count"]
+    assert rej[1] == 7 and rej[[2, 3, 4]].isna().all()
+    from gangmap.io import read_inputs
+
+    combined = read_inputs([path, path]).rejected  # several files: the counts follow their rows
+    assert combined["count"].sum() == 14 and combined["count"].isna().sum() == 6

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,9 +58,20 @@ POLICE_REQUIRED = ("Month", "Longitude", "Latitude", "Crime type")
 GIAS_COLUMNS = ["URN", "EstablishmentName", "Easting", "Northing", "AdministrativeWard (code)"]
 
 
-def rejections(items=()) -> pd.DataFrame:
-    """An empty (or filled) table of rejected rows: ``row`` (int) and ``reason``."""
-    return pd.DataFrame(list(items), columns=["row", "reason"]).astype({"row": "int64", "reason": "object"})
+def rejections(items=(), counts: Any = None) -> pd.DataFrame:
+    """An empty (or filled) table of rejected rows: ``row`` (int), ``reason`` and ``count``.
+
+    ``count`` is what the row held, so a join can say how much was not placed
+    (a row refused for a blank code still held its 7 reports): ``counts`` is
+    one number for every row (1 for a record such as a police.uk crime) or a
+    Series by row number; NaN where the count itself could not be read (a
+    word, a negative or a fraction), never 0.
+    """
+    frame = pd.DataFrame(list(items), columns=["row", "reason"]).astype({"row": "int64", "reason": "object"})
+    held = frame["row"].map(counts) if isinstance(counts, pd.Series) else counts
+    held = pd.to_numeric(pd.Series(held, index=frame.index, dtype="object"), errors="coerce").astype("float64")
+    frame["count"] = held.where((held >= 0) & (held == held.round()))
+    return frame
 
 
 @dataclass
@@ -177,8 +189,9 @@ def _finish(kind, key, table: Table, out: pd.DataFrame, keep, bad, geo: Geograph
         if r not in seen:
             seen.add(r)
             reasons.append((r, why))
+    held = out.set_index("row")["count"] if "count" in out else None
     return Intake(kind=kind, key=key, source=table.source, rows_read=len(out), data=kept,
-                  rejected=rejections(reasons), geography=geo, notes=(*table.notes, *notes))
+                  rejected=rejections(reasons, held), geography=geo, notes=(*table.notes, *notes))
 
 
 def _with_common(df, out, source, category, period, bad, count=None, *, kind="reports", periods=True,
@@ -598,9 +611,8 @@ def combine_intakes(parts: list[tuple[str, Intake]], source: str) -> Intake:
     for label, it in parts:
         data.append(it.data.assign(row=it.data["row"] + offset))
         if len(it.rejected):
-            rejected.append(pd.DataFrame({"row": it.rejected["row"] + offset,
-                                          "reason": [reason_in_file(label, r, why, several)
-                                                     for r, why in zip(it.rejected["row"], it.rejected["reason"])]}))
+            rejected.append(it.rejected.assign(row=it.rejected["row"] + offset, reason=[
+                reason_in_file(label, r, why, several) for r, why in zip(it.rejected["row"], it.rejected["reason"])]))
         notes.extend(f"{label}: {n}" for n in it.notes)
         offset += it.rows_read
     frame = pd.concat(data, ignore_index=True) if len(data) > 1 else data[0]

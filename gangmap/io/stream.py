@@ -270,7 +270,8 @@ def _plain_chunk(frame: pd.DataFrame, values: dict, done: int, member: StreetFil
     rows = np.arange(1, n + 1, dtype="int64")
     bad = np.flatnonzero(~ok)
     why = "no usable coordinates (Longitude='', Latitude='')"
-    rejected = rejections((int(r) + 1, reason_in_file(member.label, done + int(r) + 1, why, several)) for r in bad)
+    rejected = rejections(((int(r) + 1, reason_in_file(member.label, done + int(r) + 1, why, several)) for r in bad),
+                          1)  # each street-level row is one crime
     keep = ok if len(bad) else slice(None)
     east, north = to_work_crs().transform(lon[keep], lat[keep])
     data = pd.DataFrame({"row": rows[keep], "count": np.ones(n, dtype="int64")[keep],
