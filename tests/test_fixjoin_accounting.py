@@ -15,9 +15,8 @@ import io as _io
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from gangmap.io import Intake, read_reports
+from gangmap.io import Intake
 from gangmap.joining import join
 from gangmap.joining.cube import KindCube
 from gangmap.joining.place import assign
