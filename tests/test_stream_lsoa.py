@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_stream_join import CODES, folder, grid, same_reports  # noqa: F401  (fixtures)
+from test_stream_join import CODES, folder, grid, month_rows, same_reports  # noqa: F401  (fixtures)
 
 import gangmap
 from gangmap.io import read_police
@@ -31,7 +31,7 @@ def lookup():
 def test_lsoa_path_streamed_equals_in_memory(grid, folder, lookup, by):  # noqa: F811
     root, _ = folder
     t1, r1 = join(grid, reports=root, lsoa=lookup, by=by, chunksize=6, allow_unmatched=True)
-    t2, r2 = join(grid, reports=read_police(root), lsoa=lookup, by=by, allow_unmatched=True)
+    t2, r2 = join(grid, reports=read_police(root, by=by), lsoa=lookup, by=by, allow_unmatched=True)
     pd.testing.assert_frame_equal(t1.frame, t2.frame)
     same_reports(r1, r2)
     a1, a2 = r1.sections["reports"].agreement, r2.sections["reports"].agreement
@@ -83,3 +83,20 @@ def test_real_month_lsoa_path_streamed(tmp_path):
     _, r3 = join(wards, reports=police, lsoa=lsoa, chunksize=500)
     assert r3.sections["reports"].agreement.same == a.same
     assert any("in the same ward" in n for n in r3.sections["reports"].notes)
+
+
+def test_streamed_by_lsoa_keeps_rows_without_coordinates(tmp_path, grid, lookup):  # noqa: F811
+    """Placed by LSOA code, a crime without coordinates but with its LSOA code is counted, streamed or not."""
+    from test_stream_join import write_csv
+
+    rows, _ = month_rows("2018-01", 12, seed=5)
+    rows[0][4] = rows[0][5] = ""  # coordinates withheld, LSOA code kept
+    lsoa = rows[0][7]
+    (tmp_path / "2018-01").mkdir()
+    (tmp_path / "2018-01" / "2018-01-testshire-street.csv").write_bytes(write_csv(rows))
+    streamed, rep = join(grid, reports=tmp_path, lsoa=lookup, by="lsoa", chunksize=4, allow_unmatched=True)
+    whole, _ = join(grid, reports=read_police(tmp_path, by="lsoa"), lsoa=lookup, by="lsoa", allow_unmatched=True)
+    pd.testing.assert_frame_equal(streamed.frame, whole.frame)
+    assert not any("no usable coordinates" in str(r) for r in rep.sections["reports"].rejected_rows["reason"])
+    on = lookup.set_index("lsoa_code")["ward_code"][lsoa]
+    assert streamed.frame.set_index("ward_code").loc[on, "reports"] >= 1

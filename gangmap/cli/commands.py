@@ -26,9 +26,7 @@ def _read_options(args, kind: str, geography) -> dict:
     """The reader keywords given for one input (``--count``, ``--sheet`` ...), with the areas' geography."""
     from ..io.options import options_of
 
-    opts = options_of(args, kind)
-    if kind == "reports" and args.by in ("lsoa", "code", "name"):
-        opts["by"] = args.by  # by lsoa, police.uk rows without coordinates are kept: their LSOA code places them
+    opts = options_of(args, kind)  # --by goes to the join, which tells the reader (and streams police.uk files)
     if opts and kind != "schools":
         opts["geography"] = geography
     return opts

@@ -190,7 +190,9 @@ def _count_kind(obj, kind: str, areas: AreaTable, schools, bridge: Bridge | None
         raise ConfigError(f"{kind}={what}: only data.police.uk street files given by path (a CSV, a folder, a "
                           "zip, a glob or a list of them) are read in chunks or on dask; drop chunksize=/engine= "
                           "for this input.")
-    intake = as_intake(obj, kind, geography=areas.geography)
+    # the reader must know: by code, a blank code column is an error, not a fall back to names
+    told = {"by": by} if kind == "reports" and by in ("code", "name", "lsoa") else {}
+    intake = as_intake(obj, kind, geography=areas.geography, **told)
     placement, point_pos, lsoa_pos = place_rows(intake, areas, schools=schools, bridge=bridge, by=by)
     return KindCube.build(intake, areas, placement, point_pos=point_pos, lsoa_pos=lsoa_pos)
 

@@ -105,8 +105,11 @@ def place_by(intake: Intake, areas: AreaTable, by: str | None = None) -> str:
                                                  "code": [_code_col(intake, geo)], "name": [_name_col(intake, geo)]}
         need = columns[by]
         if any(c is None or c not in data for c in need):
-            raise InputError(f"{intake.source}: cannot place the {intake.kind} by {by}: the rows have no "
-                             f"{' / '.join(str(c) for c in need if c)} column (they are keyed by {intake.key}).")
+            wanted = {"code": f"{geo.label} code", "name": f"{geo.label} name"}.get(by, " / ".join(map(str, need)))
+            raise InputError(f"{intake.source}: cannot place the {intake.kind} by {by}: the rows have no {wanted} "
+                             f"column (they are keyed by {intake.key}). Read the file with by={by!r}, name its "
+                             f"column (code=/name=, command line --code/--name), or place the rows by "
+                             f"{intake.key} instead.")
         return by
     key = intake.key
     if key in ("point", "urn"):

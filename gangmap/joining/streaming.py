@@ -107,7 +107,8 @@ def stream_kind(obj, areas: AreaTable, *, kind: str = "reports", bridge: Bridge 
     """
     if engine not in ENGINES:
         raise ConfigError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}.")
-    stream = open_police(obj, chunksize=chunksize)
+    # placed by LSOA code, a crime without coordinates but with its code is kept (the reader needs to know)
+    stream = open_police(obj, chunksize=chunksize, by="lsoa" if by == "lsoa" else None)
     if engine == "dask":
         total = _dask_tally(stream, areas, bridge, by)
     else:  # each file's tally is merged as soon as it is made
