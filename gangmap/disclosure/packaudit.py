@@ -12,9 +12,12 @@ What the reader is assumed to know (the assumptions, stated):
 * every figure in every file of the pack (CSV cells, XLSX cells of every
   sheet, the data embedded in the HTML maps, the tables of the index page);
 * the disclosure rule printed in each file's footer (``Disclosure: nhs (0
-  stays 0; 1–7 suppressed; others rounded to 5)``): a shown count stands for
-  its rounding band, a hidden one is at least 1 (0 when zeros are hidden);
-  a file without a footer is read under ``nhs``;
+  stays 0; 1–7 suppressed; others rounded to 5)``), for a CSV in its
+  metadata sidecar (``<file>.csv-metadata.json``): a shown count stands for
+  its rounding band, a hidden one is at least 1 (0 when zeros are hidden).
+  A file with tables but no readable rule is a problem (the audit fails): its
+  numbers are then read as exact, the reading that tells a reader most. A
+  shown count the file's own rule hides (``9`` under ``threshold``) is a problem too;
 * the public population of every area (from a published ``population``
   column, or given with the raw inputs), so that a rate per 1,000 (``X_rate``)
   gives ``X`` to within the rate's printed precision, and each interval bound
@@ -89,18 +92,44 @@ class Rule:
         return float(max(s - r // 2, self.high + 1)), float(s + r - 1 - r // 2)
 
 
+#: The reading of a file whose rule cannot be found: shown numbers exact (what tells a reader most).
+UNKNOWN_RULE = Rule("unknown", 1, 0, 1)
+
+
 def parse_rule(artefact: Artefact) -> Rule:
-    """The rule in an artefact's footer (``nhs`` when it has none)."""
+    """The rule in an artefact's footer (or, for a CSV, its metadata sidecar).
+
+    Raises
+    ------
+    DisclosureError
+        The artefact carries no rule, or one that cannot be read: the auditor
+        never guesses what a file's numbers stand for.
+    """
     found = artefact.disclosure
     if found is None:
-        return Rule()
+        raise DisclosureError(f"{artefact.name}: no disclosure rule found (no 'Disclosure: ...' footer in the file"
+                              + (" and no readable metadata sidecar" if artefact.kind == "csv" else "")
+                              + "), so what its numbers stand for is unknown. Publish it with its footer"
+                              + (" and its .csv-metadata.json sidecar" if artefact.kind == "csv" else "") + ".")
     name, summary = found
     if name == "none":
         return Rule("none", 1, 0, 1)
-    m = re.search(r"(\d+)(?:–(\d+))? suppressed", summary)
-    low, high = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else (1, 7)
+    m = re.search(r"(\d+)(?:[–-](\d+))? suppressed", summary)
+    if m is None:
+        raise DisclosureError(f"{artefact.name}: its disclosure rule {name!r} ({summary or 'no summary'}) does not say "
+                              "which counts are suppressed, so the auditor cannot read its numbers.")
+    low, high = int(m.group(1)), int(m.group(2) or m.group(1))
     r = re.search(r"rounded to (\d+)", summary)
     return Rule(name, low, high, int(r.group(1)) if r else 1)
+
+
+def _rule_or_problem(artefact: Artefact, problems: list[str]) -> Rule:
+    try:
+        return parse_rule(artefact)
+    except DisclosureError as exc:
+        if str(exc) not in problems:
+            problems.append(str(exc))
+        return UNKNOWN_RULE
 
 
 def number(text: Any) -> float | None:
@@ -213,9 +242,9 @@ class _Rows:
     totals: bool = False
 
 
-def _rows(art: Artefact, table: PublishedTable, known: set[str], names: Mapping[str, str]) -> _Rows | None:
+def _rows(art: Artefact, table: PublishedTable, known: set[str], names: Mapping[str, str],
+          rule: Rule) -> _Rows | None:
     cols = {column_of(k): v for k, v in table.columns.items()}
-    rule = parse_rule(art)
     if "level" in cols and "code" in cols:
         codes = [f"{lv}|{'' if cd is None else cd}" for lv, cd in zip(cols["level"], cols["code"])]
         return _Rows(art.name, rule, codes, cols, totals=True)
@@ -249,8 +278,9 @@ class _Obs:
 _NOT_HIDDEN = ("", "no data", "nan", "none", "<na>")
 
 
-def _count_obs(rows: _Rows, family: str, counts: Iterable[str]) -> list[_Obs]:
+def _count_obs(rows: _Rows, family: str, counts: Iterable[str], problems: list[str]) -> list[_Obs]:
     out = []
+    low, high = rows.rule.low, rows.rule.high
     for c in counts:
         cells = rows.columns.get(c)
         if cells is None:
@@ -264,6 +294,9 @@ def _count_obs(rows: _Rows, family: str, counts: Iterable[str]) -> list[_Obs]:
             if hidden or (hidden is None and v is None and str(text).strip().lower() not in _NOT_HIDDEN):
                 out.append(_Obs(family, c, code, float(rows.rule.floor), INF, "hidden", rows.artefact))
             elif v is not None:
+                if low <= v <= high:
+                    problems.append(f"{rows.artefact}: {c} of {code.replace('|', ' ') or 'the county'} shows {text}, "
+                                    f"a count its own rule ({rows.rule.name}: {low}–{high} suppressed) hides")
                 lo, hi = rows.rule.band(v)
                 out.append(_Obs(family, c, code, lo, hi, "total" if rows.totals else "count", rows.artefact, c, v))
     return out
@@ -605,8 +638,12 @@ def _cells(m: _Model, truth: dict, min_range: int, names: Mapping[str, str], int
     return out if truth else out.drop(columns="truth")
 
 
-def _read(artefacts: list[Artefact]) -> tuple[dict[str, list[_Rows]], set[str], dict[str, str], dict]:
-    """The tables of every artefact in the auditor's terms, the area codes, names and parents."""
+def _read(artefacts: list[Artefact], problems: list[str]
+          ) -> tuple[dict[str, list[_Rows]], set[str], dict[str, str], dict]:
+    """The tables of every artefact in the auditor's terms, the area codes, names and parents.
+
+    An artefact with tables but no readable rule adds a problem (and is read as exact)."""
+    rules = {a.name: _rule_or_problem(a, problems) for a in artefacts if a.tables}
     known: set[str] = set()
     names: dict[str, str] = {}
     for art in artefacts:
@@ -620,7 +657,7 @@ def _read(artefacts: list[Artefact]) -> tuple[dict[str, list[_Rows]], set[str], 
     parents: dict[str, Any] = {}
     for art in sorted(artefacts, key=lambda a: (a.kind not in ("csv", "xlsx"), a.name)):
         for t in art.tables:
-            r = _rows(art, t, known, by_name)
+            r = _rows(art, t, known, by_name, rules[art.name])
             if r is None:
                 continue
             rows_by_art.setdefault(art.name, []).append(r)
@@ -634,7 +671,7 @@ def _read(artefacts: list[Artefact]) -> tuple[dict[str, list[_Rows]], set[str], 
     for art in artefacts:
         for t in art.tables:
             if art.name not in rows_by_art or not any(r.artefact == art.name for r in rows_by_art[art.name]):
-                r = _rows(art, t, known, by_name)
+                r = _rows(art, t, known, by_name, rules[art.name])
                 if r is not None:
                     rows_by_art.setdefault(art.name, []).append(r)
     return rows_by_art, known, names, parents
@@ -680,7 +717,8 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
     counts = tuple(counts)
     artefacts = read_pack(path) if not isinstance(path, list) or not path or not isinstance(path[0], Artefact) \
         else path
-    rows_by_art, known, names, parents = _read(artefacts)
+    problems = [f"{a.name}: {p}" for a in artefacts for p in a.problems]
+    rows_by_art, known, names, parents = _read(artefacts, problems)
     cfg = _config(raw)
     fam_of, raw_tables = dict(families or {}), raw if isinstance(raw, Mapping) else None
     if cfg is not None:
@@ -697,11 +735,10 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
     obs = []
     for art, rows_list in rows_by_art.items():
         for r in rows_list:
-            obs += _count_obs(r, family[art], counts)
+            obs += _count_obs(r, family[art], counts, problems)
             obs += _derived_obs(r, family[art], counts, pop, per, unmodelled)
     obs, explained = _explained(obs)
     truth = _truth(raw_tables, counts, parents)
-    problems = [f"{a.name}: {p}" for a in artefacts for p in a.problems]
     m = _model(obs, parents, sorted(known))
     if links is not None:
         found = [(lk.whole, list(lk.parts), lk.complete) if hasattr(lk, "whole") else tuple(lk) for lk in links]
