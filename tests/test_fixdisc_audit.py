@@ -128,3 +128,14 @@ def test_a_sidecar_that_is_not_utf8_is_a_problem(threshold_pack, threshold_cfg, 
     assert not result.ok
     assert any("summary.csv" in p and "not UTF-8" in p for p in result.problems), result.problems
     assert pd.notna(result.cells["low"]).all()
+
+
+def test_headers_are_read_without_the_pack_module():
+    """The aliases once tried ``gangmap.pack.NAMES`` (which does not exist) under a bare except: now they are
+    the geography titles only, and count and rate headers are read by pattern."""
+    from gangmap.disclosure.packaudit import aliases, column_of
+
+    assert aliases()["ward"] == "ward_name" and aliases()["lsoa"] == "lsoa_name"
+    assert column_of("Reports (count)") == "reports"
+    assert column_of("Referrals per 1,000 children aged 10–17") == "referrals_rate"
+    assert column_of("District") == "lad_name"

@@ -48,6 +48,7 @@ images (the same classes as their HTML maps).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -184,24 +185,17 @@ def precision(text: Any, sig: int = 0) -> float:
 
 
 # --------------------------------------------------------------------------- reading the tables
-_ALIASES: dict[str, str] | None = None
-
-
+@functools.cache
 def aliases() -> dict[str, str]:
-    """Display names as printed in headers and tooltips → column names (``'Reports (count)'`` → ``reports``)."""
-    global _ALIASES
-    if _ALIASES is None:
-        out: dict[str, str] = {}
-        try:  # the pack's display names, when the pack module provides them
-            from ..pack import NAMES  # type: ignore[attr-defined]
-            out.update({str(v).lower(): str(k) for k, v in dict(NAMES).items()})
-        except Exception:  # pragma: no cover - pack being rebuilt
-            pass
-        for geo in GEOGRAPHIES.values():
-            out.setdefault(geo.title.lower(), geo.name)
-        out.setdefault("district", "lad_name")
-        _ALIASES = out
-    return _ALIASES
+    """Headers that name an area column → its name (``'Ward'`` → ``ward_name``, ``'District'`` → ``lad_name``).
+
+    Count and rate headers (``'Reports (count)'``, ``'Reports per 1,000
+    population'``) are read by :func:`column_of`'s patterns; maps name their
+    columns in the embedded data.
+    """
+    out = {geo.title.lower(): geo.name for geo in GEOGRAPHIES.values()}
+    out.setdefault("district", "lad_name")
+    return out
 
 
 def column_of(header: str) -> str:
