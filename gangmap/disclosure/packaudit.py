@@ -39,11 +39,19 @@ What the reader is assumed to know (the assumptions, stated):
   Families come from ``families=`` or the pack config; otherwise files whose
   shown counts agree are taken to be one family.
 
-Not modelled (listed in :attr:`AuditResult.unmodelled`, to be checked by
+* which areas a campaign targets (``groups=``, or the config's
+  ``[planning]`` campaign): a table of group totals (the campaign
+  evaluation's ``targeted_before`` ... ``other_after``) then says that each
+  group's before + after is the sum of its areas in the unfiltered view.
+
+Not inverted (listed in :attr:`AuditResult.unmodelled`, to be checked by
 construction: :mod:`gangmap.disclosure.derived` works them out from the
 published counts): smoothed rates, excess risk, the need index, hotspot
-labels, rankings, planning tables without area codes and free text; PNG
-images (the same classes as their HTML maps).
+labels, rankings. Not modelled at all (listed in :attr:`AuditResult.unread`
+and in the summary, never skipped silently): PNG images (maps show the
+classes of their HTML maps; charts such as the county trend and the campaign's
+monthly counts are not read), tables without area codes (hubs), group totals
+whose areas are not known, and free text such as planning statements.
 """
 
 from __future__ import annotations
@@ -234,10 +242,19 @@ class _Rows:
     columns: dict[str, list[Any]]
     parents: dict[str, Any] = field(default_factory=dict)
     totals: bool = False
+    source: str = ""
 
 
 def _rows(art: Artefact, table: PublishedTable, known: set[str], names: Mapping[str, str],
           rule: Rule) -> _Rows | None:
+    found = _area_rows(art, table, known, names, rule)
+    if found is not None:
+        found.source = table.source
+    return found
+
+
+def _area_rows(art: Artefact, table: PublishedTable, known: set[str], names: Mapping[str, str],
+               rule: Rule) -> _Rows | None:
     cols = {column_of(k): v for k, v in table.columns.items()}
     if "level" in cols and "code" in cols:
         codes = [f"{lv}|{'' if cd is None else cd}" for lv, cd in zip(cols["level"], cols["code"])]
@@ -400,8 +417,8 @@ def pack_families(cfg, views: Mapping[str, Any], periods) -> dict[str, str]:
     return fam
 
 
-def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list]:
-    """Families, raw tables and links of a pack config, from one read and join of its inputs."""
+def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list, dict | None]:
+    """Families, raw tables, links and campaign groups of a pack config, from one read and join of its inputs."""
     from ..joining import build_cube
     from ..pack.views import links_of, read_inputs, views_of
 
@@ -415,7 +432,12 @@ def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list]:
                            period=list(v.period) if v.period else None)
         raw[name] = pd.DataFrame(table.frame.drop(columns="geometry", errors="ignore"))
     links = [(lk.whole, list(lk.parts), lk.complete) for lk in links_of(views, cube.categories(), cube.periods())]
-    return pack_families(cfg, views, cube.periods()), raw, links
+    groups = None
+    if cfg.planning is not None:
+        from ..planning import read_targets
+
+        groups = {"targeted": sorted(map(str, read_targets(cfg.planning.campaign, cube.table()).codes))}
+    return pack_families(cfg, views, cube.periods()), raw, links, groups
 
 
 def _links_from_truth(truth: Mapping, counts) -> list[tuple[str, list[str], bool]]:
@@ -534,6 +556,84 @@ def _truth(raw: Mapping[str, Any] | None, counts, parents: Mapping[str, Any]) ->
     return out
 
 
+# --------------------------------------------------------------------------- group totals, and what is not read
+#: A column of a published table of group totals: the campaign evaluation's ``targeted_before`` ... ``other_after``.
+_GROUP_COLUMN = re.compile(r"^(?P<group>targeted|other)_(?P<window>before|after)$")
+#: The view whose counts the campaign evaluation adds up (every category, every period).
+_GROUP_FAMILY = "all"
+
+
+def _group_table(art: Artefact, table: PublishedTable, rule: Rule, count: str, problems: list[str]) -> list[_Obs]:
+    """The cells of a one-row table of group totals as observations of ``group|<group>|<window>`` nodes."""
+    out = []
+    for col, cells in table.columns.items():
+        m = _GROUP_COLUMN.match(str(col))
+        if m and cells:
+            node = f"group|{m.group('group')}|{m.group('window')}"
+            out += _count_obs(_Rows(art.name, rule, [node], {count: cells[:1]}), _GROUP_FAMILY, [count], problems)
+    return out
+
+
+def _group_tables(artefacts: list[Artefact], rows_by_art: Mapping[str, list[_Rows]], groups, counts,
+                  problems: list[str]) -> tuple[list[_Obs], list[tuple[str, str]]]:
+    """Observations of the published group totals, and every published table or figure not modelled.
+
+    A table the auditor cannot place on areas, a table of group totals when
+    the groups are not known, an image (its pixels are not read) and the free
+    text of a page are listed, never skipped silently.
+    """
+    obs: list[_Obs] = []
+    unread: list[tuple[str, str]] = []
+    for art in artefacts:
+        read = {r.source for r in rows_by_art.get(art.name, [])}
+        for t in art.tables:
+            if t.source in read:
+                continue
+            is_group = sum(bool(_GROUP_COLUMN.match(str(c))) for c in t.columns) == 4 and len(t) == 1
+            if is_group and groups is not None:
+                obs += _group_table(art, t, _rule_or_problem(art, problems), counts[0], problems)
+            elif is_group:
+                unread.append((art.name, "group totals of targeted and other areas, not linked: the auditor was "
+                                         "not told the campaign's areas (groups=)"))
+            else:
+                unread.append((art.name, "a table with no area codes or names, so it is not linked"))
+        if art.kind == "png":
+            unread.append((art.name, "an image: its pixels are not read; a map shows the classes of its HTML map, a "
+                                     "chart the figures it was drawn from"))
+        elif art.kind == "html" and art.text.strip():
+            unread.append((art.name, "free text such as planning statements; its tables are read"))
+    return obs, unread
+
+
+def _link_groups(m: _Model, groups: Mapping[str, Iterable[str]], known: set[str], truth: Mapping) -> None:
+    """Each group's published before + after = the sum of its areas' counts in the unfiltered view.
+
+    The evaluation leaves out months in which a group has no data; when the
+    raw counts show that (their sum is outside what the published totals
+    allow), the link is ``<=`` instead of ``=``.
+    """
+    targeted = {str(c) for c in groups.get("targeted", ())}
+    members = {"targeted": sorted(targeted & known), "other": sorted(known - targeted)}
+    for c in {k[1] for k in m.nodes if k[2].startswith("group|")}:
+        for group, codes in members.items():
+            keys = [(_GROUP_FAMILY, c, f"group|{group}|{w}") for w in ("before", "after")]
+            if not codes or not all(k in m.nodes for k in keys):
+                continue
+            coefs = {m.nodes[k]: 1.0 for k in keys}
+            for code in codes:
+                var = m.nodes.setdefault((_GROUP_FAMILY, c, code), m.system.add((_GROUP_FAMILY, c, code)))
+                coefs[var] = coefs.get(var, 0.0) - 1.0
+            m.kinds.setdefault(keys[0], set()).add("group")
+            m.kinds.setdefault(keys[1], set()).add("group")
+            raw = np.array([truth.get((_GROUP_FAMILY, c, code), np.nan) for code in codes], dtype=float)
+            lo = sum(m.system.lo[m.nodes[k]] for k in keys)
+            hi = sum(m.system.hi[m.nodes[k]] for k in keys)
+            if np.isfinite(raw).all() and not lo <= raw.sum() <= hi:
+                m.system.at_least({v: -w for v, w in coefs.items()})  # months left out: the areas add up to more
+            else:
+                m.system.equal(coefs)
+
+
 # --------------------------------------------------------------------------- the result
 @dataclass
 class AuditResult:
@@ -560,6 +660,10 @@ class AuditResult:
     explained : list of (file, column)
         Rates and interval bounds worked out from the published counts: they
         tell a reader nothing new, so they add no constraint.
+    unread : list of (file, what)
+        Published tables and figures outside the checked system (images,
+        free text, tables with no area codes, group totals whose areas are
+        not known): what the audit does NOT vouch for.
     """
 
     cells: pd.DataFrame
@@ -568,6 +672,7 @@ class AuditResult:
     problems: list[str] = field(default_factory=list)
     families: dict[str, str] = field(default_factory=dict)
     explained: list[tuple[str, str]] = field(default_factory=list)
+    unread: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -598,6 +703,10 @@ class AuditResult:
         if self.unmodelled:
             cols = sorted({c for _, c in self.unmodelled})
             lines.append(f"Not inverted (checked by construction only): {', '.join(cols)}.")
+        by_what: dict[str, list[str]] = {}
+        for f, what in self.unread:
+            by_what.setdefault(what, []).append(f)
+        lines += [f"Published but not modelled ({what}): {', '.join(files)}." for what, files in by_what.items()]
         lines += [f"Problem: {p}" for p in self.problems]
         lines.append("OK" if self.ok else "NOT SAFE")
         return "\n".join(lines)
@@ -674,7 +783,7 @@ def _read(artefacts: list[Artefact], problems: list[str]
 def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mapping[str, str] | None = None,
                links: Iterable | None = None, counts: Iterable[str] = _COUNT_NAMES, min_range: int = 3,
                per: float = 1000.0, population: Mapping[str, float] | None = None,
-               integer: bool = False) -> AuditResult:
+               integer: bool = False, groups: Mapping[str, Iterable[str]] | None = None) -> AuditResult:
     """Read every file of a pack and report the tightest range a reader gets for every hidden or rounded count.
 
     Parameters
@@ -702,6 +811,15 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
         The rate multiplier of ``X_rate`` columns (per 1,000).
     population : mapping, optional
         ``{area code: population}`` when the pack does not publish one.
+    groups : mapping, optional
+        ``{"targeted": area codes}``: the areas of the campaign (public
+        knowledge: the maps outline them). A published table of group totals
+        (``targeted_before``, ``targeted_after``, ``other_before``,
+        ``other_after``: the campaign evaluation) is then linked into the
+        system: each group's before + after is the sum of its areas' counts
+        in the unfiltered view (``other``: every other area). Default: from
+        the config's ``[planning]`` campaign; without it such a table is
+        listed in :attr:`AuditResult.unread`.
 
     Returns
     -------
@@ -716,9 +834,10 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
     cfg = _config(raw)
     fam_of, raw_tables = dict(families or {}), raw if isinstance(raw, Mapping) else None
     if cfg is not None:
-        cfg_fams, raw_tables, cfg_links = _from_config(cfg)
+        cfg_fams, raw_tables, cfg_links, cfg_groups = _from_config(cfg)
         fam_of = {**cfg_fams, **fam_of}
         links = cfg_links if links is None else links
+        groups = cfg_groups if groups is None else groups
     if not fam_of:
         fam_of = {_stem(k): v for k, v in _group_families(rows_by_art, counts).items()}
     family = {art: fam_of.get(_stem(art), "all") for art in rows_by_art}
@@ -733,7 +852,10 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
             obs += _derived_obs(r, family[art], counts, pop, per, unmodelled)
     obs, explained = _explained(obs)
     truth = _truth(raw_tables, counts, parents)
-    m = _model(obs, parents, sorted(known))
+    group_obs, unread = _group_tables(artefacts, rows_by_art, groups, counts, problems)
+    m = _model(obs + group_obs, parents, sorted(known))
+    if groups is not None:
+        _link_groups(m, groups, known, truth)
     if links is not None:
         found = [(lk.whole, list(lk.parts), lk.complete) if hasattr(lk, "whole") else tuple(lk) for lk in links]
     else:
@@ -746,7 +868,8 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
                         "files show the same counts)")
         cells = pd.DataFrame(columns=["family", "column", "level", "code", "name", "status", "low", "high",
                                       "values", "need", "ok", "by", "files"])
-    return AuditResult(cells, [a.name for a in artefacts], sorted(unmodelled), problems, family, explained)
+    return AuditResult(cells, [a.name for a in artefacts], sorted(unmodelled), problems, family, explained,
+                       unread)
 
 
 def _raw_population(raw_tables: Mapping[str, Any]) -> dict[str, float]:
