@@ -3,7 +3,10 @@
 The auditor (:func:`gangmap.disclosure.audit_pack`) must see what a reader
 sees, not what the code meant to write, so it parses the files themselves:
 
-* CSV: ``#`` lines are the provenance header; the rest is one table.
+* CSV: ``#`` lines are the provenance header; the rest is one table. The
+  disclosure rule of a CSV travels in its CSVW sidecar
+  (``<file>.csv-metadata.json``, UTF-8 JSON: the footer is its ``dc:source``),
+  read with the CSV so the rule a reader sees is the rule it was made under.
 * XLSX: every sheet, every cell (openpyxl), one table per sheet whose first
   row is its header (the ``about`` sheet is text).
 * HTML maps: the JSON in ``<script type="application/json" id="gm-data">``:
@@ -13,6 +16,7 @@ sees, not what the code meant to write, so it parses the files themselves:
   without the ``area-`` prefix, else its ``name``.
 * Other HTML (the index page): every ``<table>`` (header row, then rows) and
   the whole text.
+* JSON and other text files: their UTF-8 text, for scanning only.
 * PNG and anything else: the bytes as text, for scanning only (the pixels
   of a static map show the same classes as its HTML map).
 
@@ -67,6 +71,8 @@ class Artefact:
     #: One artefact per period of a time map in this file (named ``<map>:<period>.html``): each
     #: period shows its own counts, so each is its own family for the auditor.
     periods: list[Artefact] = field(default_factory=list)
+    #: The provenance footer published beside the file (a CSV's sidecar ``dc:source``), if any.
+    footer: str | None = None
 
     @property
     def name(self) -> str:
@@ -74,8 +80,9 @@ class Artefact:
 
     @property
     def disclosure(self) -> tuple[str, str] | None:
-        """``(policy name, summary)`` from the provenance footer, if the file carries one."""
-        m = FOOTER_RE.search(self.text)
+        """``(policy name, summary)`` from the provenance footer (in the file or its sidecar), if any."""
+        m = FOOTER_RE.search(self.footer) if self.footer else None
+        m = m or FOOTER_RE.search(self.text)
         return (m.group(1), m.group(2) or "") if m else None
 
 
@@ -85,9 +92,27 @@ def _read_csv(path: Path) -> Artefact:
     body = [line for line in text.splitlines() if not line.startswith("#")]
     rows = list(csv.reader(io.StringIO("\n".join(body))))
     art = Artefact(path, "csv", text=text)
+    _read_sidecar(art)
     if rows:
         art.tables.append(_table(f"{path.name}", rows[0], rows[1:]))
     return art
+
+
+def _read_sidecar(art: Artefact) -> None:
+    """The footer in the CSV's metadata sidecar (written by :func:`gangmap.export.to_csv`), as UTF-8."""
+    from ..export import metadata_path
+
+    side = metadata_path(art.path)
+    if not side.is_file():
+        return
+    try:
+        meta = json.loads(side.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        art.problems.append(f"its metadata sidecar {side.name} is not UTF-8 JSON ({exc})")
+        return
+    source = meta.get("dc:source") if isinstance(meta, dict) else None
+    if isinstance(source, str):
+        art.footer = source
 
 
 def _table(source: str, header: list, rows: list[list]) -> PublishedTable:
@@ -264,7 +289,12 @@ def read_artefact(path: str | Path) -> Artefact:
         return _read_xlsx(path)
     if suffix in (".html", ".htm"):
         return _read_html(path)
-    return Artefact(path, suffix.lstrip(".") or "file", text=path.read_bytes().decode("latin-1"))
+    data = path.read_bytes()
+    try:  # JSON sidecars and other text are UTF-8; only binary files (PNG) are read byte for byte
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return Artefact(path, suffix.lstrip(".") or "file", text=text)
 
 
 def read_pack(folder_or_files: str | Path | list) -> list[Artefact]:

@@ -12,9 +12,12 @@ What the reader is assumed to know (the assumptions, stated):
 * every figure in every file of the pack (CSV cells, XLSX cells of every
   sheet, the data embedded in the HTML maps, the tables of the index page);
 * the disclosure rule printed in each file's footer (``Disclosure: nhs (0
-  stays 0; 1–7 suppressed; others rounded to 5)``): a shown count stands for
-  its rounding band, a hidden one is at least 1 (0 when zeros are hidden);
-  a file without a footer is read under ``nhs``;
+  stays 0; 1–7 suppressed; others rounded to 5)``), for a CSV in its
+  metadata sidecar (``<file>.csv-metadata.json``): a shown count stands for
+  its rounding band, a hidden one is at least 1 (0 when zeros are hidden).
+  A file with tables but no readable rule is a problem (the audit fails): its
+  numbers are then read as exact, the reading that tells a reader most. A
+  shown count the file's own rule hides (``9`` under ``threshold``) is a problem too;
 * the public population of every area (from a published ``population``
   column, or given with the raw inputs), so that a rate per 1,000 (``X_rate``)
   gives ``X`` to within the rate's printed precision, and each interval bound
@@ -36,15 +39,24 @@ What the reader is assumed to know (the assumptions, stated):
   Families come from ``families=`` or the pack config; otherwise files whose
   shown counts agree are taken to be one family.
 
-Not modelled (listed in :attr:`AuditResult.unmodelled`, to be checked by
+* which areas a campaign targets (``groups=``, or the config's
+  ``[planning]`` campaign): a table of group totals (the campaign
+  evaluation's ``targeted_before`` ... ``other_after``) then says that each
+  group's before + after is the sum of its areas in the unfiltered view.
+
+Not inverted (listed in :attr:`AuditResult.unmodelled`, to be checked by
 construction: :mod:`gangmap.disclosure.derived` works them out from the
 published counts): smoothed rates, excess risk, the need index, hotspot
-labels, rankings, planning tables without area codes and free text; PNG
-images (the same classes as their HTML maps).
+labels, rankings. Not modelled at all (listed in :attr:`AuditResult.unread`
+and in the summary, never skipped silently): PNG images (maps show the
+classes of their HTML maps; charts such as the county trend and the campaign's
+monthly counts are not read), tables without area codes (hubs), group totals
+whose areas are not known, and free text such as planning statements.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -89,18 +101,44 @@ class Rule:
         return float(max(s - r // 2, self.high + 1)), float(s + r - 1 - r // 2)
 
 
+#: The reading of a file whose rule cannot be found: shown numbers exact (what tells a reader most).
+UNKNOWN_RULE = Rule("unknown", 1, 0, 1)
+
+
 def parse_rule(artefact: Artefact) -> Rule:
-    """The rule in an artefact's footer (``nhs`` when it has none)."""
+    """The rule in an artefact's footer (or, for a CSV, its metadata sidecar).
+
+    Raises
+    ------
+    DisclosureError
+        The artefact carries no rule, or one that cannot be read: the auditor
+        never guesses what a file's numbers stand for.
+    """
     found = artefact.disclosure
     if found is None:
-        return Rule()
+        raise DisclosureError(f"{artefact.name}: no disclosure rule found (no 'Disclosure: ...' footer in the file"
+                              + (" and no readable metadata sidecar" if artefact.kind == "csv" else "")
+                              + "), so what its numbers stand for is unknown. Publish it with its footer"
+                              + (" and its .csv-metadata.json sidecar" if artefact.kind == "csv" else "") + ".")
     name, summary = found
     if name == "none":
         return Rule("none", 1, 0, 1)
-    m = re.search(r"(\d+)(?:–(\d+))? suppressed", summary)
-    low, high = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else (1, 7)
+    m = re.search(r"(\d+)(?:[–-](\d+))? suppressed", summary)
+    if m is None:
+        raise DisclosureError(f"{artefact.name}: its disclosure rule {name!r} ({summary or 'no summary'}) does not say "
+                              "which counts are suppressed, so the auditor cannot read its numbers.")
+    low, high = int(m.group(1)), int(m.group(2) or m.group(1))
     r = re.search(r"rounded to (\d+)", summary)
     return Rule(name, low, high, int(r.group(1)) if r else 1)
+
+
+def _rule_or_problem(artefact: Artefact, problems: list[str]) -> Rule:
+    try:
+        return parse_rule(artefact)
+    except DisclosureError as exc:
+        if str(exc) not in problems:
+            problems.append(str(exc))
+        return UNKNOWN_RULE
 
 
 def number(text: Any) -> float | None:
@@ -155,24 +193,17 @@ def precision(text: Any, sig: int = 0) -> float:
 
 
 # --------------------------------------------------------------------------- reading the tables
-_ALIASES: dict[str, str] | None = None
-
-
+@functools.cache
 def aliases() -> dict[str, str]:
-    """Display names as printed in headers and tooltips → column names (``'Reports (count)'`` → ``reports``)."""
-    global _ALIASES
-    if _ALIASES is None:
-        out: dict[str, str] = {}
-        try:  # the pack's display names, when the pack module provides them
-            from ..pack import NAMES  # type: ignore[attr-defined]
-            out.update({str(v).lower(): str(k) for k, v in dict(NAMES).items()})
-        except Exception:  # pragma: no cover - pack being rebuilt
-            pass
-        for geo in GEOGRAPHIES.values():
-            out.setdefault(geo.title.lower(), geo.name)
-        out.setdefault("district", "lad_name")
-        _ALIASES = out
-    return _ALIASES
+    """Headers that name an area column → its name (``'Ward'`` → ``ward_name``, ``'District'`` → ``lad_name``).
+
+    Count and rate headers (``'Reports (count)'``, ``'Reports per 1,000
+    population'``) are read by :func:`column_of`'s patterns; maps name their
+    columns in the embedded data.
+    """
+    out = {geo.title.lower(): geo.name for geo in GEOGRAPHIES.values()}
+    out.setdefault("district", "lad_name")
+    return out
 
 
 def column_of(header: str) -> str:
@@ -211,11 +242,20 @@ class _Rows:
     columns: dict[str, list[Any]]
     parents: dict[str, Any] = field(default_factory=dict)
     totals: bool = False
+    source: str = ""
 
 
-def _rows(art: Artefact, table: PublishedTable, known: set[str], names: Mapping[str, str]) -> _Rows | None:
+def _rows(art: Artefact, table: PublishedTable, known: set[str], names: Mapping[str, str],
+          rule: Rule) -> _Rows | None:
+    found = _area_rows(art, table, known, names, rule)
+    if found is not None:
+        found.source = table.source
+    return found
+
+
+def _area_rows(art: Artefact, table: PublishedTable, known: set[str], names: Mapping[str, str],
+               rule: Rule) -> _Rows | None:
     cols = {column_of(k): v for k, v in table.columns.items()}
-    rule = parse_rule(art)
     if "level" in cols and "code" in cols:
         codes = [f"{lv}|{'' if cd is None else cd}" for lv, cd in zip(cols["level"], cols["code"])]
         return _Rows(art.name, rule, codes, cols, totals=True)
@@ -249,8 +289,9 @@ class _Obs:
 _NOT_HIDDEN = ("", "no data", "nan", "none", "<na>")
 
 
-def _count_obs(rows: _Rows, family: str, counts: Iterable[str]) -> list[_Obs]:
+def _count_obs(rows: _Rows, family: str, counts: Iterable[str], problems: list[str]) -> list[_Obs]:
     out = []
+    low, high = rows.rule.low, rows.rule.high
     for c in counts:
         cells = rows.columns.get(c)
         if cells is None:
@@ -264,6 +305,9 @@ def _count_obs(rows: _Rows, family: str, counts: Iterable[str]) -> list[_Obs]:
             if hidden or (hidden is None and v is None and str(text).strip().lower() not in _NOT_HIDDEN):
                 out.append(_Obs(family, c, code, float(rows.rule.floor), INF, "hidden", rows.artefact))
             elif v is not None:
+                if low <= v <= high:
+                    problems.append(f"{rows.artefact}: {c} of {code.replace('|', ' ') or 'the county'} shows {text}, "
+                                    f"a count its own rule ({rows.rule.name}: {low}–{high} suppressed) hides")
                 lo, hi = rows.rule.band(v)
                 out.append(_Obs(family, c, code, lo, hi, "total" if rows.totals else "count", rows.artefact, c, v))
     return out
@@ -373,8 +417,8 @@ def pack_families(cfg, views: Mapping[str, Any], periods) -> dict[str, str]:
     return fam
 
 
-def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list]:
-    """Families, raw tables and links of a pack config, from one read and join of its inputs."""
+def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list, dict | None]:
+    """Families, raw tables, links and campaign groups of a pack config, from one read and join of its inputs."""
     from ..joining import build_cube
     from ..pack.views import links_of, read_inputs, views_of
 
@@ -388,7 +432,12 @@ def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list]:
                            period=list(v.period) if v.period else None)
         raw[name] = pd.DataFrame(table.frame.drop(columns="geometry", errors="ignore"))
     links = [(lk.whole, list(lk.parts), lk.complete) for lk in links_of(views, cube.categories(), cube.periods())]
-    return pack_families(cfg, views, cube.periods()), raw, links
+    groups = None
+    if cfg.planning is not None:
+        from ..planning import read_targets
+
+        groups = {"targeted": sorted(map(str, read_targets(cfg.planning.campaign, cube.table()).codes))}
+    return pack_families(cfg, views, cube.periods()), raw, links, groups
 
 
 def _links_from_truth(truth: Mapping, counts) -> list[tuple[str, list[str], bool]]:
@@ -507,6 +556,84 @@ def _truth(raw: Mapping[str, Any] | None, counts, parents: Mapping[str, Any]) ->
     return out
 
 
+# --------------------------------------------------------------------------- group totals, and what is not read
+#: A column of a published table of group totals: the campaign evaluation's ``targeted_before`` ... ``other_after``.
+_GROUP_COLUMN = re.compile(r"^(?P<group>targeted|other)_(?P<window>before|after)$")
+#: The view whose counts the campaign evaluation adds up (every category, every period).
+_GROUP_FAMILY = "all"
+
+
+def _group_table(art: Artefact, table: PublishedTable, rule: Rule, count: str, problems: list[str]) -> list[_Obs]:
+    """The cells of a one-row table of group totals as observations of ``group|<group>|<window>`` nodes."""
+    out = []
+    for col, cells in table.columns.items():
+        m = _GROUP_COLUMN.match(str(col))
+        if m and cells:
+            node = f"group|{m.group('group')}|{m.group('window')}"
+            out += _count_obs(_Rows(art.name, rule, [node], {count: cells[:1]}), _GROUP_FAMILY, [count], problems)
+    return out
+
+
+def _group_tables(artefacts: list[Artefact], rows_by_art: Mapping[str, list[_Rows]], groups, counts,
+                  problems: list[str]) -> tuple[list[_Obs], list[tuple[str, str]]]:
+    """Observations of the published group totals, and every published table or figure not modelled.
+
+    A table the auditor cannot place on areas, a table of group totals when
+    the groups are not known, an image (its pixels are not read) and the free
+    text of a page are listed, never skipped silently.
+    """
+    obs: list[_Obs] = []
+    unread: list[tuple[str, str]] = []
+    for art in artefacts:
+        read = {r.source for r in rows_by_art.get(art.name, [])}
+        for t in art.tables:
+            if t.source in read:
+                continue
+            is_group = sum(bool(_GROUP_COLUMN.match(str(c))) for c in t.columns) == 4 and len(t) == 1
+            if is_group and groups is not None:
+                obs += _group_table(art, t, _rule_or_problem(art, problems), counts[0], problems)
+            elif is_group:
+                unread.append((art.name, "group totals of targeted and other areas, not linked: the auditor was "
+                                         "not told the campaign's areas (groups=)"))
+            else:
+                unread.append((art.name, "a table with no area codes or names, so it is not linked"))
+        if art.kind == "png":
+            unread.append((art.name, "an image: its pixels are not read; a map shows the classes of its HTML map, a "
+                                     "chart the figures it was drawn from"))
+        elif art.kind == "html" and art.text.strip():
+            unread.append((art.name, "free text such as planning statements; its tables are read"))
+    return obs, unread
+
+
+def _link_groups(m: _Model, groups: Mapping[str, Iterable[str]], known: set[str], truth: Mapping) -> None:
+    """Each group's published before + after = the sum of its areas' counts in the unfiltered view.
+
+    The evaluation leaves out months in which a group has no data; when the
+    raw counts show that (their sum is outside what the published totals
+    allow), the link is ``<=`` instead of ``=``.
+    """
+    targeted = {str(c) for c in groups.get("targeted", ())}
+    members = {"targeted": sorted(targeted & known), "other": sorted(known - targeted)}
+    for c in {k[1] for k in m.nodes if k[2].startswith("group|")}:
+        for group, codes in members.items():
+            keys = [(_GROUP_FAMILY, c, f"group|{group}|{w}") for w in ("before", "after")]
+            if not codes or not all(k in m.nodes for k in keys):
+                continue
+            coefs = {m.nodes[k]: 1.0 for k in keys}
+            for code in codes:
+                var = m.nodes.setdefault((_GROUP_FAMILY, c, code), m.system.add((_GROUP_FAMILY, c, code)))
+                coefs[var] = coefs.get(var, 0.0) - 1.0
+            m.kinds.setdefault(keys[0], set()).add("group")
+            m.kinds.setdefault(keys[1], set()).add("group")
+            raw = np.array([truth.get((_GROUP_FAMILY, c, code), np.nan) for code in codes], dtype=float)
+            lo = sum(m.system.lo[m.nodes[k]] for k in keys)
+            hi = sum(m.system.hi[m.nodes[k]] for k in keys)
+            if np.isfinite(raw).all() and not lo <= raw.sum() <= hi:
+                m.system.at_least({v: -w for v, w in coefs.items()})  # months left out: the areas add up to more
+            else:
+                m.system.equal(coefs)
+
+
 # --------------------------------------------------------------------------- the result
 @dataclass
 class AuditResult:
@@ -533,6 +660,10 @@ class AuditResult:
     explained : list of (file, column)
         Rates and interval bounds worked out from the published counts: they
         tell a reader nothing new, so they add no constraint.
+    unread : list of (file, what)
+        Published tables and figures outside the checked system (images,
+        free text, tables with no area codes, group totals whose areas are
+        not known): what the audit does NOT vouch for.
     """
 
     cells: pd.DataFrame
@@ -541,6 +672,7 @@ class AuditResult:
     problems: list[str] = field(default_factory=list)
     families: dict[str, str] = field(default_factory=dict)
     explained: list[tuple[str, str]] = field(default_factory=list)
+    unread: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -571,6 +703,10 @@ class AuditResult:
         if self.unmodelled:
             cols = sorted({c for _, c in self.unmodelled})
             lines.append(f"Not inverted (checked by construction only): {', '.join(cols)}.")
+        by_what: dict[str, list[str]] = {}
+        for f, what in self.unread:
+            by_what.setdefault(what, []).append(f)
+        lines += [f"Published but not modelled ({what}): {', '.join(files)}." for what, files in by_what.items()]
         lines += [f"Problem: {p}" for p in self.problems]
         lines.append("OK" if self.ok else "NOT SAFE")
         return "\n".join(lines)
@@ -605,8 +741,12 @@ def _cells(m: _Model, truth: dict, min_range: int, names: Mapping[str, str], int
     return out if truth else out.drop(columns="truth")
 
 
-def _read(artefacts: list[Artefact]) -> tuple[dict[str, list[_Rows]], set[str], dict[str, str], dict]:
-    """The tables of every artefact in the auditor's terms, the area codes, names and parents."""
+def _read(artefacts: list[Artefact], problems: list[str]
+          ) -> tuple[dict[str, list[_Rows]], set[str], dict[str, str], dict]:
+    """The tables of every artefact in the auditor's terms, the area codes, names and parents.
+
+    An artefact with tables but no readable rule adds a problem (and is read as exact)."""
+    rules = {a.name: _rule_or_problem(a, problems) for a in artefacts if a.tables}
     known: set[str] = set()
     names: dict[str, str] = {}
     for art in artefacts:
@@ -620,7 +760,7 @@ def _read(artefacts: list[Artefact]) -> tuple[dict[str, list[_Rows]], set[str], 
     parents: dict[str, Any] = {}
     for art in sorted(artefacts, key=lambda a: (a.kind not in ("csv", "xlsx"), a.name)):
         for t in art.tables:
-            r = _rows(art, t, known, by_name)
+            r = _rows(art, t, known, by_name, rules[art.name])
             if r is None:
                 continue
             rows_by_art.setdefault(art.name, []).append(r)
@@ -634,7 +774,7 @@ def _read(artefacts: list[Artefact]) -> tuple[dict[str, list[_Rows]], set[str], 
     for art in artefacts:
         for t in art.tables:
             if art.name not in rows_by_art or not any(r.artefact == art.name for r in rows_by_art[art.name]):
-                r = _rows(art, t, known, by_name)
+                r = _rows(art, t, known, by_name, rules[art.name])
                 if r is not None:
                     rows_by_art.setdefault(art.name, []).append(r)
     return rows_by_art, known, names, parents
@@ -643,7 +783,7 @@ def _read(artefacts: list[Artefact]) -> tuple[dict[str, list[_Rows]], set[str], 
 def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mapping[str, str] | None = None,
                links: Iterable | None = None, counts: Iterable[str] = _COUNT_NAMES, min_range: int = 3,
                per: float = 1000.0, population: Mapping[str, float] | None = None,
-               integer: bool = False) -> AuditResult:
+               integer: bool = False, groups: Mapping[str, Iterable[str]] | None = None) -> AuditResult:
     """Read every file of a pack and report the tightest range a reader gets for every hidden or rounded count.
 
     Parameters
@@ -671,6 +811,15 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
         The rate multiplier of ``X_rate`` columns (per 1,000).
     population : mapping, optional
         ``{area code: population}`` when the pack does not publish one.
+    groups : mapping, optional
+        ``{"targeted": area codes}``: the areas of the campaign (public
+        knowledge: the maps outline them). A published table of group totals
+        (``targeted_before``, ``targeted_after``, ``other_before``,
+        ``other_after``: the campaign evaluation) is then linked into the
+        system: each group's before + after is the sum of its areas' counts
+        in the unfiltered view (``other``: every other area). Default: from
+        the config's ``[planning]`` campaign; without it such a table is
+        listed in :attr:`AuditResult.unread`.
 
     Returns
     -------
@@ -680,13 +829,15 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
     counts = tuple(counts)
     artefacts = read_pack(path) if not isinstance(path, list) or not path or not isinstance(path[0], Artefact) \
         else path
-    rows_by_art, known, names, parents = _read(artefacts)
+    problems = [f"{a.name}: {p}" for a in artefacts for p in a.problems]
+    rows_by_art, known, names, parents = _read(artefacts, problems)
     cfg = _config(raw)
     fam_of, raw_tables = dict(families or {}), raw if isinstance(raw, Mapping) else None
     if cfg is not None:
-        cfg_fams, raw_tables, cfg_links = _from_config(cfg)
+        cfg_fams, raw_tables, cfg_links, cfg_groups = _from_config(cfg)
         fam_of = {**cfg_fams, **fam_of}
         links = cfg_links if links is None else links
+        groups = cfg_groups if groups is None else groups
     if not fam_of:
         fam_of = {_stem(k): v for k, v in _group_families(rows_by_art, counts).items()}
     family = {art: fam_of.get(_stem(art), "all") for art in rows_by_art}
@@ -697,12 +848,14 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
     obs = []
     for art, rows_list in rows_by_art.items():
         for r in rows_list:
-            obs += _count_obs(r, family[art], counts)
+            obs += _count_obs(r, family[art], counts, problems)
             obs += _derived_obs(r, family[art], counts, pop, per, unmodelled)
     obs, explained = _explained(obs)
     truth = _truth(raw_tables, counts, parents)
-    problems = [f"{a.name}: {p}" for a in artefacts for p in a.problems]
-    m = _model(obs, parents, sorted(known))
+    group_obs, unread = _group_tables(artefacts, rows_by_art, groups, counts, problems)
+    m = _model(obs + group_obs, parents, sorted(known))
+    if groups is not None:
+        _link_groups(m, groups, known, truth)
     if links is not None:
         found = [(lk.whole, list(lk.parts), lk.complete) if hasattr(lk, "whole") else tuple(lk) for lk in links]
     else:
@@ -715,7 +868,8 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
                         "files show the same counts)")
         cells = pd.DataFrame(columns=["family", "column", "level", "code", "name", "status", "low", "high",
                                       "values", "need", "ok", "by", "files"])
-    return AuditResult(cells, [a.name for a in artefacts], sorted(unmodelled), problems, family, explained)
+    return AuditResult(cells, [a.name for a in artefacts], sorted(unmodelled), problems, family, explained,
+                       unread)
 
 
 def _raw_population(raw_tables: Mapping[str, Any]) -> dict[str, float]:

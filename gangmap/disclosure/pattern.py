@@ -49,7 +49,7 @@ class Pattern:
 
     @classmethod
     def of(cls, safe: Any, *, totals: bool = False) -> Pattern:
-        """The cells a SafeTable hides (its totals too with ``totals=True``: same areas only)."""
+        """The cells a SafeTable hides (its hidden totals too with ``totals=True``)."""
         areas = {c: set(safe.codes[safe.suppressed[c].to_numpy()].astype(str)) for c in safe.counts}
         tots: dict[str, set] = {}
         if totals:
@@ -88,14 +88,22 @@ class Pattern:
 
 
 def as_pattern(obj: Any) -> Pattern | None:
-    """A Pattern from None, a Pattern, a SafeTable (its hidden areas) or ``{column: area codes}``."""
+    """A Pattern from None, a Pattern, a SafeTable or ``{column: area codes}``.
+
+    A SafeTable gives every cell it hides, its hidden district and county
+    totals included: ``pattern=safe`` promises that no cell ``safe`` hides is
+    shown by the new table. With the areas alone, a total hidden by the linked
+    check (to protect another view) came back in every table remade from the
+    same counts (the time layers, the planning tables). For a table of only
+    some of the areas this is conservative: its parent totals hide too.
+    """
     from ..errors import DisclosureError
     from .safetable import SafeTable
 
     if obj is None or isinstance(obj, Pattern):
         return obj
     if isinstance(obj, SafeTable):
-        return Pattern.of(obj)
+        return Pattern.of(obj, totals=True)
     if isinstance(obj, Mapping):
         return Pattern.from_cells({k: [str(x) for x in v] for k, v in obj.items()})
     raise DisclosureError("pattern= must be a SafeTable (the table the other outputs were made from), a "

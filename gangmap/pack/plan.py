@@ -6,13 +6,21 @@ tables safe with the suppression pattern of the pack's summary (so no two
 files hide different cells of the same counts), and offers their map layers
 and the words for the index page. A statement is printed on the index only
 when every count it quotes is shown under the pack's policy.
+
+The campaign evaluation is the one step the data may not support (too few
+months either side of the launch, a group with no counts, a fit that does not
+converge: :func:`gangmap.planning.evaluate` raises ``InputError``). A pack is
+then built without it and its index says so, in words that quote no count;
+the full reason goes to the person building the pack as a warning.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import InputError
 from .config import PackConfig
 
 __all__ = ["PackPlan", "plan_pack"]
@@ -31,6 +39,8 @@ class PackPlan:
     tables: dict[str, Any] = field(default_factory=dict)
     chart: Any = None
     chart_safe: Any = None
+    #: Why the campaign evaluation was not run (published on the index: quotes no count), or None.
+    skipped: str | None = None
 
     def layers(self, overlays) -> list:
         """Map layers for the overlays a map asks for (campaign, recommended, hubs)."""
@@ -54,6 +64,8 @@ class PackPlan:
             text = self.effect.published_message(self.tables["campaign_effect"])
             parts.append(("Is the campaign working?", text or "Not shown: the counts it rests on are too small to "
                                                               "publish the estimate."))
+        elif self.skipped:
+            parts.append(("Is the campaign working?", self.skipped))
         return parts
 
 
@@ -68,18 +80,38 @@ def plan_pack(cfg: PackConfig, table: Any, cube: Any, inputs: Any, safe_opts: di
                              population_budget=spec.population_budget, contiguous=spec.contiguous)
     sens = planning.weight_sensitivity(table, k=spec.recommend or 10, targets=targets) \
         if spec.measure == "need_index" else None
-    effect = None
-    if getattr(targets, "launch", None) and len(cube.periods()) >= 4:
-        effect = planning.evaluate(cube, targets, targets.launch)
+    effect, skipped = _evaluate(cube, targets)
     hubs = None
     if spec.pilot_hub is not None and inputs.schools is not None:
         existing = planning.read_hubs(spec.pilot_hub)
         demand = inputs.referrals or planning.school_need(inputs.schools, table, spec.measure)
         hubs = planning.plan_hubs(inputs.schools, demand, existing_urns=existing, p=spec.new_hubs,
                                   radius_m=spec.hub_radius_m, capacity=spec.hub_capacity, area=table)
-    plan = PackPlan(targets, table, rec, sens, hubs, effect)
+    plan = PackPlan(targets, table, rec, sens, hubs, effect, skipped=skipped)
     plan.tables = _safe_tables(plan, safe_opts, summary)
     return plan
+
+
+#: The index's words when the evaluation could not be run (the reason itself may quote counts).
+NOT_EVALUATED = ("Not evaluated: the monthly counts of this pack cannot support the campaign evaluation (too few "
+                 "months either side of the launch, a group with no counts, or a model that could not be fitted). "
+                 "The reason was reported when the pack was built.")
+
+
+def _evaluate(cube: Any, targets: Any) -> tuple[Any, str | None]:
+    """The campaign evaluation, or ``(None, why not)`` when the data cannot support it (see the module docstring)."""
+    from .. import planning
+
+    launch = getattr(targets, "launch", None)
+    if not launch:
+        return None, None
+    if len(cube.periods()) < 4:
+        return None, NOT_EVALUATED
+    try:
+        return planning.evaluate(cube, targets, launch), None
+    except InputError as exc:
+        warnings.warn(f"pack: the campaign evaluation was skipped: {exc}", stacklevel=2)
+        return None, NOT_EVALUATED
 
 
 def _safe_tables(plan: PackPlan, safe_opts: dict, summary: Any) -> dict[str, Any]:

@@ -46,8 +46,9 @@ def published_series(safes: Mapping[str, Any], count: str) -> pd.DataFrame:
 def add_time_layers(table: Any, safe: Any, layers: Iterable[str], safes: Mapping[str, Any], opts: dict) -> Any:
     """``safe`` remade with the time ``layers`` worked out from the published ``safes`` by period.
 
-    The suppression pattern of ``safe`` is kept (``pattern=safe``), so no other
-    cell of the table changes; each new column is declared derived from its
+    The suppression pattern of ``safe`` is kept (``pattern=safe``: its hidden
+    areas *and* hidden totals, see :func:`gangmap.disclosure.pattern.as_pattern`),
+    so no cell ``safe`` hides is shown by the remade table; each new column is declared derived from its
     count and carries a recipe returning the values computed here.
     """
     from .. import measures
