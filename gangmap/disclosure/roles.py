@@ -121,11 +121,6 @@ class Columns:
         allowed = {*self.identifiers, *self.values, *self.context, *([self.geometry] if self.geometry else [])}
         return [c for c in self.table.frame.columns if c in allowed]
 
-    @property
-    def internal(self) -> tuple[str, ...]:
-        """Columns added inside make_safe (the row key of a table that is not of areas)."""
-        return (ROW_KEY,) if ROW_KEY in self.table.frame.columns else ()
-
 
 def _declared(table: Any, counts: list[str], derived: Mapping | None, context: list[str]) -> AreaTable:
     """The input as an AreaTable whose roles are declared (schema, then arguments)."""
