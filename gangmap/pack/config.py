@@ -336,6 +336,8 @@ def load_config(path_or_dict: str | Path | Mapping | PackConfig, *, base: str | 
         Folder that relative paths in a dict are resolved against (default:
         the current folder). Paths in a file are relative to the file.
     """
+    from ..disclosure.policy import DEFAULT_MIN_RANGE, MIN_K, MIN_RANGE_LIMITS  # one home for the rules' bounds
+
     if isinstance(path_or_dict, PackConfig):
         return path_or_dict
     if isinstance(path_or_dict, Mapping):
@@ -353,6 +355,9 @@ def load_config(path_or_dict: str | Path | Mapping | PackConfig, *, base: str | 
     k = _typed(path, "", data, "k", int, "k = 10")
     if k is not None and policy != "threshold":
         raise ConfigError(f"{path}: k = {k} only applies to policy = \"threshold\"; remove it or change the policy.")
+    if k is not None and k < MIN_K:
+        raise ConfigError(f"{path}: k = {k}: the threshold policy hides counts 1 to k-1, so k must be a whole number "
+                          f"of at least {MIN_K}. Set k = 10 (the default) or remove the line.")
     labels = _typed(path, "", data, "labels", dict, '[labels] population = "children aged 10–17"', {})
     if not all(isinstance(v, str) for v in labels.values()):
         raise ConfigError(f"{path}: [labels] should give text for columns, like population = \"children aged 10–17\".")
@@ -361,10 +366,12 @@ def load_config(path_or_dict: str | Path | Mapping | PackConfig, *, base: str | 
         raise ConfigError(f"{path}: no [[maps]] entries; add at least one with file, title and layers.")
     seen: set[str] = set()
     maps = tuple(_map_spec(path, i, m, seen) for i, m in enumerate(entries, 1))
-    min_range = _typed(path, "", data, "min_range", int, "min_range = 3", 3)
-    if min_range < 2:
-        raise ConfigError(f"{path}: min_range = {min_range}; a hidden count needs at least 2 possible values "
-                          "(3, the default, is recommended).")
+    min_range = _typed(path, "", data, "min_range", int, "min_range = 3", DEFAULT_MIN_RANGE)
+    lo, hi = MIN_RANGE_LIMITS
+    if not lo <= min_range <= hi:
+        raise ConfigError(f"{path}: min_range = {min_range}: a hidden count must keep at least this many possible "
+                          f"values, so it must be a whole number from {lo} to {hi:,} (at least {lo} possible values, "
+                          "or a hidden count could be worked out). Set min_range = 3 (the default) or remove the line.")
     return PackConfig(path=path, inputs=_inputs(path, folder, data), maps=maps,
                       title=top["title"] or "Map pack", subtitle=top["subtitle"] or "", policy=policy, k=k,
                       marking=top["marking"] or "OFFICIAL-SENSITIVE", attribution=top["attribution"],
