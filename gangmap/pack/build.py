@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import ConfigError, DisclosureError
 from ..outputs import OutputFolder
-from .config import PackConfig, load_config
+from .config import RESERVED_FILES, PackConfig, load_config
 from .views import ALL, links_of, measured_views, read_inputs, time_views, view_of, views_of
 
 __all__ = ["build_pack", "build_demo", "PackResult"]
@@ -184,7 +184,21 @@ def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: A
                       title_of=lambda c: title_of(c, tables[ALL]), notes=notes, plan=plan,
                       attribution=cfg.attribution or maps.attribution_for(safe[ALL]),
                       files=[f.name for f in files if f.suffix in (".csv", ".xlsx")])
-    return [out.write_text("index.html", page), *files]
+    index = out.write_text("index.html", page)
+    _no_clashes(cfg, out)
+    return [index, *files]
+
+
+def _no_clashes(cfg: PackConfig, out: OutputFolder) -> None:
+    """Refuse a pack in which two outputs had the same file name (one overwrote the other)."""
+    seen: set[str] = set()
+    for f in out.files:
+        name = f.name.lower()
+        if name in seen:
+            raise ConfigError(f"{cfg.path}: two files of the pack are named {f.name!r}, so one overwrote the other. "
+                              f"Give each [[maps]] entry a file name of its own, other than "
+                              f"{', '.join(RESERVED_FILES)}.")
+        seen.add(name)
 
 
 def _time_map(out: OutputFolder, cfg: PackConfig, spec, safe: dict, tables: dict, plan: Any, periods: list[str]):

@@ -61,7 +61,8 @@ from typing import Any
 from ..errors import ConfigError
 from ..outputs import safe_name
 
-__all__ = ["PackConfig", "MapSpec", "PlanningSpec", "load_config", "OVERLAYS", "SCHEMES", "POLICY_NAMES"]
+__all__ = ["PackConfig", "MapSpec", "PlanningSpec", "load_config", "OVERLAYS", "SCHEMES", "POLICY_NAMES",
+           "RESERVED_FILES"]
 
 OVERLAYS = ("districts", "schools", "campaign", "recommended", "hubs", "labels")
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "box_plot", "user_defined")
@@ -76,6 +77,10 @@ _PLANNING_KEYS = ("campaign", "measure", "recommend", "population_budget", "cont
 _WORDS = {int: "a whole number", float: "a number", str: "text in quotes", bool: "true or false", list: "a list",
           dict: "a table"}
 _FLAGS = {"allow_unsafe": "--allow-unsafe", "allow_unmatched": "--allow-unmatched"}
+#: Map file names the pack uses for its own files: a map of that name would overwrite them (``map.html``, ``map.png``).
+RESERVED_FILES = {"index": "index.html", "trend": "trend.png", "campaign_effect": "campaign_effect.png"}
+#: What the pack puts between a map's file name and a layer for its funnel plots (``overview_funnel_reports.png``).
+FUNNEL_INFIX = "_funnel_"
 
 
 @dataclass(frozen=True)
@@ -256,6 +261,14 @@ def _map_spec(path: Path, i: int, m: Any, seen: set[str]) -> MapSpec:
         if key not in m:
             raise ConfigError(f"{path}: {section} has no '{key}'.")
     file = safe_name(m["file"], f"{path}: {section} file")
+    if file.lower() in RESERVED_FILES:
+        raise ConfigError(f"{path}: {section} file {file!r} is reserved: the pack writes its own "
+                          f"{RESERVED_FILES[file.lower()]} (reserved map names: {', '.join(RESERVED_FILES)}). "
+                          f"Give this map another file name, e.g. file = \"{file}_map\".")
+    if FUNNEL_INFIX in file.lower():
+        raise ConfigError(f"{path}: {section} file {file!r} contains {FUNNEL_INFIX!r}, which the pack uses for the "
+                          f"funnel plots of other maps (MAP{FUNNEL_INFIX}LAYER.png). Give this map another file name, "
+                          f"e.g. file = \"{file.lower().replace(FUNNEL_INFIX, '_')}\".")
     if file.lower() in seen:
         raise ConfigError(f"{path}: {section} file {file!r} is used by an earlier map; give each map its own file.")
     seen.add(file.lower())
