@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import re
 import types
-from contextvars import ContextVar
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -351,10 +352,38 @@ def _provenance(cols: Columns, pol: Policy, period: Any, marking: str | None) ->
     if pol.stamp:
         mark = f"{pol.stamp} · {mark}" if mark else pol.stamp
     notes = cols.table.schema.notes
-    lost = [f"{c}: {notes[c]['not_placed']}" for c in cols.counts if notes.get(c, {}).get("not_placed")]
+    lost = [_not_placed(c, str(notes[c]["not_placed"]), pol) for c in cols.counts if notes.get(c, {}).get("not_placed")]
     return Provenance(period=None if period is None else str(period), policy=pol.name, generated=now(),
                       version=version(), marking=mark, summary=pol.summary, stamp=pol.stamp,
-                      not_placed="; ".join(lost) or None)
+                      not_placed="; ".join(lost) or None, area=cols.geography.label)
+
+
+_NOT_PLACED_TOTAL = re.compile(r"\(total ([\d,]+)\)")
+
+
+def _not_placed(column: str, note: str, pol: Policy) -> str:
+    """What a published footer says of the rows of ``column`` that the join could not place.
+
+    How many rows, and their total, are small counts too ("2 rows (total 3)"
+    tells of 3 reports outside every area): the total is published only as
+    the rule would publish a count of that size (hidden below the floor,
+    rounded as the counts are) and the number of rows never. An unsafe
+    policy keeps the join's exact words (its outputs are internal only); a
+    note without a total (a filtered view of a pack) gives no number. The
+    analyst's JoinReport keeps the exact figures.
+    """
+    if not pol.safe:
+        return f"{column} {note}"
+    found = _NOT_PLACED_TOTAL.search(note)
+    if found is None:
+        return f"{column} some rows"
+    total = int(found.group(1).replace(",", ""))
+    shown = pol.shown_value(total)
+    if shown is None:
+        return f"{column} some (too few to publish)"
+    if shown == 0:
+        return f"{column} some rows (with no count)"
+    return f"{column} about {shown:,} (rounded to {pol.rounding})" if pol.rounding > 1 else f"{column} {shown:,}"
 
 
 def make_safe(
