@@ -32,13 +32,19 @@ import numpy as np
 
 from ..errors import ConfigError
 
-__all__ = ["Policy", "POLICIES", "get_policy", "UNSAFE_STAMP", "DEFAULT_MIN_RANGE"]
+__all__ = ["Policy", "POLICIES", "get_policy", "UNSAFE_STAMP", "DEFAULT_MIN_RANGE", "MIN_K", "MIN_RANGE_LIMITS"]
 
 #: Stamp put on everything made with an unsafe policy.
 UNSAFE_STAMP = "UNSUPPRESSED – INTERNAL ONLY"
 
 #: By default no hidden count may narrow to fewer than this many possible values.
 DEFAULT_MIN_RANGE = 3
+
+#: The threshold policy's smallest ``k`` (counts 1..k-1 are hidden).
+MIN_K = 3
+
+#: ``min_range`` must lie in this range: fewer than 2 possible values is a count worked out.
+MIN_RANGE_LIMITS = (2, 1000)
 
 
 @dataclass(frozen=True)
@@ -243,7 +249,7 @@ def _whole(value: Any) -> bool:
 def _option(key: str, value: Any) -> dict[str, Any]:
     """One checked option as a change to the Policy's fields."""
     if key == "k":
-        if not _whole(value) or value < 3:
+        if not _whole(value) or value < MIN_K:
             raise ConfigError(f"threshold k must be a whole number of at least 3 (counts 1..k-1 "
                               f"are hidden), got {value!r}.")
         return {"min_shown": int(value)}
@@ -252,7 +258,7 @@ def _option(key: str, value: Any) -> dict[str, Any]:
             raise ConfigError(f"{key} must be True or False, got {value!r}.")
         return {key: bool(value)}
     if key == "min_range":
-        if not _whole(value) or not 2 <= value <= 1000:
+        if not _whole(value) or not MIN_RANGE_LIMITS[0] <= value <= MIN_RANGE_LIMITS[1]:
             raise ConfigError(f"min_range must be a whole number of at least 2 (3: a hidden count keeps at "
                               f"least 3 possible values), got {value!r}.")
         return {key: int(value)}

@@ -54,8 +54,11 @@ class Provenance:
     marking: str
     summary: str = ""
     stamp: str | None = None
-    #: What the join could not place ("reports: 35 rows (total 35) not placed"): carried into every footer.
+    #: What the join could not place, as published ("reports about 35 (rounded to 5)"; never the number of rows
+    #: or a total the rule would hide): carried into every footer. The JoinReport keeps the exact figures.
     not_placed: str | None = None
+    #: The word for an area in the footer ("ward", "LSOA").
+    area: str = "area"
 
     def footer(self) -> str:
         """One line for map footers and table notes."""
@@ -64,7 +67,7 @@ class Provenance:
             parts.append(f"Data: {self.period}")
         parts.append(f"Disclosure: {self.policy}" + (f" ({self.summary})" if self.summary else ""))
         if self.not_placed:
-            parts.append(f"Not placed: {self.not_placed}")
+            parts.append(f"Not placed on any {self.area}: {self.not_placed}")
         when = self.generated.replace("T", " ").rstrip("Z")
         parts.append(f"Generated {when[:16]} UTC")
         parts.append(f"gangmap {self.version}")

@@ -14,11 +14,14 @@ DataFrame, only from the arguments of :func:`~gangmap.disclosure.make_safe`:
   holds numbers (or True/False, or text that reads as a number) is refused:
   a rate kept next to a public population gives the count back
   (rate × population = count), even where the count itself is hidden.
-  Undeclared text with no number in it (names, statuses) may be kept.
+  Undeclared text with no number in it (names, statuses) may be kept; text
+  with a digit or a number word ("3 referrals", "twelve") is refused, naming
+  the row, since it could carry a count.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -121,11 +124,6 @@ class Columns:
         allowed = {*self.identifiers, *self.values, *self.context, *([self.geometry] if self.geometry else [])}
         return [c for c in self.table.frame.columns if c in allowed]
 
-    @property
-    def internal(self) -> tuple[str, ...]:
-        """Columns added inside make_safe (the row key of a table that is not of areas)."""
-        return (ROW_KEY,) if ROW_KEY in self.table.frame.columns else ()
-
 
 def _declared(table: Any, counts: list[str], derived: Mapping | None, context: list[str]) -> AreaTable:
     """The input as an AreaTable whose roles are declared (schema, then arguments)."""
@@ -227,31 +225,56 @@ def _check_keep(table: AreaTable, keep: list[str], counts: tuple[str, ...],
         if role is None:
             if k == _geometry_column(table.frame):
                 continue
-            if not _is_words(table.frame[k]):
-                raise DisclosureError(_undeclared_message(k, table.geography))
+            _check_words(table.frame, k, table.geography)
         out.append(k)
     return out
 
 
-def _is_words(s: pd.Series) -> bool:
-    """Text that holds no number (names, statuses, labels): safe to keep undeclared.
+#: Number words a count can be written in ("twelve", "twenty-one", "third", "twice", "dozens").
+_NUMBER_WORDS = re.compile(
+    r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety|"
+    r"(?:hundred|thousand|million|billion|dozen)s?|once|twice|thrice|"
+    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
+    r"fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|fortieth|"
+    r"fiftieth|sixtieth|seventieth|eightieth|ninetieth|hundredth|thousandth)\b", re.IGNORECASE)
 
-    Numbers, True/False and text that reads as a number ("12", "4.5%") are
-    not: any of them could carry a count.
+
+def _number_in(text: str) -> str | None:
+    """Why ``text`` can carry a number (a digit, a number word, True/False), or None for plain words."""
+    if any(ch.isnumeric() for ch in text):
+        ch = next(ch for ch in text if ch.isnumeric())
+        return f"the digit {ch!r}"
+    word = _NUMBER_WORDS.search(text)
+    if word:
+        return f"the number word {word.group(0)!r}"
+    if text.strip().lower() in ("true", "false"):
+        return "True/False"
+    return None
+
+
+def _check_words(frame: pd.DataFrame, k: str, geography: Geography) -> None:
+    """Refuse an undeclared kept column unless every value is words with no number in them.
+
+    Numbers and True/False could carry a count, and so can text: "3
+    referrals" or "twelve" in a kept column would publish a count that the
+    policy hides. Only names, statuses and labels with no digit (of any
+    script) and no number word pass; anything else must be declared.
     """
+    s = frame[k]
     if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
-        return False
-    for v in s.dropna().astype(str):
-        t = v.strip().replace(",", "").rstrip("%").strip()
-        if t.lower() in ("true", "false"):
-            return False
-        try:
-            float(t)
-        except ValueError:
+        raise DisclosureError(_undeclared_message(k, geography))
+    for pos, v in enumerate(s.tolist()):
+        if v is None or (not isinstance(v, str) and pd.isna(v) is True):
             continue
-        if t:
-            return False
-    return True
+        why = _number_in(str(v))
+        if why is not None:
+            raise DisclosureError(
+                f"keep lists {k!r}, whose role is not declared, and {row_label(frame, pos, geography)} holds "
+                f"{str(v)[:60]!r}, with {why} in it: a count written in a kept text column would be published "
+                f"unhidden. Kept text must be words with no number. Fix the column (take the numbers out, or "
+                f"leave {k!r} out of keep=), or declare it: context=[{k!r}] only if it is a public figure, "
+                f"derived={{{k!r}: ['COUNT', ...]}} if it was computed from counts.")
 
 
 def _geometry_column(frame: pd.DataFrame) -> str | None:

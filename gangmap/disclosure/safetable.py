@@ -12,9 +12,12 @@ words without looking anywhere else.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import re
 import types
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +38,8 @@ from .tree import Tree
 
 __all__ = ["SafeTable", "make_safe", "is_safe", "require_safe"]
 
-_MAKER = object()
+#: Set only while make_safe (or a SafeTable method) builds a SafeTable: the only way one comes to be.
+_MINTING: ContextVar[bool] = ContextVar("gangmap_safetable_minting", default=False)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
@@ -101,12 +105,20 @@ class SafeTable:
     categories: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     withheld: Mapping[str, str] = field(default_factory=dict)
-    _maker: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self._maker is not _MAKER:
+        # Direct construction and dataclasses.replace(safe, frame=raw) both come through here outside
+        # make_safe: refused. The seal lets exporters notice a frame edited in place afterwards.
+        if not _MINTING.get():
             raise DisclosureError("a SafeTable can only be made by gangmap.disclosure.make_safe("
-                                  "table, counts=[...]).")
+                                  "table, counts=[...]); it cannot be built or copied with other values "
+                                  "(dataclasses.replace included).")
+        object.__setattr__(self, "_seal", _seal_of(self))
+
+    @property
+    def intact(self) -> bool:
+        """True while the published values are those make_safe produced (nothing edited in place)."""
+        return getattr(self, "_seal", None) == _seal_of(self)
 
     # ------------------------------------------------------------------ reading
     @property
@@ -192,22 +204,43 @@ def _subset(safe: SafeTable, index: pd.Index, rank_column: str, rank: pd.Series)
     display = safe.display.loc[index].copy()
     display.insert(0, rank_column, [fmt_count(v) for v in rank.loc[index]])
     ctx = (*safe.context, rank_column)
-    return SafeTable(frame=frame, suppressed=safe.suppressed.loc[index], nodata=safe.nodata.loc[index],
-                     display=display, totals=safe.totals.iloc[:0], policy=safe.policy, provenance=safe.provenance,
-                     counts=safe.counts, derived=safe.derived, hierarchy=safe.hierarchy, dropped=safe.dropped,
-                     geography=safe.geography, context=ctx, periods=safe.periods, categories=safe.categories,
-                     labels=safe.labels, withheld=safe.withheld, _maker=_MAKER)
+    return _mint(frame=frame, suppressed=safe.suppressed.loc[index], nodata=safe.nodata.loc[index],
+                 display=display, totals=safe.totals.iloc[:0], policy=safe.policy, provenance=safe.provenance,
+                 counts=safe.counts, derived=safe.derived, hierarchy=safe.hierarchy, dropped=safe.dropped,
+                 geography=safe.geography, context=ctx, periods=safe.periods, categories=safe.categories,
+                 labels=safe.labels, withheld=safe.withheld)
+
+
+def _mint(**fields: Any) -> SafeTable:
+    """Build a SafeTable: only make_safe and SafeTable's own methods call this."""
+    token = _MINTING.set(True)
+    try:
+        return SafeTable(**fields)
+    finally:
+        _MINTING.reset(token)
+
+
+def _seal_of(safe: SafeTable) -> str:
+    """A digest of every published value (frame without geometry, display, flags, totals)."""
+    h = hashlib.sha256()
+    geometry = [c for c in safe.frame.columns if c == "geometry" or str(safe.frame[c].dtype) == "geometry"]
+    for part in (pd.DataFrame(safe.frame.drop(columns=geometry)), safe.display, safe.suppressed, safe.nodata,
+                 safe.totals):
+        h.update(repr((list(map(str, part.columns)), list(map(str, part.index)))).encode())
+        if len(part.columns):
+            h.update(pd.util.hash_pandas_object(part.astype(object), index=False).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def is_safe(obj: Any) -> bool:
-    """True if ``obj`` is a :class:`SafeTable`.
+    """True if ``obj`` is a :class:`SafeTable` made by make_safe and not edited since.
 
     Examples
     --------
     >>> is_safe(pd.DataFrame({"reports": [1]}))
     False
     """
-    return isinstance(obj, SafeTable)
+    return isinstance(obj, SafeTable) and obj.intact
 
 
 def require_safe(obj: Any, what: str = "a table") -> SafeTable:
@@ -225,6 +258,10 @@ def require_safe(obj: Any, what: str = "a table") -> SafeTable:
     if not isinstance(obj, SafeTable):
         raise DisclosureError(f"Exporting {what} needs a SafeTable: call "
                               "gangmap.disclosure.make_safe(table, counts=[...]) first")
+    if not obj.intact:
+        raise DisclosureError(f"Exporting {what}: this SafeTable's values were changed after make_safe "
+                              "(its frame, display or flags were edited in place), so they are no longer the "
+                              "safe ones. Change the input table and call gangmap.disclosure.make_safe(...) again.")
     return obj
 
 
@@ -315,10 +352,38 @@ def _provenance(cols: Columns, pol: Policy, period: Any, marking: str | None) ->
     if pol.stamp:
         mark = f"{pol.stamp} · {mark}" if mark else pol.stamp
     notes = cols.table.schema.notes
-    lost = [f"{c}: {notes[c]['not_placed']}" for c in cols.counts if notes.get(c, {}).get("not_placed")]
+    lost = [_not_placed(c, str(notes[c]["not_placed"]), pol) for c in cols.counts if notes.get(c, {}).get("not_placed")]
     return Provenance(period=None if period is None else str(period), policy=pol.name, generated=now(),
                       version=version(), marking=mark, summary=pol.summary, stamp=pol.stamp,
-                      not_placed="; ".join(lost) or None)
+                      not_placed="; ".join(lost) or None, area=cols.geography.label)
+
+
+_NOT_PLACED_TOTAL = re.compile(r"\(total ([\d,]+)\)")
+
+
+def _not_placed(column: str, note: str, pol: Policy) -> str:
+    """What a published footer says of the rows of ``column`` that the join could not place.
+
+    How many rows, and their total, are small counts too ("2 rows (total 3)"
+    tells of 3 reports outside every area): the total is published only as
+    the rule would publish a count of that size (hidden below the floor,
+    rounded as the counts are) and the number of rows never. An unsafe
+    policy keeps the join's exact words (its outputs are internal only); a
+    note without a total (a filtered view of a pack) gives no number. The
+    analyst's JoinReport keeps the exact figures.
+    """
+    if not pol.safe:
+        return f"{column} {note}"
+    found = _NOT_PLACED_TOTAL.search(note)
+    if found is None:
+        return f"{column} some rows"
+    total = int(found.group(1).replace(",", ""))
+    shown = pol.shown_value(total)
+    if shown is None:
+        return f"{column} some (too few to publish)"
+    if shown == 0:
+        return f"{column} some rows (with no count)"
+    return f"{column} about {shown:,} (rounded to {pol.rounding})" if pol.rounding > 1 else f"{column} {shown:,}"
 
 
 def make_safe(
@@ -424,7 +489,7 @@ def make_safe(
     flags = {**safe_counts.hidden, **published.suppressed}
     nodata = {**safe_counts.nodata, **published.nodata}
     schema = cols.table.schema
-    return SafeTable(
+    return _mint(
         frame=frame, suppressed=pd.DataFrame({c: flags[c] for c in values}, index=frame.index),
         nodata=pd.DataFrame({c: nodata[c] for c in values}, index=frame.index),
         display=_display(cols, frame, safe_counts, published, pol), totals=_totals(tree, cols, safe_counts),
@@ -433,4 +498,4 @@ def make_safe(
         hierarchy=cols.hierarchy, dropped=tuple(dict.fromkeys((*published.withheld, *cols.dropped))),
         geography=cols.geography, context=cols.context, periods=schema.periods, categories=schema.categories,
         labels=types.MappingProxyType({k: v for k, v in schema.labels.items() if k in frame.columns}),
-        withheld=types.MappingProxyType(dict(published.withheld)), _maker=_MAKER)
+        withheld=types.MappingProxyType(dict(published.withheld)))

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import ConfigError, DisclosureError
 from ..outputs import OutputFolder
-from .config import PackConfig, load_config
+from .config import RESERVED_FILES, PackConfig, load_config
 from .views import ALL, links_of, measured_views, read_inputs, time_views, view_of, views_of
 
 __all__ = ["build_pack", "build_demo", "PackResult"]
@@ -101,6 +101,24 @@ def _add_time_layers(cfg: PackConfig, tables: dict, safe: dict, periods: list[st
     return out
 
 
+def _one_not_placed_figure(tables: dict) -> dict:
+    """Only the whole view's footers give a figure for the rows not placed; filtered views say so in words.
+
+    The not-placed totals of several views (all data, each category, each
+    period) are sums of one another: published side by side they could be
+    taken from one another like cells, and the linked check does not see
+    them. One figure (under the rule) per pack cannot be.
+    """
+    out = {}
+    for name, table in tables.items():
+        notes = table.schema.notes
+        if name != ALL and any("not_placed" in n for n in notes.values()):
+            table = table.with_schema(notes={k: ({**n, "not_placed": "some rows not placed"} if "not_placed" in n
+                                                 else n) for k, n in notes.items()})
+        out[name] = table
+    return out
+
+
 def _period_label(cube: Any, view: Any) -> str:
     periods = sorted(view.period) if view.period else sorted(cube.periods())
     if not periods:
@@ -123,7 +141,8 @@ def build_pack(config: str | Path | dict | PackConfig, out_dir: str | Path, *, a
         suppression off).
     allow_unmatched : bool
         Go on when input rows could not be placed on an area; every file then
-        says how many rows (and what total) were not placed.
+        says so, with their total only as the disclosure rule allows (the
+        exact figures go to ``on_report``, never into the pack).
     on_report : callable, optional
         ``on_report(name, JoinReport)``: JoinReports hold exact totals and row
         values, so they go to the caller (the CLI prints them), never into the pack.
@@ -138,12 +157,12 @@ def build_pack(config: str | Path | dict | PackConfig, out_dir: str | Path, *, a
                                           allow_unmatched=allow_unmatched)
         if on_report:
             on_report("all categories and periods", report)
-        tables = measured_views(cfg, cube, _PLANNING_LAYERS if cfg.planning else ())
+        tables = _one_not_placed_figure(measured_views(cfg, cube, _PLANNING_LAYERS if cfg.planning else ()))
         opts = _safe_options(cfg, allow_unsafe)
         safe, notes = _protect(cfg, tables, cube, opts)
         safe = _add_time_layers(cfg, tables, safe, cube.periods(), opts)
         plan = _plan(cfg, tables[ALL], cube, inputs, opts, safe[ALL])
-        files = _write(out, cfg, tables, safe, plan, inputs, notes, report, cube.periods())
+        files = _write(out, cfg, tables, safe, plan, inputs, notes, cube.periods())
         audit = _audit(out, cfg, tables, cube)
     return PackResult([out.target / f.name for f in files], report, audit, notes)
 
@@ -157,7 +176,7 @@ def _plan(cfg, table, cube, inputs, opts, summary):
 
 
 def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: Any, inputs: Any, notes: list,
-           report: Any, periods: list[str]) -> list[Path]:
+           periods: list[str]) -> list[Path]:
     """Maps, slide images, funnels, tables and the index, into the pack's temporary folder."""
     from .. import maps
     from ..export import write_table
@@ -165,9 +184,10 @@ def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: A
     from .page import index_html
 
     enc = maps.encode(safe[ALL])
-    not_placed = getattr(report, "not_placed", None)
+    not_placed = safe[ALL].provenance.not_placed  # under the rule, never the JoinReport's exact figures
     if not_placed:
-        notes = [*notes, f"Not placed on any area: {not_placed}."]
+        notes = [*notes, f"Not placed on any {safe[ALL].geography.label}: {not_placed}. The analyst's join report "
+                         "has the details."]
     cards, files = [], []
     for spec in cfg.maps:
         if spec.timed:
@@ -184,7 +204,21 @@ def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: A
                       title_of=lambda c: title_of(c, tables[ALL]), notes=notes, plan=plan,
                       attribution=cfg.attribution or maps.attribution_for(safe[ALL]),
                       files=[f.name for f in files if f.suffix in (".csv", ".xlsx")])
-    return [out.write_text("index.html", page), *files]
+    index = out.write_text("index.html", page)
+    _no_clashes(cfg, out)
+    return [index, *files]
+
+
+def _no_clashes(cfg: PackConfig, out: OutputFolder) -> None:
+    """Refuse a pack in which two outputs had the same file name (one overwrote the other)."""
+    seen: set[str] = set()
+    for f in out.files:
+        name = f.name.lower()
+        if name in seen:
+            raise ConfigError(f"{cfg.path}: two files of the pack are named {f.name!r}, so one overwrote the other. "
+                              f"Give each [[maps]] entry a file name of its own, other than "
+                              f"{', '.join(RESERVED_FILES)}.")
+        seen.add(name)
 
 
 def _time_map(out: OutputFolder, cfg: PackConfig, spec, safe: dict, tables: dict, plan: Any, periods: list[str]):

@@ -61,7 +61,8 @@ from typing import Any
 from ..errors import ConfigError
 from ..outputs import safe_name
 
-__all__ = ["PackConfig", "MapSpec", "PlanningSpec", "load_config", "OVERLAYS", "SCHEMES", "POLICY_NAMES"]
+__all__ = ["PackConfig", "MapSpec", "PlanningSpec", "load_config", "OVERLAYS", "SCHEMES", "POLICY_NAMES",
+           "RESERVED_FILES"]
 
 OVERLAYS = ("districts", "schools", "campaign", "recommended", "hubs", "labels")
 SCHEMES = ("quantiles", "natural_breaks", "equal_interval", "box_plot", "user_defined")
@@ -76,6 +77,10 @@ _PLANNING_KEYS = ("campaign", "measure", "recommend", "population_budget", "cont
 _WORDS = {int: "a whole number", float: "a number", str: "text in quotes", bool: "true or false", list: "a list",
           dict: "a table"}
 _FLAGS = {"allow_unsafe": "--allow-unsafe", "allow_unmatched": "--allow-unmatched"}
+#: Map file names the pack uses for its own files: a map of that name would overwrite them (``map.html``, ``map.png``).
+RESERVED_FILES = {"index": "index.html", "trend": "trend.png", "campaign_effect": "campaign_effect.png"}
+#: What the pack puts between a map's file name and a layer for its funnel plots (``overview_funnel_reports.png``).
+FUNNEL_INFIX = "_funnel_"
 
 
 @dataclass(frozen=True)
@@ -256,6 +261,14 @@ def _map_spec(path: Path, i: int, m: Any, seen: set[str]) -> MapSpec:
         if key not in m:
             raise ConfigError(f"{path}: {section} has no '{key}'.")
     file = safe_name(m["file"], f"{path}: {section} file")
+    if file.lower() in RESERVED_FILES:
+        raise ConfigError(f"{path}: {section} file {file!r} is reserved: the pack writes its own "
+                          f"{RESERVED_FILES[file.lower()]} (reserved map names: {', '.join(RESERVED_FILES)}). "
+                          f"Give this map another file name, e.g. file = \"{file}_map\".")
+    if FUNNEL_INFIX in file.lower():
+        raise ConfigError(f"{path}: {section} file {file!r} contains {FUNNEL_INFIX!r}, which the pack uses for the "
+                          f"funnel plots of other maps (MAP{FUNNEL_INFIX}LAYER.png). Give this map another file name, "
+                          f"e.g. file = \"{file.lower().replace(FUNNEL_INFIX, '_')}\".")
     if file.lower() in seen:
         raise ConfigError(f"{path}: {section} file {file!r} is used by an earlier map; give each map its own file.")
     seen.add(file.lower())
@@ -336,6 +349,8 @@ def load_config(path_or_dict: str | Path | Mapping | PackConfig, *, base: str | 
         Folder that relative paths in a dict are resolved against (default:
         the current folder). Paths in a file are relative to the file.
     """
+    from ..disclosure.policy import DEFAULT_MIN_RANGE, MIN_K, MIN_RANGE_LIMITS  # one home for the rules' bounds
+
     if isinstance(path_or_dict, PackConfig):
         return path_or_dict
     if isinstance(path_or_dict, Mapping):
@@ -353,6 +368,9 @@ def load_config(path_or_dict: str | Path | Mapping | PackConfig, *, base: str | 
     k = _typed(path, "", data, "k", int, "k = 10")
     if k is not None and policy != "threshold":
         raise ConfigError(f"{path}: k = {k} only applies to policy = \"threshold\"; remove it or change the policy.")
+    if k is not None and k < MIN_K:
+        raise ConfigError(f"{path}: k = {k}: the threshold policy hides counts 1 to k-1, so k must be a whole number "
+                          f"of at least {MIN_K}. Set k = 10 (the default) or remove the line.")
     labels = _typed(path, "", data, "labels", dict, '[labels] population = "children aged 10–17"', {})
     if not all(isinstance(v, str) for v in labels.values()):
         raise ConfigError(f"{path}: [labels] should give text for columns, like population = \"children aged 10–17\".")
@@ -361,10 +379,12 @@ def load_config(path_or_dict: str | Path | Mapping | PackConfig, *, base: str | 
         raise ConfigError(f"{path}: no [[maps]] entries; add at least one with file, title and layers.")
     seen: set[str] = set()
     maps = tuple(_map_spec(path, i, m, seen) for i, m in enumerate(entries, 1))
-    min_range = _typed(path, "", data, "min_range", int, "min_range = 3", 3)
-    if min_range < 2:
-        raise ConfigError(f"{path}: min_range = {min_range}; a hidden count needs at least 2 possible values "
-                          "(3, the default, is recommended).")
+    min_range = _typed(path, "", data, "min_range", int, "min_range = 3", DEFAULT_MIN_RANGE)
+    lo, hi = MIN_RANGE_LIMITS
+    if not lo <= min_range <= hi:
+        raise ConfigError(f"{path}: min_range = {min_range}: a hidden count must keep at least this many possible "
+                          f"values, so it must be a whole number from {lo} to {hi:,} (at least {lo} possible values, "
+                          "or a hidden count could be worked out). Set min_range = 3 (the default) or remove the line.")
     return PackConfig(path=path, inputs=_inputs(path, folder, data), maps=maps,
                       title=top["title"] or "Map pack", subtitle=top["subtitle"] or "", policy=policy, k=k,
                       marking=top["marking"] or "OFFICIAL-SENSITIVE", attribution=top["attribution"],
