@@ -438,8 +438,21 @@ def demo_pack(tmp_path_factory):
     if given:
         return Path(given)
     folder = tmp_path_factory.mktemp("demo")
-    build(gangmap.pack.build_demo, folder)
+    BUILT["demo"] = build(gangmap.pack.build_demo, folder)
     return folder
+
+
+#: What gangmap.pack returned for the packs built here (its own audit included).
+BUILT: dict = {}
+
+
+def test_the_build_links_the_campaign_group_totals(demo_pack):
+    """The build's own audit is told the campaign's areas: campaign_effect.csv is checked, not listed unread."""
+    if "demo" not in BUILT:
+        pytest.skip("the demo pack was given by GANGMAP_TEST_DEMO_PACK, not built here")
+    audit = BUILT["demo"].audit
+    assert "campaign_effect.csv" in audit.files and "campaign_effect.csv" not in dict(audit.unread)
+    assert (audit.cells["level"] == "group").sum() == 4
 
 
 def test_demo_pack_is_read_and_solved(demo_pack):

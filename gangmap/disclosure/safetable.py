@@ -445,7 +445,7 @@ def make_safe(
         ``secondary=False``).
     pattern : SafeTable, Pattern or dict, optional
         Cells to hide because another output hides them: a SafeTable of the
-        same areas (its hidden area cells), a :class:`Pattern`, or
+        same areas (its hidden area cells and hidden totals), a :class:`Pattern`, or
         ``{count column: [area codes]}``. They are hidden before secondary
         suppression, so files made from subsets of the areas (a ranked list,
         a planning table) hide the same cells and cannot be combined.

@@ -163,7 +163,7 @@ def build_pack(config: str | Path | dict | PackConfig, out_dir: str | Path, *, a
         safe = _add_time_layers(cfg, tables, safe, cube.periods(), opts)
         plan = _plan(cfg, tables[ALL], cube, inputs, opts, safe[ALL])
         files = _write(out, cfg, tables, safe, plan, inputs, notes, cube.periods())
-        audit = _audit(out, cfg, tables, cube)
+        audit = _audit(out, cfg, tables, cube, plan)
     return PackResult([out.target / f.name for f in files], report, audit, notes)
 
 
@@ -245,12 +245,13 @@ def _plan_files(out: OutputFolder, plan: Any) -> list[Path]:
     return files
 
 
-def _audit(out: OutputFolder, cfg: PackConfig, tables: dict, cube: Any) -> Any:
+def _audit(out: OutputFolder, cfg: PackConfig, tables: dict, cube: Any, plan: Any = None) -> Any:
     """Read the finished pack back as an attacker with the raw inputs would; refuse to publish a leak.
 
     The auditor gets what the pack already holds (the raw view tables, which
     file shows which view, how the views relate), so nothing is read or
-    joined again.
+    joined again. The campaign's areas are public (the maps show them), so
+    the evaluation's group totals are checked as sums of those areas.
     """
     import pandas as pd
 
@@ -263,7 +264,9 @@ def _audit(out: OutputFolder, cfg: PackConfig, tables: dict, cube: Any) -> Any:
     raw = {k: pd.DataFrame(t.frame.drop(columns="geometry", errors="ignore")) for k, t in tables.items()}
     links = [(lk.whole, list(lk.parts), lk.complete) for lk in links_of(views, cube.categories(), cube.periods())]
     families = {**pack_families(cfg, views, cube.periods()), "summary": ALL, "index": ALL}
-    result = audit_pack(out.staging, raw=raw, families=families, links=links, min_range=cfg.min_range)
+    groups = {"targeted": sorted(map(str, plan.targets.codes))} if plan is not None and plan.effect else None
+    result = audit_pack(out.staging, raw=raw, families=families, links=links, min_range=cfg.min_range,
+                        groups=groups)
     if not result.ok:
         raise DisclosureError(f"{cfg.path}: the pack was not written: read together, its files narrow some hidden "
                               f"counts too far.\n{result}")

@@ -133,7 +133,7 @@ def hub_table(plan: Any, need: pd.Series | None) -> AreaTable:
     if need is None:  # no published demand: the need columns have no recipe and are withheld
         schools = ["schools_in_reach", "schools_served"]
         return from_frame(t, counts=schools, derived={c: schools for c in ("need_in_reach", "need_served")},
-                          context=["schools_over_capacity"], geography=HUB).with_schema(notes={})
+                          context=["school_name", "schools_over_capacity"], geography=HUB).with_schema(notes={})
     sums = _sums(plan, need)
     total = float(np.nansum(need.to_numpy(dtype=float)))
     t["schools_hidden"] = sums["schools_hidden"].to_numpy()
@@ -143,13 +143,13 @@ def hub_table(plan: Any, need: pd.Series | None) -> AreaTable:
         for c in ("need_in_reach", "need_served"):
             t[c] = whole(sums[c].to_numpy())
         counts = ["need_in_reach", "need_served"]
-        context = [c for c in HUB_CONTEXT]
+        context = ["school_name", *HUB_CONTEXT]
     else:
         for c in ("need_in_reach", "need_served"):
             t[c] = sums[c].to_numpy()
             notes[c] = {RECIPE: _fixed_recipe(sums[c].to_numpy(), _WHY_SUM)}
         counts = ["schools_in_reach", "schools_served"]
-        context = ["schools_over_capacity", "schools_hidden"]
+        context = ["school_name", "schools_over_capacity", "schools_hidden"]
     t = t[[c for c in t.columns if c not in ("need_in_reach", "need_served", "share_served", "order")]
           + ["need_in_reach", "need_served", "share_served", "order"]]
     lineage = {c: counts for c in ("need_in_reach", "need_served", "share_served", "order") if c not in counts}

@@ -439,7 +439,8 @@ class HubPlan:
                 "plan.areas_safe() (one row per area), or plan with per-school referrals as the demand.")
         a = self.assignment.drop(columns=[self.geography.code], errors="ignore")
         # hub_urn is the URN of the hub's school: a public GIAS identifier, declared public context
-        return from_frame(a, counts=["need"], geography=SCHOOL, context=["distance_m", "hubs_in_reach", "hub_urn"])
+        return from_frame(a, counts=["need"], geography=SCHOOL,  # school and hub names are public: context
+                          context=["distance_m", "hubs_in_reach", "hub_urn", "hub_name"])
 
     def schools_safe(self, policy: Any = "nhs", **options):
         """The per-school assignment made safe (count demand only; see :meth:`schools_table`)."""
