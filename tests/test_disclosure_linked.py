@@ -414,3 +414,16 @@ def test_real_ward_whose_every_offence_was_of_one_type():
         protect_linked(raw, links)
     linked = protect_linked(raw, links, options={k: {"suppress_zero": True} for k in ("violence", "other")})
     assert linked.check.ok
+
+
+def test_the_refusal_message_formats_a_failing_row():
+    """A failing row is a Series with a ``values`` column: ``row.values`` would be the whole array
+    (Hypothesis found the TypeError this raised under threshold with a tiny table)."""
+    from types import SimpleNamespace
+
+    from gangmap.disclosure import linked as linked_module
+
+    row = pd.Series({"table": "A", "column": "reports", "level": "ward", "code": "W1", "name": "Alpha",
+                     "low": 2.0, "high": 3.0, "values": 2.0, "need": 3})
+    msg = linked_module._short_message(SimpleNamespace(combine={}), row)
+    assert "narrows to 2–3 (2 possible values; at least 3 needed)" in msg and "(Alpha)" in msg

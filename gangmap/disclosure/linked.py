@@ -482,10 +482,11 @@ def _named(name: Any) -> str:
 
 
 def _short_message(check: LinkedCheck, row) -> str:
+    # row["values"] and row["name"], not row.values and row.name: those are the Series' own attributes
     names = check.combine.get((row.table, row.column, row.level, row.code), [row.table])
-    return (f"{row.column} of {row.level} {row.code}{_named(row.name)} in {row.table!r} narrows to "
+    return (f"{row.column} of {row.level} {row.code}{_named(row['name'])} in {row.table!r} narrows to "
             f"{row.low:g}–{row.high:g} "
-            f"({row.values:g} possible values; at least {row.need} needed) when {', '.join(map(repr, names))} are "
+            f"({row['values']:g} possible values; at least {row.need} needed) when {', '.join(map(repr, names))} are "
             "read together, and hiding more cannot fix it. Publish fewer of these together, or coarser ones.")
 
 
