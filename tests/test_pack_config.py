@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gangmap.errors import ConfigError
-from gangmap.pack.config import MapSpec, load_config
+from gangmap.pack.config import RESERVED_FILES, MapSpec, load_config
 
 BASE = """title = "T"
 [inputs]
@@ -110,3 +112,83 @@ def test_dict_config_resolves_against_base(folder):
     assert cfg.inputs["reports"] == [folder / "reports.csv"]
     assert isinstance(cfg.maps[0], MapSpec) and cfg.maps[0].overlays == ("districts",)
     assert folder / "reports.csv" in cfg.input_paths
+
+
+# ---------------------------------------------------------------- k, min_range and reserved names
+def _error(folder, text) -> str:
+    p = folder / "pack.toml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(p)
+    msg = str(err.value)
+    assert msg.startswith(f"{p}:")           # the config file, first
+    return msg
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, -4])
+def test_k_below_three_names_the_file_the_key_and_the_fix(folder, k):
+    msg = _error(folder, f'policy = "threshold"\nk = {k}\n' + BASE + MAP)
+    assert f"k = {k}" in msg and "at least 3" in msg and "k = 10" in msg
+
+
+@pytest.mark.parametrize("value", [0, 1, -3, 1001])
+def test_min_range_out_of_bounds_names_the_file_the_key_and_the_fix(folder, value):
+    msg = _error(folder, f"min_range = {value}\n" + BASE + MAP)
+    assert f"min_range = {value}" in msg and "min_range = 3" in msg and re.search(r"2 .*1,?000", msg)
+
+
+def test_good_k_and_min_range_still_read(folder):
+    p = folder / "pack.toml"
+    p.write_text('policy = "threshold"\nk = 3\nmin_range = 2\n' + BASE + MAP, encoding="utf-8")
+    cfg = load_config(p)
+    assert (cfg.k, cfg.min_range) == (3, 2)
+
+
+@pytest.mark.parametrize("name", ["index", "trend", "campaign_effect", "Index", "TREND"])
+def test_a_map_named_like_a_pack_file_is_refused(folder, name):
+    maps = MAP + MAP.replace('"overview"', f'"{name}"')
+    msg = _error(folder, BASE + maps)
+    assert "[[maps]] entry 2" in msg and repr(name) in msg and "reserved" in msg
+    assert RESERVED_FILES[name.lower()] in msg and "another file name" in msg
+
+
+def test_a_map_named_like_another_maps_funnel_plot_is_refused(folder):
+    msg = _error(folder, BASE + MAP + MAP.replace('"overview"', '"overview_funnel_reports"'))
+    assert "[[maps]] entry 2" in msg and "_funnel_" in msg
+
+
+def test_reserved_names_are_the_files_the_pack_writes():
+    # The oracle: the names build.py and draw.py write for the pack itself.
+    import inspect
+
+    from gangmap.pack import build, draw
+
+    src = inspect.getsource(build) + inspect.getsource(draw)
+    for stem, file in RESERVED_FILES.items():
+        assert file.startswith(stem + ".") and file in src
+
+
+def test_a_dict_config_with_a_reserved_map_fails_before_anything_is_written(tmp_path, demo_paths):
+    from gangmap.pack import build_pack
+
+    cfg = {"inputs": {"wards": str(demo_paths["wards"]), "reports": str(demo_paths["reports"])},
+           "maps": [{"file": "index", "layers": ["reports"]}]}
+    with pytest.raises(ConfigError, match="reserved"):
+        build_pack(cfg, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_config_built_past_the_checks_still_cannot_overwrite_a_pack_file(tmp_path, demo_paths):
+    # A PackConfig changed in code skips load_config's check; the build itself refuses the clash.
+    from dataclasses import replace
+
+    from gangmap.pack import build_pack
+    from gangmap.pack.config import MapSpec
+
+    cfg = load_config({"inputs": {"wards": str(demo_paths["wards"]), "reports": str(demo_paths["reports"])},
+                       "maps": [{"file": "overview", "layers": ["reports"]}]})
+    forged = replace(cfg, maps=(MapSpec(file="index", layers=("reports",)),))
+    with pytest.raises(ConfigError, match="two files of the pack are named 'index.html'"):
+        build_pack(forged, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert build_pack(cfg, tmp_path / "ok").index.name == "index.html"
