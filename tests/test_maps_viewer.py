@@ -127,8 +127,8 @@ def test_wheel_zooms_only_with_focus_and_reset_view(tmp_path, safe):
         page.mouse.click(x, y)
         wait_for(page, "window.gmMap.scrollWheelZoom.enabled()")
         page.mouse.wheel(0, -600)
-        page.wait_for_timeout(600)
-        assert page.evaluate("window.gmMap.getZoom()") > z0
+        assert wait_for(page, f"window.gmMap.getZoom() > {z0}", timeout_ms=30_000)
+        page.wait_for_timeout(600)  # the rest of the wheel's zoom lands before the reset
         page.locator("#gm-reset").click()
         state = page.evaluate(MAP_STATE)
         assert state["zoom"] == pytest.approx(z0) and not state["user"]
@@ -200,15 +200,29 @@ def _host(tmp_path: Path, doc, *, hidden: bool) -> Path:
     return host
 
 
+def _frame_when_ready(page, timeout_s: float = 30.0):
+    """The map's frame once its script has run (polled: a loaded machine may take seconds)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if len(page.frames) > 1 and page.frames[1].evaluate("window.gmReady === true"):
+                return page.frames[1]
+        except Exception:  # noqa: BLE001  (the frame is still navigating: its context comes and goes)
+            pass
+        assert time.monotonic() < deadline, "the map's frame never became ready"
+        page.wait_for_timeout(100)
+
+
 def test_a_frame_hidden_at_load_draws_when_shown_and_after_every_change(tmp_path, safe):
     """Notebook tabs and folded outputs: the frame starts with no size, is hidden and shown, resized."""
     doc = maps.choropleth(safe, "reports")
     with offline_page(_host(tmp_path, doc, hidden=True), ready=False) as (page, requests):
         console = []
         page.on("console", lambda m: console.append(m.text))
-        page.wait_for_timeout(800)
-        frame = page.frames[1]
-        assert frame.evaluate("window.gmReady === true && window.gmDrawn === false")
+        frame = _frame_when_ready(page)
+        assert frame.evaluate("window.gmDrawn === false")
         page.evaluate("document.getElementById('wrap').style.display = 'block'")
         wait_for(frame, "window.gmDrawn === true")
         assert_drawn([frame.evaluate(MAP_STATE)], "shown")
@@ -217,7 +231,7 @@ def test_a_frame_hidden_at_load_draws_when_shown_and_after_every_change(tmp_path
             page.wait_for_timeout(200)
             page.evaluate(f"document.getElementById('wrap').style.width = '{width}'")
             page.evaluate("document.getElementById('wrap').style.display = 'block'")
-            page.wait_for_timeout(400)
+            wait_for(frame, f"Math.abs(window.gmMap.getSize().x - {int(width[:-2])}) < 4", timeout_ms=30_000)
             s = frame.evaluate(MAP_STATE)
             assert_drawn([s], f"shown again at {width}")
             assert abs(s["size"][0] - int(width[:-2])) < 4
