@@ -96,3 +96,16 @@ def test_the_legitimate_layer_still_works(planted):
     safe, _ = planted
     doc = maps.make_map(safe, [maps.area_layer(safe, "reports")], title="safe")
     assert _published_first_value(doc) == "*"
+
+
+def test_a_time_layer_remade_with_dataclasses_replace_is_refused(planted):
+    """The same forgery on the period slider: each period is checked against its own SafeTable."""
+    safe, raw = planted
+    layer = maps.time_layer({"2018-01": safe, "2018-02": safe}, "reports")
+    doc = maps.make_map(safe, [layer], title="ok")  # the layer as made is accepted
+    assert next(ly for ly in _embedded(doc)["layers"] if ly["kind"] == "time")["values"][0][0] == "*"
+    forged = dataclasses.replace(layer, values=(tuple(map(str, raw)), layer.values[1]))
+    with pytest.raises(GangmapError, match="not the published values"):
+        maps.make_map(safe, [forged], title="forged")
+    with pytest.raises(GangmapError, match="needs the SafeTable of each"):
+        maps.make_map(safe, [dataclasses.replace(layer, sources=())], title="forged")

@@ -17,7 +17,7 @@ def _table(note):
     ("3 referrals", "the digit '3'"),
     ("seen twice", "the number word 'twice'"),
     ("Twelve reports", "the number word 'Twelve'"),
-    ("twenty-one", "the number word 'twenty'"),
+    ("twenty-one", "the number word 'twenty-one'"),
     ("third visit", "the number word 'third'"),
     ("dozens of calls", "the number word 'dozens'"),
     ("½ of them", "the digit '½'"),

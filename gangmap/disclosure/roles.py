@@ -230,25 +230,66 @@ def _check_keep(table: AreaTable, keep: list[str], counts: tuple[str, ...],
     return out
 
 
-#: Number words a count can be written in ("twelve", "twenty-one", "third", "twice", "dozens").
+_UNITS = ("zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+          "sixteen|seventeen|eighteen|nineteen")
+_TENS = "twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety"
+_ORDINALS = ("first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
+             "fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|fortieth|"
+             "fiftieth|sixtieth|seventieth|eightieth|ninetieth|hundredth|thousandth")
+#: Number words a count can be written in ("twelve", "twenty-one", "twentyone", "sevens", "sevenfold",
+#: "third", "twice", "dozens"), whole words only: "tenant" and "secondary" are not numbers.
 _NUMBER_WORDS = re.compile(
-    r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fourty|fifty|sixty|seventy|eighty|ninety|"
-    r"(?:hundred|thousand|million|billion|dozen)s?|once|twice|thrice|"
-    r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
-    r"fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|fortieth|"
-    r"fiftieth|sixtieth|seventieth|eightieth|ninetieth|hundredth|thousandth)\b", re.IGNORECASE)
+    rf"\b(?:(?:{_TENS})[-\s]?(?:{_UNITS})|(?:{_UNITS}|{_TENS}|hundred|thousand|million|billion|dozen)(?:s|fold)?|"
+    rf"once|twice|thrice|couple|triple|double|{_ORDINALS})\b", re.IGNORECASE)
+#: A Roman numeral of a small number in capitals, standing alone ("VII", "XII"; not "CC" or "MD").
+_ROMAN = re.compile(r"(?<![A-Za-z])(?=[MDCLXVI]*[IVX])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+                    r"(?![A-Za-z])")
+#: Single letters spelled apart ("s e v e n", "s-e-v-e-n", "s.e.v.e.n"): read as the word they spell.
+_SPELLED = re.compile(r"(?<![A-Za-z])[A-Za-z](?:[\s\-._·]+[A-Za-z](?![A-Za-z])){2,}")
+
+
+def _plain(text: str) -> str:
+    """The text as a reader sees it: NFKC (full-width letters), no invisible format characters (zero-width
+    space, soft hyphen), letters spelled apart joined up."""
+    import unicodedata
+
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    return _SPELLED.sub(lambda m: re.sub(r"[^A-Za-z]", "", m.group(0)), text)
+
+
+def _look_alike(text: str) -> str | None:
+    """A word mixing Latin letters with Cyrillic or Greek ones (which can look Latin: 'sеven')."""
+    import unicodedata
+
+    for word in re.findall(r"\w+", text):
+        scripts = {unicodedata.name(ch, "").split(" ")[0] for ch in word if ch.isalpha()}
+        if "LATIN" in scripts and scripts & {"CYRILLIC", "GREEK"}:
+            return word
+    return None
 
 
 def _number_in(text: str) -> str | None:
-    """Why ``text`` can carry a number (a digit, a number word, True/False), or None for plain words."""
-    if any(ch.isnumeric() for ch in text):
-        ch = next(ch for ch in text if ch.isnumeric())
-        return f"the digit {ch!r}"
-    word = _NUMBER_WORDS.search(text)
+    """Why ``text`` can carry a number (a digit, a number word, a Roman numeral, True/False), or None.
+
+    It reads the text as a person would see it (:func:`_plain`), so invisible
+    characters, full-width or look-alike letters and spelled-apart letters
+    do not hide a number word. This guards against a count slipping out by
+    accident; it cannot stop an analyst who means to encode one in words.
+    """
+    plain = _plain(text)
+    digit = next((ch for ch in text + plain if ch.isnumeric()), None)  # as written ("½"), else as read
+    if digit is not None:
+        return f"the digit {digit!r}"
+    word = _NUMBER_WORDS.search(plain)
     if word:
         return f"the number word {word.group(0)!r}"
-    if text.strip().lower() in ("true", "false"):
+    roman = next((m.group(0) for m in _ROMAN.finditer(plain) if m.group(0) not in ("", "I")), None)  # "I": a pronoun
+    if roman:
+        return f"the Roman numeral {roman!r}"
+    mixed = _look_alike(plain)
+    if mixed:
+        return f"the word {mixed!r}, whose letters mix scripts (a look-alike letter can hide a number word)"
+    if plain.strip().lower() in ("true", "false"):
         return "True/False"
     return None
 

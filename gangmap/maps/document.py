@@ -318,6 +318,8 @@ def make_map(safe: SafeTable, layers, *, title: str, subtitle: str = "", tiles: 
     enc = topology if topology is not None else encode(safe)
     code = area_columns(safe)[0]
     checked = _check_layers(layers, safe.frame[code].astype(str).tolist())
+    for ly in checked:
+        ly.check_against(safe)
     if len(enc.geoms) != len(safe.frame):
         raise GangmapError(f"the topology has {len(enc.geoms)} areas but the SafeTable {len(safe.frame)}; "
                            "encode this SafeTable (maps.encode(safe)).")

@@ -55,7 +55,8 @@ from .topology import Encoded, group_outlines
 
 __all__ = ["LegendItem", "Legend", "Layer", "AreaLayer", "OutlineLayer", "DistrictOutlines", "PointsLayer",
            "area_layer", "outline_layer", "points_layer", "district_outlines", "layer_classes", "classes_of",
-           "class_legend", "check_value_column", "suppressed_of", "value_columns", "display_values", "check_color"]
+           "class_legend", "check_value_column", "check_published", "suppressed_of", "value_columns", "display_values",
+           "check_color"]
 
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -141,6 +142,9 @@ class Layer:
     def default_legend(self) -> Legend:
         return Legend(self.name)
 
+    def check_against(self, safe: SafeTable) -> None:
+        """Refuse a layer whose figures are not published by its SafeTable(s); layers without counts pass."""
+
     def to_json(self, topology: Encoded | None = None) -> dict:
         """The layer as the viewer reads it (``topology``: the map's encoding, for shared quantisation)."""
         assert self.legend is not None
@@ -198,6 +202,11 @@ class AreaLayer(Layer):
         """The layer of ``column`` of a SafeTable (see :func:`area_layer` for the options)."""
         return area_layer(safe, column, **options)
 
+    def check_against(self, safe: SafeTable) -> None:
+        """The values, tooltips and hidden classes must be ``safe``'s own (see :func:`check_published`)."""
+        check_published(self.name, safe, self.column, self.values, [v for _, v in self.extra],
+                        self.classes.assignment)
+
     def _payload(self, topology: Encoded | None) -> dict:
         out = {"column": self.column, "values": list(self.values),
                "cls": [int(c) for c in self.classes.assignment], "colors": list(self.classes.colors),
@@ -205,6 +214,30 @@ class AreaLayer(Layer):
         if self.extra:
             out["extra"] = [{"name": nm, "values": list(v)} for nm, v in self.extra]
         return out
+
+
+def check_published(name: str, safe: SafeTable, column: str, values, tooltips, assignment) -> None:
+    """Refuse figures for a map page that ``safe`` does not publish.
+
+    A layer is a plain dataclass: ``dataclasses.replace(layer, values=raw)``
+    or ``AreaLayer(values=raw)`` could otherwise put any text on the page
+    after the SafeTable was checked. So the page takes a layer only if its
+    shown values are ``safe``'s published texts of its column, each tooltip
+    is the published texts of some column of ``safe``, and its suppressed
+    class falls exactly on the cells ``safe`` hides.
+    """
+    require_safe(safe, "a map layer")
+    why = None
+    if column not in value_columns(safe) or tuple(values) != tuple(display_values(safe, column)):
+        why = f"its values are not the published values of {column!r}"
+    elif any(tuple(v) not in {tuple(display_values(safe, c)) for c in value_columns(safe)} for v in tooltips):
+        why = "a tooltip shows values that are not a published column"
+    elif not np.array_equal(np.asarray(assignment) == SUPPRESSED, suppressed_of(safe, column)):
+        why = "its grey (suppressed) class is not on the cells the SafeTable hides"
+    if why:
+        raise GangmapError(f"layer {name!r}: {why}, so the page could show a figure the SafeTable does not "
+                           "publish. Make the layer with maps.area_layer(safe, column) (or maps.time_layer) "
+                           "from the SafeTable itself, and do not edit it afterwards.")
 
 
 def value_columns(safe: SafeTable) -> list[str]:

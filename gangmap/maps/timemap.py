@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -48,6 +48,7 @@ from .classify import NO_DATA, SUPPRESSED, Classes
 from .layers import (
     AreaLayer,
     Layer,
+    check_published,
     check_value_column,
     class_legend,
     classes_of,
@@ -86,6 +87,8 @@ class TimeLayer(Layer):
     interval_ms: int = PLAY_INTERVAL_MS
     period_title: str = "Period"
     visible: bool = True
+    #: The SafeTable of each period: a map takes the layer only if every figure is published by them.
+    sources: tuple[SafeTable, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -108,6 +111,17 @@ class TimeLayer(Layer):
         object.__setattr__(self, "start", start)
         if not (isinstance(self.interval_ms, int) and self.interval_ms > 0):
             raise GangmapError(f"{what}: interval_ms must be a positive whole number of milliseconds.")
+
+    def check_against(self, safe: SafeTable) -> None:
+        """Each period's values, tooltips and hidden classes must be its own SafeTable's (``sources``)."""
+        if len(self.sources) != len(self.periods):
+            raise GangmapError(f"layer {self.name!r}: a time layer needs the SafeTable of each of its "
+                               f"{len(self.periods)} periods; make it with maps.time_layer(safes_by_period, column).")
+        for p, table in enumerate(self.sources):
+            if list(area_columns(table)) and list(table.frame[area_columns(table)[0]].astype(str)) != list(self.codes):
+                raise GangmapError(f"layer {self.name!r}: period {self.periods[p]!r} is of other areas.")
+            check_published(f"{self.name}, {self.periods[p]}", table, self.column, self.values[p],
+                            [v[p] for _, v in self.extra], self.assignment()[p])
 
     def assignment(self) -> np.ndarray:
         """Class codes as a (periods, areas) array."""
@@ -205,7 +219,7 @@ def time_layer(safes_by_period: Mapping[str, SafeTable], column: str, *, name: s
                      values=tuple(tuple(display_values(t, column)) for t in tables.values()), classes=cls,
                      extra=extra, start=periods.index(start) if isinstance(start, str) else int(start),
                      interval_ms=int(interval_ms), period_title=period_title,
-                     legend=class_legend(first, column, cls, title, note))
+                     legend=class_legend(first, column, cls, title, note), sources=tuple(tables.values()))
 
 
 def time_map(safes_by_period: Mapping[str, SafeTable], column: str, *, title: str | None = None, subtitle: str = "",
