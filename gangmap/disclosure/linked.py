@@ -305,6 +305,8 @@ def _groups(system: System, cells: dict, links: Iterable[Link], integer: bool, t
         for ident, whole in cells.items():
             if whole.table != link.whole or whole.status == "nodata" or not whole.area:
                 continue
+            if link.columns is not None and ident[1] not in link.columns:
+                continue  # a count the filter does not cut (referrals under a category) is in every part whole
             for part_key in link.parts:
                 pid = (part_key, ident[1], ident[2], ident[3])
                 part = cells.get(pid)

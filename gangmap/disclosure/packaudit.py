@@ -420,7 +420,7 @@ def pack_families(cfg, views: Mapping[str, Any], periods) -> dict[str, str]:
 def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list, dict | None]:
     """Families, raw tables, links and campaign groups of a pack config, from one read and join of its inputs."""
     from ..joining import build_cube
-    from ..pack.views import links_of, read_inputs, views_of
+    from ..pack.views import filtered_counts, links_of, read_inputs, views_of
 
     inputs = read_inputs(cfg)
     cube, _ = build_cube(inputs.areas, reports=inputs.reports, referrals=inputs.referrals, schools=inputs.schools,
@@ -431,7 +431,8 @@ def _from_config(cfg) -> tuple[dict[str, str], dict[str, pd.DataFrame], list, di
         table = cube.table(category=list(v.category) if v.category else None,
                            period=list(v.period) if v.period else None)
         raw[name] = pd.DataFrame(table.frame.drop(columns="geometry", errors="ignore"))
-    links = [(lk.whole, list(lk.parts), lk.complete) for lk in links_of(views, cube.categories(), cube.periods())]
+    links = [(lk.whole, list(lk.parts), lk.complete, lk.columns)
+             for lk in links_of(views, cube.categories(), cube.periods(), filtered_counts(cube))]
     groups = None
     if cfg.planning is not None:
         from ..planning import read_targets
@@ -525,9 +526,11 @@ def _totals(m: _Model, parents: Mapping[str, Any], codes: list[str]) -> None:
 
 
 def _add_links(m: _Model, links, counts) -> None:
-    for whole, parts, complete in links:
+    """``(whole, parts, complete[, columns])``: columns (default every count) are the counts the link cuts."""
+    for whole, parts, complete, *columns in links:
+        cut = set(counts) if not columns or columns[0] is None else set(columns[0]) & set(counts)
         for (f, c, node), var in list(m.nodes.items()):
-            if f != whole or c not in counts:
+            if f != whole or c not in cut:
                 continue
             pv = [m.nodes.get((p, c, node)) for p in parts]
             pv = [v for v in pv if v is not None]
@@ -800,7 +803,7 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
         from the config, else files whose shown counts agree).
     links : iterable, optional
         How families relate: :class:`~gangmap.disclosure.Link` objects or
-        ``(whole, [parts], complete)``. Default: from the config (the pack's own links);
+        ``(whole, [parts], complete[, columns])``. Default: from the config (the pack's own links);
         else, with raw tables, every family whose raw counts are at most
         another's in every area is taken to be part of it.
     counts : iterable of str
@@ -857,7 +860,8 @@ def audit_pack(path: str | Path | Iterable, raw: Any = None, *, families: Mappin
     if groups is not None:
         _link_groups(m, groups, known, truth)
     if links is not None:
-        found = [(lk.whole, list(lk.parts), lk.complete) if hasattr(lk, "whole") else tuple(lk) for lk in links]
+        found = [(lk.whole, list(lk.parts), lk.complete, lk.columns) if hasattr(lk, "whole") else tuple(lk)
+                 for lk in links]
     else:
         found = _links_from_truth(truth, counts)
     _add_links(m, found, counts)

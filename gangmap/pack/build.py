@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import ConfigError, DisclosureError
 from ..outputs import OutputFolder
 from .config import RESERVED_FILES, PackConfig, load_config
-from .views import ALL, links_of, measured_views, read_inputs, time_views, view_of, views_of
+from .views import ALL, filtered_counts, links_of, measured_views, read_inputs, time_views, view_of, views_of
 
 __all__ = ["build_pack", "build_demo", "PackResult"]
 
@@ -68,7 +68,7 @@ def _protect(cfg: PackConfig, tables: dict, cube: Any, opts: dict) -> tuple[dict
     from ..disclosure import protect_linked
 
     views = views_of(cfg, cube.periods())
-    links = links_of(views, cube.categories(), cube.periods())
+    links = links_of(views, cube.categories(), cube.periods(), filtered_counts(cube))
     period: dict[str, dict[str, Any]] = {name: {"period": _period_label(cube, views[name])} for name in tables}
     if cfg.policy == "none":
         from ..disclosure import make_safe
@@ -262,7 +262,8 @@ def _audit(out: OutputFolder, cfg: PackConfig, tables: dict, cube: Any, plan: An
         return None
     views = views_of(cfg, cube.periods())
     raw = {k: pd.DataFrame(t.frame.drop(columns="geometry", errors="ignore")) for k, t in tables.items()}
-    links = [(lk.whole, list(lk.parts), lk.complete) for lk in links_of(views, cube.categories(), cube.periods())]
+    links = [(lk.whole, list(lk.parts), lk.complete, lk.columns)
+             for lk in links_of(views, cube.categories(), cube.periods(), filtered_counts(cube))]
     families = {**pack_families(cfg, views, cube.periods()), "summary": ALL, "index": ALL}
     groups = {"targeted": sorted(map(str, plan.targets.codes))} if plan is not None and plan.effect else None
     result = audit_pack(out.staging, raw=raw, families=families, links=links, min_range=cfg.min_range,

@@ -145,12 +145,24 @@ def measured_views(cfg: PackConfig, cube, extra: Iterable[str] = ()) -> dict[str
     return out
 
 
-def links_of(views: Mapping[str, View], categories: Iterable[str], periods: Iterable[str]) -> list:
+def filtered_counts(cube: Any) -> dict[str, tuple[str, ...]]:
+    """The count columns each filter applies to: ``{"category": (...), "period": (...)}``.
+
+    Referrals usually have no category: a "Weapons concern" view holds every
+    referral, so its referrals are not a part of the all-categories view's.
+    """
+    return {f: tuple(kind for kind, k in cube.kinds.items() if f in k.has) for f in ("category", "period")}
+
+
+def links_of(views: Mapping[str, View], categories: Iterable[str], periods: Iterable[str],
+             counts: Mapping[str, Iterable[str]] | None = None) -> list:
     """How the views' counts relate, as disclosure links (see :mod:`gangmap.disclosure.linked`).
 
     Views whose filters are disjoint parts of a larger view are linked together
     (their sum is at most the whole, equal when they cover it); a part that
-    overlaps its siblings is linked to the whole on its own.
+    overlaps its siblings is linked to the whole on its own. ``counts``
+    (:func:`filtered_counts`) limits each link to the counts its filters
+    apply to; a count the filter does not cut is the same in every view.
     """
     from ..disclosure import Link
 
@@ -161,11 +173,20 @@ def links_of(views: Mapping[str, View], categories: Iterable[str], periods: Iter
         parts = [p for p in parts if not any(q is not p and whole.contains(q) and q.contains(p) and q != p
                                              for q in parts)]  # direct parts only
         for group in _disjoint_groups(parts):
-            complete = _covers(whole, group, every)
-            links.append(Link(whole.name, tuple(p.name for p in group), complete,
-                              "categories" if any(p.category for p in group) else "periods",
+            by = [f for f in ("category", "period") if any(getattr(p, f) != getattr(whole, f) for p in group)]
+            columns = None if counts is None else _cut_by(counts, by)
+            if columns == ():
+                continue  # no count is cut by these filters: nothing adds up
+            links.append(Link(whole.name, tuple(p.name for p in group), _covers(whole, group, every),
+                              "categories" if any(p.category for p in group) else "periods", columns,
                               groups=any(p.category for p in group)))
     return links
+
+
+def _cut_by(counts: Mapping[str, Iterable[str]], filters: list[str]) -> tuple[str, ...]:
+    """The counts every one of ``filters`` applies to."""
+    sets = [tuple(counts.get(f, ())) for f in filters]
+    return tuple(c for c in dict.fromkeys(c for s in sets for c in s) if all(c in s for s in sets))
 
 
 def _disjoint_groups(parts: list[View]) -> list[list[View]]:
