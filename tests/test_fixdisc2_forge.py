@@ -74,3 +74,24 @@ def test_make_safe_outputs_still_work_everywhere(tmp_path, demo_paths):
         ward_code=["E05900001", "E05900002", "E05900003", "E05900004"]))
     demo = make_safe(table)
     assert "<html" in maps.choropleth(demo, "reports").html.lower()
+
+
+def test_a_safetable_pickles_and_deep_copies_but_a_changed_pickle_is_refused():
+    """joblib, multiprocessing and notebook caches pickle: that must work, and must not be a way to forge."""
+    import copy
+    import pickle
+
+    import pandas as pd
+
+    from gangmap.disclosure import is_safe, make_safe
+    from gangmap.disclosure import safetable as st
+
+    safe = make_safe(pd.DataFrame({"ward_code": ["W1", "W2", "W3", "W4"], "lad_code": ["D1"] * 4,
+                                   "reports": [7, 30, 40, 25]}), ["reports"])
+    back = pickle.loads(pickle.dumps(safe))
+    assert is_safe(back) and back.display.equals(safe.display) and dict(back.labels) == dict(safe.labels)
+    assert is_safe(copy.deepcopy(safe))
+    fn, (values, proxies, seal) = safe.__reduce__()
+    values["frame"] = values["frame"].assign(reports=[7, 30, 40, 25])  # the raw counts back in
+    with pytest.raises(DisclosureError, match="changed after make_safe"):
+        st._unpickle(values, proxies, seal)

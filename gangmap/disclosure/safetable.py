@@ -120,6 +120,13 @@ class SafeTable:
         """True while the published values are those make_safe produced (nothing edited in place)."""
         return getattr(self, "_seal", None) == _seal_of(self)
 
+    def __reduce__(self):
+        """Pickle and deep copy (joblib, multiprocessing, notebook caches) keep the seal: a changed copy is refused."""
+        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        proxies = [f for f, v in values.items() if isinstance(v, types.MappingProxyType)]  # read-only views
+        values.update({f: dict(values[f]) for f in proxies})
+        return _unpickle, (values, proxies, getattr(self, "_seal", None))
+
     # ------------------------------------------------------------------ reading
     @property
     def columns(self) -> list[str]:
@@ -218,6 +225,15 @@ def _mint(**fields: Any) -> SafeTable:
         return SafeTable(**fields)
     finally:
         _MINTING.reset(token)
+
+
+def _unpickle(values: dict, proxies: list[str], seal: str | None) -> SafeTable:
+    values.update({f: types.MappingProxyType(values[f]) for f in proxies})
+    safe = _mint(**values)
+    if safe._seal != seal:  # type: ignore[attr-defined]
+        raise DisclosureError("this pickled SafeTable's values were changed after make_safe, so they are no longer "
+                              "the safe ones. Make it again with gangmap.disclosure.make_safe(...).")
+    return safe
 
 
 def _seal_of(safe: SafeTable) -> str:
