@@ -180,3 +180,16 @@ def expected_fills(data: dict, layer: dict, period: int | None = None) -> list[s
 SVG_FILLS = """() => { const f = []; window.gmMap.eachLayer(l => {
     if (l instanceof L.Polygon && l.options.interactive !== false) { f.push([L.stamp(l), l.options.fillColor]); } });
     return f.sort((a, b) => a[0] - b[0]).map(x => x[1]); }"""
+
+
+def frame_when_ready(page, timeout_s: float = 30.0):
+    """The map's frame once its script has run (polled: a loaded machine may take seconds)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if len(page.frames) > 1 and page.frames[1].evaluate("window.gmReady === true"):
+                return page.frames[1]
+        except Exception:  # noqa: BLE001  (the frame is still navigating: its context comes and goes)
+            pass
+        assert time.monotonic() < deadline, "the map's frame never became ready"
+        page.wait_for_timeout(100)

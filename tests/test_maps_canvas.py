@@ -19,6 +19,7 @@ from browser import (
     MAP_STATE,
     assert_drawn,
     expected_fills,
+    frame_when_ready,
     hex_rgb,
     offline_page,
     screenshot,
@@ -144,9 +145,8 @@ def _host(tmp_path, doc):
 def test_canvas_map_hidden_at_load_draws_when_shown_and_prints_every_area(tmp_path, safe):
     doc = maps.choropleth(safe, "reports", renderer="canvas")
     with offline_page(_host(tmp_path, doc), ready=False) as (page, requests):
-        page.wait_for_timeout(500)
-        frame = page.frames[1]
-        assert frame.evaluate("window.gmReady === true && window.gmDrawn === false")
+        frame = frame_when_ready(page)
+        assert frame.evaluate("window.gmDrawn === false")
         page.evaluate("document.getElementById('wrap').style.display = 'block'")
         wait_for(frame, "window.gmDrawn === true")
         assert_drawn([frame.evaluate(MAP_STATE)], "shown")

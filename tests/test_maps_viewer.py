@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from browser import MAP_STATE, assert_drawn, intersect, offline_page, screenshot, wait_for
+from browser import MAP_STATE, assert_drawn, frame_when_ready, intersect, offline_page, screenshot, wait_for
 
 import gangmap
 from gangmap import maps
@@ -200,28 +200,13 @@ def _host(tmp_path: Path, doc, *, hidden: bool) -> Path:
     return host
 
 
-def _frame_when_ready(page, timeout_s: float = 30.0):
-    """The map's frame once its script has run (polled: a loaded machine may take seconds)."""
-    import time
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if len(page.frames) > 1 and page.frames[1].evaluate("window.gmReady === true"):
-                return page.frames[1]
-        except Exception:  # noqa: BLE001  (the frame is still navigating: its context comes and goes)
-            pass
-        assert time.monotonic() < deadline, "the map's frame never became ready"
-        page.wait_for_timeout(100)
-
-
 def test_a_frame_hidden_at_load_draws_when_shown_and_after_every_change(tmp_path, safe):
     """Notebook tabs and folded outputs: the frame starts with no size, is hidden and shown, resized."""
     doc = maps.choropleth(safe, "reports")
     with offline_page(_host(tmp_path, doc, hidden=True), ready=False) as (page, requests):
         console = []
         page.on("console", lambda m: console.append(m.text))
-        frame = _frame_when_ready(page)
+        frame = frame_when_ready(page)
         assert frame.evaluate("window.gmDrawn === false")
         page.evaluate("document.getElementById('wrap').style.display = 'block'")
         wait_for(frame, "window.gmDrawn === true")
