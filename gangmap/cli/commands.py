@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -166,6 +167,25 @@ def cmd_audit(args) -> int:
 COMMANDS = {"demo": cmd_demo, "join": cmd_join, "map": cmd_map, "pack": cmd_pack, "audit": cmd_audit}
 
 
+@contextlib.contextmanager
+def _warnings_as_notes(command: str):
+    """Warnings (a repaired boundary) print as one line each, once, not as Python's file, line and source."""
+    import warnings
+
+    seen: set[str] = set()
+
+    def note(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001 (showwarning's signature)
+        text = str(message)
+        if text not in seen:
+            seen.add(text)
+            print(f"gangmap {command}: note: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = note
+        yield
+
+
 def run(parser: argparse.ArgumentParser, argv: list[str]) -> int:
     """Parse ``argv`` and run the command: errors are one line, Ctrl-C says what was left."""
     args = parser.parse_args(argv)
@@ -173,7 +193,8 @@ def run(parser: argparse.ArgumentParser, argv: list[str]) -> int:
         parser.print_help()
         return 1
     try:
-        return (getattr(args, "func", None) or COMMANDS[args.command])(args)
+        with _warnings_as_notes(args.command):
+            return (getattr(args, "func", None) or COMMANDS[args.command])(args)
     except GangmapError as exc:
         print(f"gangmap {args.command}: error: {exc}", file=sys.stderr)
         return 2
