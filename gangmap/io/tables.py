@@ -149,9 +149,17 @@ def load_table_text(data: bytes | str, source: str, *, what: str = "input", tabs
     if not text.strip():
         raise InputError(f"{source}: the file has no header row or data (only blank lines). Export the {what} "
                          "again with a header row.")
+    if _HTML.match(text):
+        raise InputError(f"{source}: this is an HTML (web) page, not a table: often a server's error page or a "
+                         f"sign-in page saved in place of the download. Download the {what} again (open the "
+                         "link in a browser to see what it says), or export it as CSV.")
     delimiter = "\t" if tabs_ok and _tab_separated(text) else ","
     rows, spans = _parse(text, source, delimiter)
     return _from_rows(rows, spans, source, what, notes, quoted_check=(text, delimiter))
+
+
+#: The start of a web page saved under a table's name (an error or sign-in page).
+_HTML = re.compile(r"\s*(?:<!doctype\s+html|<html[\s>]|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
 
 
 def _tab_separated(text: str) -> bool:
@@ -372,7 +380,7 @@ def _load_workbook(path: Path, source: str, what: str, sheet) -> Table:
         raise InputError(f"{source}: cannot read as an Excel workbook ({type(exc).__name__}: {msg}). Save it as "
                          "CSV (UTF-8) and try again.") from None
     try:
-        name, rows = _sheet_rows(book, source, sheet)
+        name, rows = _sheet_rows(book, source, sheet, what)
     except InputError:
         raise
     except Exception as exc:
@@ -387,13 +395,16 @@ def _load_workbook(path: Path, source: str, what: str, sheet) -> Table:
     return _from_rows(rows, spans, label, what)
 
 
-def _sheet_rows(book, source: str, sheet) -> tuple[str, list[list[str]]]:
+def _sheet_rows(book, source: str, sheet, what: str = "input") -> tuple[str, list[list[str]]]:
+    from .options import pass_hint  # the keyword and its command-line flag
+
     names = list(book.sheetnames)
     if sheet is not None:
         chosen = names[sheet] if isinstance(sheet, int) and -len(names) <= sheet < len(names) else sheet
         if chosen not in names:
             raise InputError(f"{source}: no sheet {sheet!r}; the workbook's sheets are "
-                             f"{', '.join(map(repr, names))}. Pass sheet= one of them.")
+                             f"{', '.join(map(repr, names))}. Pass {pass_hint(what, 'sheet', 'NAME')} with one of "
+                             "them.")
         return chosen, _cells(book[chosen])
     filled = {}
     for name in names:
@@ -402,8 +413,8 @@ def _sheet_rows(book, source: str, sheet) -> tuple[str, list[list[str]]]:
             filled[name] = rows
     if len(filled) > 1:
         shown = ", ".join(f"{n!r} ({len(r)} rows)" for n, r in filled.items())
-        raise InputError(f"{source}: the workbook has {len(filled)} sheets with data: {shown}. Pass sheet='NAME' "
-                         "to say which to read.")
+        raise InputError(f"{source}: the workbook has {len(filled)} sheets with data: {shown}. Pass "
+                         f"{pass_hint(what, 'sheet', 'NAME')} to say which to read.")
     return next(iter(filled.items()), (names[0] if names else "", []))
 
 
