@@ -407,10 +407,10 @@ def test_rejected_rows_with_row_numbers_and_reasons(tmp_path):
 def test_row_numbers_follow_file_lines_after_a_blank_line(tmp_path):
     path = write(tmp_path, "gap.csv", "ward_code,count\nE05100001,1\n\nE05100002,x\n")
     r = read_reports(path)
-    # The blank line is counted and listed (row 2 = line 3); the bad count is row 3 = line 4.
-    assert r.rejected["row"].tolist() == [2, 3]
-    assert r.rejected["reason"].tolist()[0] == "blank line"
-    assert r.rows_read == 3 and len(r.data) == 1
+    # The blank line is skipped with a note naming it (row 2 = line 3); the bad count keeps row 3 = line 4.
+    assert r.rejected["row"].tolist() == [3]
+    assert any("blank rows between the data skipped (row 2)" in n for n in r.notes)
+    assert r.rows_read == 2 and len(r.data) == 1
 
 
 def test_blank_ward_name_rejected():

@@ -37,7 +37,9 @@ def assert_adds_up(it: Intake) -> None:
     kept, rejected = it.data["row"].tolist(), it.rejected["row"].tolist()
     assert len(kept) + len(rejected) == it.rows_read
     assert not set(kept) & set(rejected)
-    assert sorted(kept + rejected) == list(range(1, it.rows_read + 1))
+    blank = list(it.blank_rows)  # skipped with a note: every row number is kept, rejected or a blank row
+    assert sorted(kept + rejected + blank) == list(range(1, it.rows_read + len(blank) + 1))
+    assert not blank or any("blank rows between the data skipped" in n for n in it.notes)
     assert all(isinstance(r, str) and r for r in it.rejected["reason"])
     if "count" in it.data and it.kind != "schools":
         counts = pd.to_numeric(it.data["count"])

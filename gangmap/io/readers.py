@@ -58,6 +58,10 @@ POLICE_REQUIRED = ("Month", "Longitude", "Latitude", "Crime type")
 GIAS_COLUMNS = ["URN", "EstablishmentName", "Easting", "Northing", "AdministrativeWard (code)"]
 
 
+#: The reason a row with no value at all gets; such rows are skipped with a note, not rejected.
+BLANK_LINE = "blank line"
+
+
 def rejections(items=(), counts: Any = None) -> pd.DataFrame:
     """An empty (or filled) table of rejected rows: ``row`` (int), ``reason`` and ``count``.
 
@@ -90,7 +94,7 @@ class Intake:
     source : str
         File name, or ``"<DataFrame>"``.
     rows_read : int
-        Data rows in the input.
+        Data rows in the input (blank rows between them not included).
     data : DataFrame
         Kept rows with ``row`` (1-based data row), the key column(s),
         ``count`` and, where given, ``category`` and ``period``; for
@@ -106,6 +110,9 @@ class Intake:
         Months (``YYYY-MM``) asked for, or inside the span read, that some
         source did not publish (police.uk: a force without a file for the
         month; which force is in the notes): no data, never zero.
+    blank_rows : tuple of int
+        Row numbers of blank rows between the data: skipped (a note says
+        so), neither kept nor rejected, so ``row`` keeps following the file.
     """
 
     kind: str
@@ -117,6 +124,7 @@ class Intake:
     geography: Geography = WARD
     notes: tuple[str, ...] = ()
     missing_periods: tuple[str, ...] = ()
+    blank_rows: tuple[int, ...] = ()
 
     @property
     def categories(self) -> list[str]:
@@ -180,6 +188,12 @@ def _looks_like_codes(values: pd.Series) -> bool:
 
 
 def _finish(kind, key, table: Table, out: pd.DataFrame, keep, bad, geo: Geography, notes=()) -> Intake:
+    blank = sorted({r for r, why in bad if why == BLANK_LINE})
+    if blank:  # a blank line between rows (Excel exports, hand-made lists) holds nothing: skipped, and said
+        bad = [(r, why) for r, why in bad if r not in blank]
+        out = out[~out["row"].isin(blank)]
+        shown = ", ".join(map(str, blank[:8])) + (f" ... ({len(blank):,} in all)" if len(blank) > 8 else "")
+        notes = (*notes, f"blank rows between the data skipped (row{'s' if len(blank) > 1 else ''} {shown}).")
     rejected_rows = {r for r, _ in bad}
     kept = out[~out["row"].isin(rejected_rows)][keep].reset_index(drop=True)
     if "count" in kept:
@@ -191,7 +205,8 @@ def _finish(kind, key, table: Table, out: pd.DataFrame, keep, bad, geo: Geograph
             reasons.append((r, why))
     held = out.set_index("row")["count"] if "count" in out else None
     return Intake(kind=kind, key=key, source=table.source, rows_read=len(out), data=kept,
-                  rejected=rejections(reasons, held), geography=geo, notes=(*table.notes, *notes))
+                  rejected=rejections(reasons, held), geography=geo, notes=(*table.notes, *notes),
+                  blank_rows=tuple(blank))
 
 
 def _with_common(df, out, source, category, period, bad, count=None, *, kind="reports", periods=True,
@@ -204,7 +219,7 @@ def _with_common(df, out, source, category, period, bad, count=None, *, kind="re
     """
     out["row"] = np.arange(1, len(df) + 1, dtype="int64")
     for r in out["row"][df.isna().all(axis=1).to_numpy()]:
-        bad.append((int(r), "blank line"))
+        bad.append((int(r), BLANK_LINE))
     ccol = None if count is False else find_column(df.columns, "count", count, source)
     out["count"] = parse_counts(df[ccol], ccol, out["row"], bad, source) if ccol is not None else 1
     cat = find_column(df.columns, "category", category, source) if periods or category else None
@@ -606,20 +621,24 @@ def combine_intakes(parts: list[tuple[str, Intake]], source: str) -> Intake:
     data: list[pd.DataFrame] = []
     rejected: list[pd.DataFrame] = []
     notes: list[str] = []
-    offset = 0
+    offset = read = 0
     several = len(parts) > 1
+    blank: list[int] = []
     for label, it in parts:
+        blank += [r + offset for r in it.blank_rows]
         data.append(it.data.assign(row=it.data["row"] + offset))
         if len(it.rejected):
             rejected.append(it.rejected.assign(row=it.rejected["row"] + offset, reason=[
                 reason_in_file(label, r, why, several) for r, why in zip(it.rejected["row"], it.rejected["reason"])]))
         notes.extend(f"{label}: {n}" for n in it.notes)
-        offset += it.rows_read
+        read += it.rows_read  # rows numbered on past the last one of each file (skipped blank lines included)
+        offset += max([it.rows_read, *it.data["row"].nlargest(1), *it.rejected["row"].nlargest(1)])
     frame = pd.concat(data, ignore_index=True) if len(data) > 1 else data[0]
     rej = rejections() if not rejected else pd.concat(rejected, ignore_index=True).astype({"row": "int64"})
     missing = tuple(sorted({m for _, it in parts for m in it.missing_periods}))
-    return Intake(kind=first.kind, key=first.key, source=parts[0][0] if not several else source, rows_read=offset,
-                  data=frame, rejected=rej, geography=first.geography, notes=tuple(notes), missing_periods=missing)
+    return Intake(kind=first.kind, key=first.key, source=parts[0][0] if not several else source, rows_read=read,
+                  data=frame, rejected=rej, geography=first.geography, notes=tuple(notes), missing_periods=missing,
+                  blank_rows=tuple(blank))
 
 
 def as_intake(obj, kind: str, **kwargs) -> Intake:

@@ -297,15 +297,19 @@ def _slices(intake: Intake, member: StreetFile, several: bool, size: int) -> Ite
     rej = intake.rejected
     rej = rej.assign(reason=[reason_in_file(member.label, int(r), why, several)
                              for r, why in zip(rej["row"], rej["reason"])])
-    total = intake.rows_read
+    # Positions run past rows_read when blank lines were skipped; each chunk counts the rows it holds and
+    # numbers them so that a reader adding up rows_read gets the file's own row numbers back.
+    total = max([intake.rows_read, *intake.data["row"].nlargest(1), *rej["row"].nlargest(1)])
     notes = tuple(f"{member.label}: {n}" for n in intake.notes)
+    done = 0
     for start in range(0, max(total, 1), size):
         stop = min(start + size, total)
         d = intake.data[(intake.data["row"] > start) & (intake.data["row"] <= stop)]
         r = rej[(rej["row"] > start) & (rej["row"] <= stop)]
-        yield Intake(kind="reports", key=intake.key, source=member.label, rows_read=stop - start,
-                     data=d.assign(row=d["row"] - start).reset_index(drop=True),
-                     rejected=r.assign(row=r["row"] - start).reset_index(drop=True), notes=notes if not start else ())
+        yield Intake(kind="reports", key=intake.key, source=member.label, rows_read=len(d) + len(r),
+                     data=d.assign(row=d["row"] - done).reset_index(drop=True),
+                     rejected=r.assign(row=r["row"] - done).reset_index(drop=True), notes=notes if not start else ())
+        done += len(d) + len(r)
 
 
 def open_police(path, *, chunksize: int | None = None, force=None, months=None, month_from: str | None = None,
