@@ -111,6 +111,10 @@ class StreetFiles:
         return tuple(notes)
 
 
+#: data.police.uk's files that are not street crimes (read for nothing, left out of a folder).
+_OTHER_KINDS = re.compile(r"\d{4}-\d{2}-[a-z0-9-]+-(?:outcomes|stop-and-search)\.csv$", re.IGNORECASE)
+
+
 def parse_street_name(name: str) -> tuple[str, str] | None:
     """``(month, force)`` of a street-level file name, or None for any other file."""
     hit = _STREET.search(str(name).replace("\\", "/"))
@@ -177,9 +181,9 @@ def _collect(path) -> tuple[list[StreetFile], str]:
     p = Path(text)
     if not p.exists():
         raise InputError(f"{text}: file or folder not found. Check the path, or fetch police data first.")
-    if p.is_dir():
-        files = sorted(f for f in p.rglob("*") if f.is_file() and (parse_street_name(f.name)
-                                                                     or f.suffix.lower() == ".zip"))
+    if p.is_dir():  # every CSV but police.uk's other kinds: a renamed month ('april crimes.csv') is read, not lost
+        files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
+                       and f.suffix.lower() in (".csv", ".zip") and not _OTHER_KINDS.search(f.name))
         return [m for f in files for m in _collect(f)[0]], text
     if zipfile.is_zipfile(p):
         return _zip_members(p), text
