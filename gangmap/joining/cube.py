@@ -97,6 +97,8 @@ class KindCube:
     agreement: object = None
     missing_periods: tuple[str, ...] = ()
     odd_periods: pd.DataFrame | None = None
+    #: What is probably wrong with the unmatched codes (another boundary vintage), for the stopping error too.
+    advice: str | None = None
 
     @property
     def strict(self) -> bool:
@@ -127,11 +129,13 @@ class KindCube:
         missing = tuple(sorted(set(missing_periods)))
         published = tuple(p for p in published if p not in missing)
         notes = [*notes, *tally.notes, *_duplicate_note(groups, tally.by, areas, has)]
+        advice = None
         if tally.by == "code" and (unplaced["status"] == "unmatched").any():
             guess = detect_vintage(pd.Series(unplaced.loc[unplaced["status"] == "unmatched", "value"].unique()),
                                    areas)
             if guess is not None:
                 notes.append(guess.message)
+                advice = guess.message
         hint = agreement = None
         if tally.by == "point":
             x, y, share = tally.hint_sample()
@@ -141,7 +145,7 @@ class KindCube:
             notes.append(agreement.summary())
         return cls(kind, source, key, tally.rows_read, areas.geography, len(areas), groups, unplaced,
                    tally.listed_rows(), tally.rejected_rows(), tally.rejected_reasons(), has, available, published,
-                   notes, hint, agreement, missing, tally.odd_period_rows())
+                   notes, hint, agreement, missing, tally.odd_period_rows(), advice=advice)
 
     # ------------------------------------------------------------------ filters
     def validate(self, category=None, period=None) -> list[str]:
@@ -213,7 +217,7 @@ class KindCube:
                            not_placed_sum=float(um["count"].sum() + out["count"].sum()),
                            outside_sum=float(out["count"].sum()),
                            unmatched_summary=_unmatched_summary(um, listed_um), rejected_summary=self.reasons.copy(),
-                           missing_periods=self.missing_periods)
+                           missing_periods=self.missing_periods, advice=self.advice if len(um) else None)
         if self.hint and rep.outside > matched_rows:
             rep.hint = self.hint
         return rep

@@ -115,6 +115,8 @@ class SourceReport:
     notes: list[str] = field(default_factory=list)
     hint: str | None = None
     agreement: Any = None
+    #: What is probably wrong with the unmatched values (codes of another boundary vintage): said when the join stops.
+    advice: str | None = None
     unmatched_count: int | None = None
     outside_count: int | None = None
     rejected_count: int | None = None
@@ -423,6 +425,7 @@ class JoinReport:
             lines.append(f"{s.source}: {s.not_placed} ({kind} rows on no {self.geography.label} of "
                          f"{self.geography.count_of(self.areas)}):")
             lines += [f"  {p}" for p in s.problems()]
+            lines += [f"  likely cause: {s.advice}"] if s.advice else []
         lines.append(f"Fix these values (a {self.geography.parent_label} column resolves ambiguous names), or pass "
                      "allow_unmatched=True (CLI --allow-unmatched) to go on: outputs then carry the line "
                      "'N rows (total X) not placed'. error.report lists every row.")
