@@ -95,13 +95,13 @@ def test_rows_not_placed_are_said_in_every_file(tmp_path, demo_paths):
     assert report.not_placed == "1 row (total 4) not placed"
     safe = gangmap.make_safe(table)
     footer = safe.provenance.footer()
-    assert "Not placed on any ward: reports some (too few to publish)" in footer and "total 4" not in footer
+    assert "Not placed on any ward: some reports (too few to publish)" in footer and "total 4" not in footer
     export.write_table(safe, tmp_path / "w.csv")
     export.write_table(safe, tmp_path / "w.xlsx")
     meta = json.loads((tmp_path / "w.csv-metadata.json").read_text(encoding="utf-8"))
-    assert "reports some (too few to publish)" in meta["dc:source"] and "total 4" not in meta["dc:source"]
+    assert "some reports (too few to publish)" in meta["dc:source"] and "total 4" not in meta["dc:source"]
     about = [c.value for c in openpyxl.load_workbook(tmp_path / "w.xlsx")["about"]["A"]]
-    assert any("reports some (too few to publish)" in str(v) for v in about)
+    assert any("some reports (too few to publish)" in str(v) for v in about)
     assert not any("total 4" in str(v) for v in about)
     html = gangmap.maps.choropleth(safe, "reports").html
-    assert "reports some (too few to publish)" in html and "total 4" not in html
+    assert "some reports (too few to publish)" in html and "total 4" not in html

@@ -31,11 +31,11 @@ def _join(demo_paths, counts):
 
 
 @pytest.mark.parametrize("counts, policy, options, shown", [
-    ([1, 2], "nhs", {}, "reports some (too few to publish)"),          # 3: hidden like a cell of 3
-    ([10, 7], "nhs", {}, "reports about 15 (rounded to 5)"),           # 17 -> 15, as a count of 17 shows
-    ([10, 7], "threshold", {}, "reports 17"),                          # threshold shows 17 exactly
-    ([4, 5], "threshold", {"k": 10}, "reports some (too few to publish)"),
-    ([0], "nhs", {"suppress_zero": True}, "reports some (too few to publish)"),
+    ([1, 2], "nhs", {}, "some reports (too few to publish)"),          # 3: hidden like a cell of 3
+    ([10, 7], "nhs", {}, "about 15 reports (rounded to 5)"),           # 17 -> 15, as a count of 17 shows
+    ([10, 7], "threshold", {}, "17 reports"),                          # threshold shows 17 exactly
+    ([4, 5], "threshold", {"k": 10}, "some reports (too few to publish)"),
+    ([0], "nhs", {"suppress_zero": True}, "some reports (too few to publish)"),
 ])
 def test_footer_states_the_not_placed_total_under_the_rule(demo_paths, counts, policy, options, shown):
     table, report = _join(demo_paths, counts)

@@ -35,3 +35,14 @@ def test_by_name_reads_and_places_by_name(two_wards):
     by_name, _ = join(two_wards, reports=df, by="name")
     by_code, _ = join(two_wards, reports=df, by="code")
     assert by_name.frame["reports"].tolist() == [3, 4] and by_code.frame["reports"].tolist() == [4, 3]
+
+
+def test_the_district_advice_is_given_only_for_names_two_areas_share():
+    g = gpd.GeoDataFrame({"ward_code": ["E05000001", "E05000002", "E05000003"],
+                          "ward_name": ["Castle", "Castle", "Beta"]},
+                         geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=27700)
+    with pytest.raises(Exception, match="district column resolves names two areas share"):
+        join(g, reports=pd.DataFrame({"ward_name": ["Castle"], "count": [3]}))
+    with pytest.raises(Exception) as e:
+        join(g, reports=pd.DataFrame({"ward_name": ["Gamma"], "count": [3]}))
+    assert "district" not in str(e.value)

@@ -54,7 +54,7 @@ class Provenance:
     marking: str
     summary: str = ""
     stamp: str | None = None
-    #: What the join could not place, as published ("reports about 35 (rounded to 5)"; never the number of rows
+    #: What the join could not place, as published ("about 35 reports (rounded to 5)"; never the number of rows
     #: or a total the rule would hide): carried into every footer. The JoinReport keeps the exact figures.
     not_placed: str | None = None
     #: The word for an area in the footer ("ward", "LSOA").

@@ -392,14 +392,13 @@ def _not_placed(column: str, note: str, pol: Policy) -> str:
         return f"{column} {note}"
     found = _NOT_PLACED_TOTAL.search(note)
     if found is None:
-        return f"{column} some rows"
-    total = int(found.group(1).replace(",", ""))
-    shown = pol.shown_value(total)
+        return f"some {column}"
+    shown = pol.shown_value(int(found.group(1).replace(",", "")))
     if shown is None:
-        return f"{column} some (too few to publish)"
-    if shown == 0:
-        return f"{column} some rows (with no count)"
-    return f"{column} about {shown:,} (rounded to {pol.rounding})" if pol.rounding > 1 else f"{column} {shown:,}"
+        return f"some {column} (too few to publish)"
+    if shown and pol.rounding > 1:
+        return f"about {shown:,} {column} (rounded to {pol.rounding})"
+    return f"{shown:,} {column}"
 
 
 def make_safe(

@@ -233,8 +233,9 @@ def date_order(s: pd.Series, rows: pd.Series, column: str, source: str, kind: st
         raise InputError(f"{source}: column {column!r} holds dates whose second number never changes while the first "
                          f"does ({shown}): month/day/year (US) dates of the first of each month, or days of one "
                          f"month? No value shows which. Say which: {how}.")
+    month_first = pass_hint(kind, "dayfirst", False)
     return True, (f"column {column!r}: dates such as {pairs[0][1]!r} read day first (day/month/year, the UK "
-                  f"order), as no value shows the order; if they are month first, {how}")
+                  f"order), as no value shows the order; if they are month first (US), pass {month_first}")
 
 
 def parse_periods(values: pd.Series, column: str, rows: pd.Series, bad: list, source: str, *,

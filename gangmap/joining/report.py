@@ -426,7 +426,9 @@ class JoinReport:
                          f"{self.geography.count_of(self.areas)}):")
             lines += [f"  {p}" for p in s.problems()]
             lines += [f"  likely cause: {s.advice}"] if s.advice else []
-        lines.append(f"Fix these values (a {self.geography.parent_label} column resolves ambiguous names), or pass "
+        shared = any(AMBIGUOUS in p for s in blocking.values() for p in s.problems())
+        which = f" (a {self.geography.parent_label} column resolves names two areas share)" if shared else ""
+        lines.append(f"Fix these values{which}, or pass "
                      "allow_unmatched=True (CLI --allow-unmatched) to go on: outputs then carry the line "
                      "'N rows (total X) not placed'. error.report lists every row.")
         return "\n".join(lines)
