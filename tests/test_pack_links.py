@@ -33,3 +33,7 @@ def test_the_threshold_demo_pack_builds_and_passes_its_own_audit(tmp_path):
     result = gangmap.pack.build_demo(tmp_path / "pack", policy="threshold")
     assert result.audit is not None and result.audit.ok
     assert (tmp_path / "pack" / "weapons_hotspots.html").exists()
+    # every file in the folder is listed (the CLI's "Map pack written (N files)" counts them), index first
+    shown = sorted(p.name for p in (tmp_path / "pack").iterdir() if not p.name.startswith("."))
+    assert sorted(p.name for p in result.files) == shown and any(n.endswith("-metadata.json") for n in shown)
+    assert result.files[0].name == "index.html"

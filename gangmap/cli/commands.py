@@ -137,7 +137,7 @@ def cmd_demo(args) -> int:
     for f in result.files:
         if f.suffix == ".html":
             print(f"  {Path(f).resolve()}")
-    print(f"  (+ {sum(Path(f).suffix != '.html' for f in result.files)} images and tables in {out})")
+    print(f"  (+ {sum(Path(f).suffix != '.html' for f in result.files)} images, tables and their metadata in {out})")
     print(f"Start with {Path(result.index).resolve()}; every file opens offline.")
     return 0
 

@@ -164,7 +164,9 @@ def build_pack(config: str | Path | dict | PackConfig, out_dir: str | Path, *, a
         plan = _plan(cfg, tables[ALL], cube, inputs, opts, safe[ALL])
         files = _write(out, cfg, tables, safe, plan, inputs, notes, cube.periods())
         audit = _audit(out, cfg, tables, cube, plan)
-    return PackResult([out.target / f.name for f in files], report, audit, notes)
+    index = out.target / files[0].name  # the pack folder is gangmap's whole: list it, sidecars included
+    rest = sorted(p for p in out.target.iterdir() if p != index and not p.name.startswith("."))
+    return PackResult([index, *rest], report, audit, notes)
 
 
 def _plan(cfg, table, cube, inputs, opts, summary):
