@@ -46,3 +46,18 @@ def test_the_district_advice_is_given_only_for_names_two_areas_share():
     with pytest.raises(Exception) as e:
         join(g, reports=pd.DataFrame({"ward_name": ["Gamma"], "count": [3]}))
     assert "district" not in str(e.value)
+
+
+def test_a_name_written_as_the_map_shows_it_finds_its_ward():
+    """The maps show a name two wards share as 'Castle (Northampton)': that spelling is matched too."""
+    g = gpd.GeoDataFrame({"ward_code": ["E05000001", "E05000002", "E05000003"],
+                          "ward_name": ["Castle", "Castle", "Beta"],
+                          "lad_code": ["E07000001", "E07000002", "E07000002"],
+                          "lad_name": ["Northampton", "Wellingborough", "Wellingborough"]},
+                         geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=27700)
+    df = pd.DataFrame({"ward_name": ["Castle (Northampton)", "castle (Wellingborough)", "Beta (Wellingborough)"],
+                       "count": [3, 4, 5]})
+    table, _ = join(g, reports=df)
+    assert table.frame["reports"].tolist() == [3, 4, 5]
+    with pytest.raises(Exception, match="Castle"):  # a wrong district in brackets is not guessed
+        join(g, reports=pd.DataFrame({"ward_name": ["Castle (Kettering)"], "count": [3]}))

@@ -9,7 +9,8 @@ and "Saint", punctuation and spaces. So "St. Crispin & Kingsthorpe" matches
 in different districts, or "St Mary's" and "Saint Marys" that fold to one
 key) is *ambiguous*: it is resolved by a district (parent) column when the
 rows have one, and otherwise left unmatched with every candidate named,
-never guessed.
+never guessed. A name written as gangmap's maps show a shared name,
+"Castle (Northampton)", is matched in that district.
 
 Matching works on the distinct values of a column, not row by row, and the
 closest candidates (for the report) are looked up once per distinct value
@@ -116,6 +117,7 @@ def match_names(names: pd.Series, areas: pd.DataFrame, geo: Geography,
     shared = (given.map(per_name).fillna(0) > 1).to_numpy()
     if districts is not None and shared.any():
         pos = _by_district(pos, shared, given, normalise_names(districts).reset_index(drop=True), cand)
+    pos = _district_in_brackets(pos, names, cand, per_name)
     why = pd.Series("", index=range(len(given)), dtype="object")
     if (pos < 0).any():
         why[pos < 0] = _reasons(given[pos < 0], names.reset_index(drop=True)[pos < 0], cand, per_name, geo,
@@ -133,6 +135,22 @@ def _by_district(pos, shared, given, district, cand) -> np.ndarray:
     pos = pos.copy()
     pos[one["r"].to_numpy()] = one["i"].to_numpy()
     return pos
+
+
+def _district_in_brackets(pos, names: pd.Series, cand, per_name) -> np.ndarray:
+    """'Castle (Northampton)', as gangmap's maps show a name two areas share: the bracket is the district.
+
+    Only rows still unmatched are tried, and only where the bracket names the
+    district (parent name or code) of an area of that name, so a ward whose
+    own name holds brackets, or a wrong district, is never guessed.
+    """
+    parts = names.reset_index(drop=True).astype("string").str.extract(r"^(.*\S)\s*\(([^()]+)\)\s*$")
+    todo = (pos < 0) & parts[0].notna().to_numpy()
+    if not todo.any() or cand["pn"].isna().all() and cand["pc"].isna().all():
+        return pos
+    given = normalise_names(parts[0])
+    todo &= (given.map(per_name).fillna(0) > 0).to_numpy()
+    return _by_district(pos, todo, given, normalise_names(parts[1]), cand) if todo.any() else pos
 
 
 def _reasons(given: pd.Series, raw: pd.Series, cand, per_name, geo: Geography, has_district: bool) -> np.ndarray:
