@@ -205,7 +205,9 @@ def _write(out: OutputFolder, cfg: PackConfig, tables: dict, safe: dict, plan: A
     page = index_html(title=cfg.title, subtitle=cfg.subtitle, cards=cards, safe=safe[ALL],
                       title_of=lambda c: title_of(c, tables[ALL]), notes=notes, plan=plan,
                       attribution=cfg.attribution or maps.attribution_for(safe[ALL]),
-                      files=[f.name for f in files if f.suffix in (".csv", ".xlsx")])
+                      files=[f.name for f in files if f.suffix in (".csv", ".xlsx")],
+                      used=[*(layer for spec in cfg.maps for layer in spec.layers),
+                            *("time" for spec in cfg.maps if spec.timed), *(f.name for f in files)])
     index = out.write_text("index.html", page)
     _no_clashes(cfg, out)
     return [index, *files]

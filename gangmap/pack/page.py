@@ -17,28 +17,45 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Card", "index_html", "METHODS", "CAVEATS"]
+__all__ = ["Card", "index_html", "methods_for", "METHODS", "CAVEATS"]
 
+#: The pack's methods, each with the words of the layer names it explains (none: always said).
 METHODS = [
     ("Rates", "Counts per 1,000 of the population given (for example children aged 10–17), with 95% and 99.8% "
               "confidence intervals: exact Poisson below 10 events, Byar's method from 10 (OHID Fingertips). "
-              "Published rates and intervals are worked out from the published (rounded) counts."),
+              "Published rates and intervals are worked out from the published (rounded) counts.", ("_rate",)),
     ("Smoothing", "Empirical Bayes (Marshall) pulls rates of small areas towards the overall rate; the "
                   "between-area variance is clamped at 0 as in GeoDa. Spatial EB pulls towards the "
-                  "neighbours' rate. Areas whose counts are hidden take no part in a published estimate."),
+                  "neighbours' rate. Areas whose counts are hidden take no part in a published estimate.",
+     ("_eb", "_seb")),
     ("Hotspots", "Local Moran's I (HH/LL/HL/LH) and Getis-Ord Gi* (binary weights, star) on queen "
                  "contiguity, 999 permutations with a fixed seed, two-sided p < 0.05; where many areas are "
                  "tested with a false discovery rate, permutations are raised until they do not decide. Areas "
-                 "with no neighbour are labelled 'island' and never significant."),
+                 "with no neighbour are labelled 'island' and never significant.", ("_lisa", "_gi")),
+    ("Trends", "Mann–Kendall test (with tie correction) and Sen's slope on each area's monthly counts, and a "
+               "quasi-Poisson log-linear slope; a month with no data stays a gap, never a zero.", ("_trend", "time")),
+    ("Emerging hot spots", "Gi* in every period, then Mann–Kendall on each area's Gi* z-scores, named with ArcGIS "
+                           "Pro's categories (new, consecutive, intensifying, persistent ...); periods in which an "
+                           "area could not be tested are left out, not read as 'not hot'.", ("_ehsa",)),
     ("Need index", "Each component is scaled 0–1 (min-max), weighted and summed to 0–100; the weights "
-                   "are in gangmap.measures.DEFAULT_INDEX_WEIGHTS."),
+                   "are in gangmap.measures.DEFAULT_INDEX_WEIGHTS.", ("need_index",)),
     ("Funnel plots", "Exact Poisson control limits (Spiegelhalter 2005; as the OHID Fingertips tools): an area is "
-                     "flagged only when its count is unlikely under the overall rate."),
+                     "flagged only when its count is unlikely under the overall rate.", ("funnel",)),
     ("Campaign effect", "A Poisson event study with area and month effects and area-clustered intervals, with a "
-                        "pre-trend test and placebo launch dates; the verdict says when the evidence is weak."),
+                        "pre-trend test and placebo launch dates; the verdict says when the evidence is weak.",
+     ("campaign_effect",)),
     ("Disclosure", "Every figure in the pack is checked as one system: together, the maps and tables cannot "
-                   "narrow a hidden count to fewer than the configured number of possible values."),
+                   "narrow a hidden count to fewer than the configured number of possible values.", ()),
 ]
+
+
+def methods_for(used: Iterable[str] | None) -> list[tuple[str, str]]:
+    """The methods behind what a pack shows (``used``: its layer and file names; None: every method)."""
+    names = None if used is None else list(used)
+    return [(title, text) for title, text, words in METHODS
+            if names is None or not words or any(w in n for w in words for n in names)]
+
+
 CAVEATS = [
     "Reporting campaigns raise reports at first: a rise after a launch can mean people are reporting, "
     "not that harm has grown.",
@@ -117,15 +134,16 @@ def _ranked(safe: Any, title_of) -> str:
 
 
 def index_html(*, title: str, subtitle: str, cards: Sequence[Card], safe: Any, title_of, notes: Sequence[str] = (),
-               plan: Any = None, attribution: str, files: Sequence[str] = ()) -> str:
-    """The whole index page."""
+               plan: Any = None, attribution: str, files: Sequence[str] = (), used: Iterable[str] | None = None
+               ) -> str:
+    """The whole index page (Methods: only those behind ``used``, the pack's layer and file names)."""
     e = html.escape
     prov = safe.provenance
     unsafe = " unsafe" if prov.stamp else ""
     where = "".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in plan.statements()) if plan else ""
     where = f"<h2>Where next</h2><dl>{where}</dl>" if where else ""
     note_html = "".join(f'<p class="note">{e(n)}</p>' for n in notes)
-    methods = "".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in METHODS)
+    methods = "".join(f"<dt>{e(a)}</dt><dd>{e(b)}</dd>" for a, b in methods_for(used))
     caveats = "".join(f"<li>{e(c)}</li>" for c in CAVEATS)
     listing = ", ".join(e(f) for f in files)
     return f"""<!DOCTYPE html>
