@@ -21,3 +21,20 @@ def test_the_demo_index_names_its_methods(tmp_path):
     page = result.index.read_text(encoding="utf-8")
     for title in ("Rates", "Emerging hot spots", "Campaign effect", "Funnel plots", "Disclosure"):
         assert f"<dt>{title}</dt>" in page
+
+
+def test_a_bad_layer_names_its_maps_entry(tmp_path):
+    """The error names the [[maps]] entry by its file, not the internal filter name ('all')."""
+    import pytest
+
+    import gangmap
+    from gangmap.errors import ConfigError
+
+    paths = gangmap.demo.paths()
+    cfg = {"title": "T", "inputs": {"wards": str(paths["wards"]), "reports": str(paths["reports"])},
+           "maps": [{"file": "overview", "layers": ["reports"]},
+                    {"file": "weapons", "layers": ["reports_nonsense"], "category": "Weapons concern"}]}
+    with pytest.raises(ConfigError) as e:
+        gangmap.pack.build_pack(cfg, tmp_path / "pack")
+    assert "[[maps]] file = 'weapons'" in str(e.value) and "reports_nonsense" in str(e.value)
+    assert not (tmp_path / "pack").exists()

@@ -141,8 +141,17 @@ def measured_views(cfg: PackConfig, cube, extra: Iterable[str] = ()) -> dict[str
         try:  # layers over time are added later, from the published periods (gangmap.pack.time)
             out[name] = measures.ensure_all(table, layers, w=w)
         except ConfigError as exc:
-            raise ConfigError(f"{cfg.path}: maps of {name!r}: {exc}") from None
+            raise ConfigError(f"{cfg.path}: {_entries_of(cfg, name, cube.periods())}: {exc}") from None
     return out
+
+
+def _entries_of(cfg: PackConfig, view: str, periods: Sequence[str]) -> str:
+    """The ``[[maps]]`` entries that draw a view, as the config names them ("[[maps]] file = 'overview'")."""
+    files = [spec.file for spec in cfg.maps
+             if view in ([v.name for v in time_views(spec, periods).values()] if spec.timed else [view_of(cfg, spec)])]
+    if not files:
+        return "the planning section's layers" if view == ALL else f"the maps of {view!r}"
+    return "[[maps]] " + ", ".join(f"file = {f!r}" for f in files)
 
 
 def filtered_counts(cube: Any) -> dict[str, tuple[str, ...]]:
