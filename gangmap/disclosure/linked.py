@@ -276,8 +276,8 @@ def _ranges(system: System, cells: dict, tables, min_range, min_rounded, truth, 
     todo = [ident for ident, c in cells.items() if c.status in ("hidden", "rounded")]
     needs = {cells[i].var: _need(cells[i], tables, min_range, min_rounded) for i in todo}
     by_var = {cells[i].var: truth[i] for i in cells if i in truth}
-    res = system.exact_ranges([cells[i].var for i in todo], truth=by_var if len(by_var) == len(cells) else None,
-                              integer=integer)
+    res = system.checked_ranges([cells[i].var for i in todo], needs,
+                                truth=by_var if len(by_var) == len(cells) else None, integer=integer)
     rows = []
     for ident in todo:
         c = cells[ident]

@@ -728,11 +728,13 @@ def _cells(m: _Model, truth: dict, min_range: int, names: Mapping[str, str], int
     keys = [k for k, s in m.status.items() if s in ("hidden", "rounded")]
     by_var = {m.nodes[k]: truth[k] for k in m.nodes if k in truth}
     complete = len(by_var) == len(m.system) and all(np.isfinite(v) for v in by_var.values())
-    res = m.system.exact_ranges([m.nodes[k] for k in keys], truth=by_var if complete else None, integer=integer)
+    needs = {m.nodes[k]: min_range if m.status[k] == "hidden" else 2 for k in keys}
+    res = m.system.checked_ranges([m.nodes[k] for k in keys], needs, truth=by_var if complete else None,
+                                  integer=integer)
     rows = []
     for k in keys:
         low, high = res[m.nodes[k]]
-        need = min_range if m.status[k] == "hidden" else 2
+        need = needs[m.nodes[k]]
         level, code = k[2].split("|", 1) if "|" in k[2] else ("area", k[2])
         rows.append({"family": k[0], "column": k[1], "level": level, "code": code, "name": names.get(code, ""),
                      "status": m.status[k], "low": low, "high": high, "values": high - low + 1, "need": need,
