@@ -227,10 +227,11 @@ def check_published(name: str, safe: SafeTable, column: str, values, tooltips, a
     class falls exactly on the cells ``safe`` hides.
     """
     require_safe(safe, "a map layer")
+    published = {c: tuple(display_values(safe, c)) for c in value_columns(safe)}  # once, however many tooltips
     why = None
-    if column not in value_columns(safe) or tuple(values) != tuple(display_values(safe, column)):
+    if published.get(column) != tuple(values):
         why = f"its values are not the published values of {column!r}"
-    elif any(tuple(v) not in {tuple(display_values(safe, c)) for c in value_columns(safe)} for v in tooltips):
+    elif not {tuple(v) for v in tooltips} <= set(published.values()):
         why = "a tooltip shows values that are not a published column"
     elif not np.array_equal(np.asarray(assignment) == SUPPRESSED, suppressed_of(safe, column)):
         why = "its grey (suppressed) class is not on the cells the SafeTable hides"
